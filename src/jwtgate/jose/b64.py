@@ -1,0 +1,59 @@
+"""Strict base64url without padding (RFC 7515 2 and appendix C).
+
+Strict means: only the URL-safe alphabet, no ``=`` padding, no whitespace, and canonical
+(the unused low bits of the last character are zero), so one token has exactly one
+encoding and a flipped bit can never decode to the same bytes.
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+
+__all__ = ["b64url_decode", "b64url_encode", "is_b64url"]
+
+_TO_STD = str.maketrans("-_", "+/")
+_ALPHABET = re.compile(r"[A-Za-z0-9_-]*")
+# The last character of a 2- or 3-character final group may only carry data bits.
+_CANONICAL_LAST = {
+    2: frozenset("AQgw"),
+    3: frozenset("AEIMQUYcgkosw048"),
+}
+_PAD = ("", None, "==", "=")
+
+
+def b64url_encode(data: bytes) -> str:
+    """Encode bytes as base64url without padding."""
+    return binascii.b2a_base64(data, newline=False).decode("ascii").translate(
+        _FROM_STD
+    ).rstrip("=")
+
+
+_FROM_STD = str.maketrans("+/", "-_")
+
+
+def is_b64url(text: str) -> bool:
+    """Whether ``text`` uses only the base64url alphabet."""
+    return _ALPHABET.fullmatch(text) is not None
+
+
+def b64url_decode(text: str) -> bytes:
+    """Decode strict base64url; ValueError on any deviation.
+
+    Callers that already checked the alphabet (a whole token at once) use
+    :func:`decode_checked` to skip the second scan.
+    """
+    if _ALPHABET.fullmatch(text) is None:
+        raise ValueError("not base64url")
+    return decode_checked(text)
+
+
+def decode_checked(text: str) -> bytes:
+    """Decode base64url known to hold only alphabet characters; ValueError if not canonical."""
+    rem = len(text) & 3
+    pad = _PAD[rem]
+    if pad is None:
+        raise ValueError("impossible base64url length")
+    if rem and text[-1] not in _CANONICAL_LAST[rem]:
+        raise ValueError("non-canonical base64url")
+    return binascii.a2b_base64(text.translate(_TO_STD) + pad, strict_mode=True)
