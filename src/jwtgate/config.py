@@ -1,0 +1,97 @@
+"""Settings, read once by the app factory and the CLI (never at import time).
+
+Every field is an environment variable ``JWTGATE_<NAME>``; a ``jwtgate.toml`` in the working
+directory (or the file named by ``JWTGATE_CONFIG``) may set the same names in lower case.
+Environment variables win over the file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """jwtgate configuration. See docs/configuration.md for every option."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="JWTGATE_",
+        extra="ignore",
+        frozen=True,
+    )
+
+    database_url: str = "sqlite:///./jwtgate.db"
+    redis_url: str | None = None
+    issuer: str | None = Field(
+        default=None, description="The iss of every token; default: the served base URL."
+    )
+    audience: str = "api"
+    algorithm: str = "ES256"
+    access_ttl: int = Field(default=900, ge=1)
+    refresh_ttl: int = Field(default=604800, ge=60, description="Sliding refresh lifetime.")
+    refresh_absolute_ttl: int = Field(
+        default=30 * 86400, ge=60, description="Hard cap on a session's life, refreshes or not."
+    )
+    admin_password: SecretStr | None = None
+    allow_registration: bool = False
+    master_key: SecretStr | None = Field(
+        default=None,
+        description="Base64url 32-byte key that encrypts private signing keys at rest; "
+        "default: a key file beside the database, created 0600 on first start.",
+    )
+    key_file: str | None = None
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_body_size: int = Field(default=64 * 1024, ge=1024)
+    max_token_size: int = Field(default=8 * 1024, ge=512)
+
+    throttle_user_failures: int = 5
+    throttle_ip_failures: int = 20
+    throttle_window: int = 15 * 60
+    throttle_max_backoff: int = 15 * 60
+
+    password_min_length: int = 8
+    password_max_length: int = 1024
+    argon2_time_cost: int = 2
+    argon2_memory_cost: int = 19 * 1024  # KiB; OWASP 2023 minimum for argon2id
+    argon2_parallelism: int = 1
+
+    revocation_poll_interval: float = 2.0
+    audit_retention_days: int = 90
+    cors_origins: list[str] = Field(default_factory=list)
+    cookie_secure: bool = True
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = Path(os.environ.get("JWTGATE_CONFIG", "jwtgate.toml"))
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_path.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        return tuple(sources)
+
+    def safe_dict(self) -> dict[str, Any]:
+        """The settings with every secret masked, for logs and ``--help`` output."""
+        out = self.model_dump()
+        for name in ("admin_password", "master_key"):
+            if out.get(name) is not None:
+                out[name] = "**********"
+        return out
