@@ -1,1 +1,59 @@
-"""jwtgate."""
+"""jwtgate: JWT authentication for Python APIs.
+
+The token core (``Key``, ``KeySet``, ``encode``, ``decode``, ``verify_jws`` and the
+``InvalidToken`` tree) is importable from here without pulling in any web framework or
+database driver.
+"""
+
+from .jose import (
+    ExpiredToken,
+    ImmatureToken,
+    InvalidAudience,
+    InvalidClaim,
+    InvalidHeader,
+    InvalidIssuer,
+    InvalidSignature,
+    InvalidToken,
+    InvalidTokenType,
+    JWTGateError,
+    Key,
+    KeySet,
+    MalformedToken,
+    MissingClaim,
+    RevokedToken,
+    UnknownKey,
+    UnsupportedAlgorithm,
+    decode,
+    encode,
+    sign_jws,
+    unverified_header,
+    verify_jws,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ExpiredToken",
+    "ImmatureToken",
+    "InvalidAudience",
+    "InvalidClaim",
+    "InvalidHeader",
+    "InvalidIssuer",
+    "InvalidSignature",
+    "InvalidToken",
+    "InvalidTokenType",
+    "JWTGateError",
+    "Key",
+    "KeySet",
+    "MalformedToken",
+    "MissingClaim",
+    "RevokedToken",
+    "UnknownKey",
+    "UnsupportedAlgorithm",
+    "__version__",
+    "decode",
+    "encode",
+    "sign_jws",
+    "unverified_header",
+    "verify_jws",
+]

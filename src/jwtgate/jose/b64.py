@@ -24,9 +24,7 @@ _PAD = ("", None, "==", "=")
 
 def b64url_encode(data: bytes) -> str:
     """Encode bytes as base64url without padding."""
-    return binascii.b2a_base64(data, newline=False).decode("ascii").translate(
-        _FROM_STD
-    ).rstrip("=")
+    return binascii.b2a_base64(data, newline=False).decode("ascii").translate(_FROM_STD).rstrip("=")
 
 
 _FROM_STD = str.maketrans("+/", "-_")
