@@ -41,6 +41,7 @@ MAX_TOKEN_SIZE = 8 * 1024
 MAX_HEADER_SIZE = 4 * 1024
 MAX_JSON_DEPTH = 32
 
+_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
 _COMPACT = re.compile(r"([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]*)\.([A-Za-z0-9_-]*)")
 # Parsed headers by their exact encoded segment. Headers repeat across tokens (one per key),
 # so this skips a base64 decode and a JSON parse per token. Only valid headers are stored,
@@ -129,6 +130,8 @@ def normalize_typ(typ: str) -> str:
 def _header_info(segment: str) -> tuple[dict[str, Any], str, str | None, str | None]:
     info = _HEADER_CACHE.get(segment)
     if info is None:
+        if _SEGMENT.fullmatch(segment) is None:
+            raise MalformedToken("the JOSE header is not base64url")
         info = _parse_header(segment)
         if len(_HEADER_CACHE) >= _HEADER_CACHE_SIZE:
             _HEADER_CACHE.clear()
@@ -155,12 +158,12 @@ def verify_compact(
             raise MalformedToken(f"a token is a string, not {type(token).__name__}")
     if len(token) > max_size:
         raise MalformedToken(f"the token is larger than {max_size} bytes")
-    match = _COMPACT.fullmatch(token)
-    if match is None:
+    parts = token.split(".")
+    if len(parts) != 3:
         raise MalformedToken(
             "not a compact JWS: expected three base64url segments separated by dots"
         )
-    header_seg, payload_seg, sig_seg = match.groups()
+    header_seg, payload_seg, sig_seg = parts
     info = _header_info(header_seg)
     alg = info[1]
     if algorithms is not None and alg not in algorithms:
@@ -168,27 +171,30 @@ def verify_compact(
     if type(keys) is Key:
         keys = keys._as_set()
     kid = info[2]
+    signing_input = token[: len(header_seg) + len(payload_seg) + 1].encode("ascii")
     if kid is not None:
-        key = keys.get(kid)  # type: ignore[union-attr]
+        key = keys._by_kid.get(kid)  # type: ignore[union-attr]
         if key is None:
             raise UnknownKey(f"no key with kid {_short(kid)}")
         if key.alg != alg:
             raise UnsupportedAlgorithm(
                 f"key {_short(kid)} is bound to {key.alg}; the token says {alg}"
             )
-        candidates: tuple[Key, ...] = (key,)
+        if not sig_seg:
+            raise InvalidSignature("the token has no signature")
+        if not key._verify(signing_input, sig_seg):
+            raise InvalidSignature("the signature does not verify")
     else:
         candidates = keys.with_alg(alg)  # type: ignore[union-attr]
         if not candidates:
             raise UnknownKey(f"no {alg} key to verify this token")
-    if not sig_seg:
-        raise InvalidSignature("the token has no signature")
-    signing_input = token[: match.end(2)].encode("ascii")
-    for key in candidates:
-        if key._verify(signing_input, sig_seg):
-            break
-    else:
-        raise InvalidSignature("the signature does not verify")
+        if not sig_seg:
+            raise InvalidSignature("the token has no signature")
+        for key in candidates:
+            if key._verify(signing_input, sig_seg):
+                break
+        else:
+            raise InvalidSignature("the signature does not verify")
     try:
         payload = decode_checked(payload_seg)
     except ValueError:

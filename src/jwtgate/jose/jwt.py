@@ -117,14 +117,19 @@ def decode(
         if iat > t + leeway:
             raise ImmatureToken("the token was issued in the future (iat)")
     if issuer is not None:
-        _check_issuer(claims.get("iss"), issuer)
+        iss = claims.get("iss")
+        if iss != issuer or type(iss) is not str:  # fast path: one expected issuer
+            _check_issuer(iss, issuer)
     aud = claims.get("aud")
-    if audience is not None or aud is not None:
+    # Fast path: aud is exactly the one expected audience.
+    if (aud is not None or audience is not None) and (aud != audience or type(aud) is not str):
         _check_audience(aud, audience)
-    for name in ("sub", "jti"):
-        value = claims.get(name)
-        if value is not None and type(value) is not str:
-            raise InvalidClaim(f"'{name}' must be a string")
+    sub = claims.get("sub")
+    if sub is not None and type(sub) is not str:
+        raise InvalidClaim("'sub' must be a string")
+    jti = claims.get("jti")
+    if jti is not None and type(jti) is not str:
+        raise InvalidClaim("'jti' must be a string")
     return claims
 
 
