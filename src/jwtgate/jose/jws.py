@@ -158,6 +158,10 @@ def verify_compact(
             raise MalformedToken(f"a token is a string, not {type(token).__name__}")
     if len(token) > max_size:
         raise MalformedToken(f"the token is larger than {max_size} bytes")
+    # Only the header segment is matched against the alphabet; non-ASCII text elsewhere
+    # would make encode("ascii") and hmac.compare_digest raise. isascii() is O(1) in CPython.
+    if not token.isascii():
+        raise MalformedToken("a token is ASCII text")
     parts = token.split(".")
     if len(parts) != 3:
         raise MalformedToken(
