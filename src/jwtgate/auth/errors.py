@@ -1,0 +1,133 @@
+"""The error tree of the auth layer.
+
+::
+
+    JWTGateError
+     └── AuthError                    invalid_request
+          ├── InvalidRequest          invalid_request (RFC 6749 5.2)
+          ├── InvalidGrant            invalid_grant (RFC 6749 5.2): bad credentials, dead refresh
+          ├── InvalidClient           invalid_client (RFC 6749 5.2): client authentication
+          ├── UnsupportedGrantType    unsupported_grant_type (RFC 6749 5.2)
+          ├── InvalidScope            invalid_scope (RFC 6749 5.2)
+          ├── InsufficientScope       insufficient_scope (RFC 6750 3.1): missing role or scope
+          ├── Throttled               too_many_requests: too many failed logins, see retry_after
+          ├── Conflict                conflict: the username is taken
+          ├── WeakPassword            weak_password: the password policy refused the password
+          ├── NotFound                not_found: no such user, session or client
+          └── RegistrationDisabled    not_found: self-registration is switched off
+
+Every class carries ``code``, the error code of the JSON error body. The service raises these
+and never an HTTP exception; the server maps them to status codes in one handler. Messages
+never contain a password, token or secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..jose.errors import JWTGateError
+
+__all__ = [
+    "AuthError",
+    "Conflict",
+    "InsufficientScope",
+    "InvalidClient",
+    "InvalidGrant",
+    "InvalidRequest",
+    "InvalidScope",
+    "NotFound",
+    "RegistrationDisabled",
+    "Throttled",
+    "UnsupportedGrantType",
+    "WeakPassword",
+]
+
+
+class AuthError(JWTGateError):
+    """Root of the errors of the auth layer."""
+
+    code = "invalid_request"
+
+
+class InvalidRequest(AuthError):
+    """The request is missing a parameter or has one of the wrong shape (RFC 6749 5.2)."""
+
+    code = "invalid_request"
+
+
+class InvalidGrant(AuthError):
+    """Bad credentials, or a refresh token that is unknown, expired, revoked or reused.
+
+    One message for every cause, so the answer tells an attacker nothing (RFC 6749 5.2).
+    """
+
+    code = "invalid_grant"
+
+    def __init__(self, message: str = "invalid username or password") -> None:
+        super().__init__(message)
+
+
+class InvalidClient(AuthError):
+    """Client authentication failed: unknown client or wrong secret (RFC 6749 5.2)."""
+
+    code = "invalid_client"
+
+    def __init__(self, message: str = "client authentication failed") -> None:
+        super().__init__(message)
+
+
+class UnsupportedGrantType(AuthError):
+    """The ``grant_type`` is not one this server supports (RFC 6749 5.2)."""
+
+    code = "unsupported_grant_type"
+
+
+class InvalidScope(AuthError):
+    """The requested scope is unknown or exceeds what was granted (RFC 6749 5.2, 6)."""
+
+    code = "invalid_scope"
+
+
+class InsufficientScope(AuthError):
+    """The token is valid but lacks the role or scope the action needs (RFC 6750 3.1)."""
+
+    code = "insufficient_scope"
+
+
+class Throttled(AuthError):
+    """Too many failed attempts; try again after ``retry_after`` seconds (RFC 6585 4)."""
+
+    code = "too_many_requests"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed attempts; retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+class Conflict(AuthError):
+    """The resource already exists, e.g. the username is taken (case-insensitively)."""
+
+    code = "conflict"
+
+
+class WeakPassword(AuthError):
+    """The password policy refused the new password; ``reasons`` says why, for the user."""
+
+    code = "weak_password"
+
+    def __init__(self, reasons: Sequence[str]) -> None:
+        self.reasons = tuple(reasons)
+        super().__init__("; ".join(self.reasons) or "the password is too weak")
+
+
+class NotFound(AuthError):
+    """No such user, session, client or key."""
+
+    code = "not_found"
+
+
+class RegistrationDisabled(NotFound):
+    """Self-registration is switched off (``JWTGATE_ALLOW_REGISTRATION=false``)."""
+
+    def __init__(self, message: str = "registration is disabled") -> None:
+        super().__init__(message)

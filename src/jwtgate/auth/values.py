@@ -1,0 +1,214 @@
+"""The value objects the auth service hands out: frozen, typed, and safe to log.
+
+Each has ``to_dict()`` giving the JSON shape of the HTTP contract. Reprs of objects that carry a
+secret (``TokenPair``) hide it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Generic, Protocol, TypeVar
+
+__all__ = [
+    "Client",
+    "Event",
+    "KeyInfo",
+    "Page",
+    "Session",
+    "TokenPair",
+    "User",
+    "iso",
+    "utc",
+]
+
+
+def utc(epoch: float) -> datetime:
+    """An aware UTC datetime from seconds since the epoch."""
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 text of an aware datetime (``None`` stays ``None``)."""
+    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPair:
+    """What a successful grant answers (RFC 6749 5.1). The repr hides both tokens."""
+
+    access_token: str = field(repr=False)
+    expires_in: int
+    refresh_token: str | None = field(repr=False)
+    refresh_expires_in: int | None
+    scope: str = ""
+    token_type: str = "Bearer"  # noqa: S105 (the RFC 6750 scheme name, not a secret)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The token response body; the refresh members only when there is a refresh token."""
+        out: dict[str, Any] = {
+            "access_token": self.access_token,
+            "token_type": self.token_type,
+            "expires_in": self.expires_in,
+        }
+        if self.refresh_token is not None:
+            out["refresh_token"] = self.refresh_token
+            out["refresh_expires_in"] = self.refresh_expires_in
+        if self.scope:
+            out["scope"] = self.scope
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A user account as the contract shows it (no password hash, ever)."""
+
+    id: str
+    username: str
+    email: str | None
+    roles: tuple[str, ...]
+    disabled: bool
+    created_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{id, username, email, roles, disabled, created_at}``, created_at in ISO 8601."""
+        return {
+            "id": self.id,
+            "username": self.username,
+            "email": self.email,
+            "roles": list(self.roles),
+            "disabled": self.disabled,
+            "created_at": iso(self.created_at),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A login session; its ``sid`` stays the same across refreshes."""
+
+    sid: str
+    user_id: str | None
+    client_id: str | None
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime
+    absolute_expires_at: datetime
+    revoked_at: datetime | None
+    revoked_reason: str | None
+    user_agent: str | None
+    ip: str | None
+    scope: str = ""
+
+    @property
+    def active(self) -> bool:
+        """Not revoked (expiry is judged by the caller's clock)."""
+        return self.revoked_at is None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON shape for ``GET /admin/users/{id}/sessions``."""
+        return {
+            "sid": self.sid,
+            "user_id": self.user_id,
+            "client_id": self.client_id,
+            "created_at": iso(self.created_at),
+            "last_used_at": iso(self.last_used_at),
+            "expires_at": iso(self.expires_at),
+            "absolute_expires_at": iso(self.absolute_expires_at),
+            "revoked_at": iso(self.revoked_at),
+            "revoked_reason": self.revoked_reason,
+            "user_agent": self.user_agent,
+            "ip": self.ip,
+            "scope": self.scope,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """A signing key's public facts; ``status`` is "active", "retired" or "expired"."""
+
+    kid: str
+    alg: str
+    status: str
+    created_at: datetime
+    activated_at: datetime | None
+    retired_at: datetime | None
+    expires_at: datetime | None
+    public_jwk: dict[str, Any] = field(repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON shape for ``GET /admin/keys``."""
+        return {
+            "kid": self.kid,
+            "alg": self.alg,
+            "status": self.status,
+            "created_at": iso(self.created_at),
+            "activated_at": iso(self.activated_at),
+            "retired_at": iso(self.retired_at),
+            "expires_at": iso(self.expires_at),
+            "public_jwk": dict(self.public_jwk),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    """An OAuth client (RFC 6749 2); its secret is shown once, at creation, and never stored."""
+
+    client_id: str
+    name: str
+    scopes: tuple[str, ...]
+    created_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON shape for the client list."""
+        return {
+            "client_id": self.client_id,
+            "name": self.name,
+            "scopes": list(self.scopes),
+            "created_at": iso(self.created_at),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One audit event (``type`` such as "login_success", "refresh_reuse", "key_rotated")."""
+
+    id: int
+    type: str
+    at: datetime
+    user_id: str | None
+    username: str | None
+    actor: str | None
+    ip: str | None
+    detail: dict[str, Any] = field(compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON shape for ``GET /admin/events``."""
+        return {
+            "id": self.id,
+            "type": self.type,
+            "at": iso(self.at),
+            "user_id": self.user_id,
+            "username": self.username,
+            "actor": self.actor,
+            "ip": self.ip,
+            "detail": dict(self.detail),
+        }
+
+
+class _HasDict(Protocol):
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+T = TypeVar("T", bound=_HasDict)
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a list; ``next_cursor`` is ``None`` on the last page."""
+
+    items: tuple[T, ...]
+    next_cursor: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"items": [...], "next_cursor": CURSOR or null}``."""
+        return {"items": [item.to_dict() for item in self.items], "next_cursor": self.next_cursor}
