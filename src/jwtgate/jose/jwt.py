@@ -98,20 +98,20 @@ def decode(
         for name in require:
             if name not in claims:
                 raise MissingClaim(name)
-    exp = claims.get("exp")
-    if exp is not None:
+    exp: Any = claims.get("exp")
+    if exp is not None or "exp" in claims:  # null is not a NumericDate
         if type(exp) not in _NUMBER:
             raise InvalidClaim("'exp' must be a number (NumericDate, RFC 7519 2)")
         if t - leeway >= exp:
             raise ExpiredToken("the token has expired")
-    nbf = claims.get("nbf")
-    if nbf is not None:
+    nbf: Any = claims.get("nbf")
+    if nbf is not None or "nbf" in claims:  # null is not a NumericDate
         if type(nbf) not in _NUMBER:
             raise InvalidClaim("'nbf' must be a number (NumericDate, RFC 7519 2)")
         if t + leeway < nbf:
             raise ImmatureToken("the token is not valid yet (nbf)")
-    iat = claims.get("iat")
-    if iat is not None:
+    iat: Any = claims.get("iat")
+    if iat is not None or "iat" in claims:  # null is not a NumericDate
         if type(iat) not in _NUMBER:
             raise InvalidClaim("'iat' must be a number (NumericDate, RFC 7519 2)")
         if iat > t + leeway:
