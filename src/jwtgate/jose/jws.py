@@ -187,7 +187,7 @@ def verify_compact(
         if not sig_seg:
             raise InvalidSignature("the token has no signature")
         if not key._verify(signing_input, sig_seg):
-            raise InvalidSignature("the signature does not verify")
+            raise _signature_failure(payload_seg, sig_seg)
     else:
         candidates = keys.with_alg(alg)  # type: ignore[union-attr]
         if not candidates:
@@ -198,12 +198,24 @@ def verify_compact(
             if key._verify(signing_input, sig_seg):
                 break
         else:
-            raise InvalidSignature("the signature does not verify")
+            raise _signature_failure(payload_seg, sig_seg)
     try:
         payload = decode_checked(payload_seg)
     except ValueError:
         raise MalformedToken("the payload is not valid base64url") from None
     return info, payload
+
+
+def _signature_failure(payload_seg: str, sig_seg: str) -> MalformedToken | InvalidSignature:
+    """Why verification failed. Only checked after a failure, so the hot path stays lean: a
+    stray character or padding (a trailing newline from a file, say) is a malformed token,
+    not a bad signature, and the message should say so."""
+    try:
+        decode_checked(payload_seg)
+        decode_checked(sig_seg)
+    except ValueError:
+        return MalformedToken("the token is not strict base64url (stray character or padding)")
+    return InvalidSignature("the signature does not verify")
 
 
 def verify_jws(
