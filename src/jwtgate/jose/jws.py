@@ -239,8 +239,9 @@ def header_segment(key: Key, headers: Mapping[str, Any] | None) -> str:
         cache_key = ()
     else:
         try:
-            cache_key = tuple(sorted(headers.items()))
-            hash(cache_key)
+            # Only string values: 1, 1.0 and True are equal as cache keys but not as JSON.
+            if all(type(value) is str for value in headers.values()):
+                cache_key = tuple(sorted(headers.items()))
         except TypeError:
             cache_key = None
     if cache_key is not None:
