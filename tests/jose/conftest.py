@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from tokenkit import ALGS, ASYMMETRIC, Material, make_materials
+
+from .tokenkit import ALGS, ASYMMETRIC, Material, make_materials
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from tokenkit import NOW, claims, forge
 
 from jwtgate import (
     ExpiredToken,
@@ -25,6 +24,8 @@ from jwtgate import (
     decode,
     encode,
 )
+
+from .tokenkit import NOW, claims, forge
 
 KEY = Key.from_secret(b"claims-test-secret-0123456789abcdef", "HS256")
 

@@ -20,9 +20,10 @@ from joserfc import jwt as jf_jwt
 from jwcrypto import jwk as jc_jwk
 from jwcrypto import jws as jc_jws
 from jwcrypto import jwt as jc_jwt
-from tokenkit import ALGS, Material, b64u, unb64u
 
 from jwtgate import Key, KeySet, decode, encode
+
+from .tokenkit import ALGS, Material, b64u, unb64u
 
 ISSUER = "https://issuer.example"
 AUDIENCE = "api"

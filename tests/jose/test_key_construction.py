@@ -16,9 +16,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.x509.oid import NameOID
-from tokenkit import ALGS, NOW, Material, b64u, claims, compact_json, forge, load_vector, unb64u
 
 from jwtgate import InvalidSignature, Key, KeySet, UnknownKey, decode, encode, verify_jws
+
+from .tokenkit import ALGS, NOW, Material, b64u, claims, compact_json, forge, load_vector, unb64u
 
 RFC7515 = load_vector("rfc7515_appendix_a.json")["examples"]
 RSA_JWK: dict[str, Any] = RFC7515[1]["jwk"]  # RFC 7515 A.2: n, e, d, p, q, dp, dq, qi

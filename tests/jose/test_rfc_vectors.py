@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from tokenkit import b64u, load_vector, unb64u
 
 from jwtgate import (
     ExpiredToken,
@@ -22,6 +21,8 @@ from jwtgate import (
     decode,
     verify_jws,
 )
+
+from .tokenkit import b64u, load_vector, unb64u
 
 RFC7515 = load_vector("rfc7515_appendix_a.json")["examples"]
 RFC8037 = load_vector("rfc8037_appendix_a.json")
