@@ -229,6 +229,8 @@ def verify_jws(
 
     Raises an :class:`InvalidToken` subclass for any problem. No claims are checked.
     """
+    if isinstance(algorithms, str):
+        algorithms = (algorithms,)  # one name, not a substring test
     return verify_compact(token, keys, algorithms, max_size)[1]
 
 

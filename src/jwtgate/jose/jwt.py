@@ -74,7 +74,9 @@ def decode(
     (seconds since the epoch). Raises an :class:`InvalidToken` subclass, whatever the input.
     A token that carries ``aud`` is rejected when no ``audience`` is given (RFC 7519 4.1.3).
     """
-    if type(keys) is not Key and algorithms is not None:
+    if isinstance(algorithms, str):
+        algorithms = (algorithms,)  # one name, not a set of characters or a substring test
+    elif type(keys) is not Key and algorithms is not None:
         algorithms = frozenset(algorithms)
     info, payload = _verify(token, keys, algorithms, max_size)
     if typ is not None and info[3] != normalize_typ(typ):
