@@ -367,6 +367,27 @@ def test_algorithms_narrows_and_never_widens(materials: dict[str, Material]) -> 
     rejects(rs_token, es.public_key, algorithms=["ES256", "RS256"])
 
 
+def test_algorithms_as_one_string_means_that_one_algorithm(materials: dict[str, Material]) -> None:
+    es = materials["ES256"]
+    token = encode(claims(), es.key)
+    for keys in (es.public_key, KeySet([es.public_key])):
+        assert decode(token, keys, algorithms="ES256", now=NOW)
+        assert verify_jws(token, keys, algorithms="ES256")
+        # Not a substring test: a comma-separated string is one (unknown) name.
+        rejects(token, keys, UnsupportedAlgorithm, algorithms="HS256,ES256")
+        with pytest.raises(UnsupportedAlgorithm):
+            verify_jws(token, keys, algorithms="ES2567")
+        rejects(token, keys, UnsupportedAlgorithm, algorithms="ES2")
+
+
+def test_encode_refuses_headers_that_change_alg_or_kid(materials: dict[str, Material]) -> None:
+    key = materials["ES256"].key
+    for headers in ({"alg": "none"}, {"alg": "HS256"}, {"kid": "someone-else"}):
+        with pytest.raises(ValueError):
+            encode(claims(), key, headers)
+    assert header_of(encode(claims(), key, {"alg": "ES256", "kid": key.kid}))["kid"] == key.kid
+
+
 # -- size and shape limits -----------------------------------------------------------------
 
 
