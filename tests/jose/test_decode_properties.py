@@ -12,7 +12,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jwtgate import InvalidToken, Key, KeySet, decode, encode, unverified_header, verify_jws
+from jwtgate import (
+    InvalidToken,
+    Key,
+    KeySet,
+    MalformedToken,
+    decode,
+    encode,
+    unverified_header,
+    verify_jws,
+)
 
 from .tokenkit import ALGS, NOW, Material, b64u, claims
 
@@ -217,3 +226,24 @@ def test_equal_but_different_header_values_are_not_confused(values: tuple[Any, .
         for value in values:
             header = unverified_header(encode(claims(), key, {"x": value}))
             assert json.dumps(header["x"]) == json.dumps(value)
+
+
+@FAST
+@given(token=st.text(max_size=300) | st.binary(max_size=300) | st.none() | st.integers())
+def test_unverified_header_raises_only_malformed_token(token: Any) -> None:
+    try:
+        header = unverified_header(token)
+    except InvalidToken as exc:
+        assert isinstance(exc, MalformedToken)
+    else:
+        assert isinstance(header, dict)
+
+
+@FAST
+@given(header=header_values, payload=json_values)
+def test_unverified_header_returns_the_header_object(header: Any, payload: Any) -> None:
+    token = f"{b64u(json.dumps(header).encode())}.{b64u(json.dumps(payload).encode())}.AAAA"
+    try:
+        assert unverified_header(token) == header
+    except MalformedToken:
+        assert not isinstance(header, dict)

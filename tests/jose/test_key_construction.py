@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa, x25519
 from cryptography.x509.oid import NameOID
 
 from jwtgate import InvalidSignature, Key, KeySet, UnknownKey, decode, encode, verify_jws
@@ -574,3 +574,58 @@ def test_ed448_and_ed25519_private_objects_are_not_interchangeable() -> None:
     )
     with pytest.raises(ValueError):
         Key.from_jwk({"kty": "OKP", "crv": "Ed25519", "x": ed448_x})
+
+
+def _pem(private: Any, public: bool = False) -> bytes:
+    if public:
+        return bytes(
+            private.public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        )
+    return bytes(
+        private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    "private",
+    [
+        x25519.X25519PrivateKey.generate(),
+        ec.generate_private_key(ec.SECP256K1()),
+        ec.generate_private_key(ec.BrainpoolP256R1()),
+    ],
+    ids=["X25519", "secp256k1", "brainpoolP256r1"],
+)
+def test_from_pem_key_types_that_cannot_sign_jws_are_refused(private: Any) -> None:
+    for pem in (_pem(private), _pem(private, public=True)):
+        with pytest.raises(ValueError):
+            Key.from_pem(pem)
+        with pytest.raises(ValueError):
+            Key.from_pem(pem, alg="ES256")
+
+
+@pytest.mark.parametrize("kid", [1, ["a"], {"k": 1}, True])
+def test_jwk_kid_must_be_a_string(kid: Any) -> None:
+    with pytest.raises((ValueError, TypeError)):
+        Key.from_jwk(dict(Key.generate("ES256").to_jwk(), kid=kid))
+    with pytest.raises(TypeError):
+        Key.generate("ES256", kid=kid)
+
+
+def test_from_jwks_bounds_the_number_of_keys() -> None:
+    key = Key.generate("EdDSA").to_jwk()
+    jwks = {"keys": [dict(key, kid=str(i)) for i in range(101)]}
+    with pytest.raises(ValueError):
+        KeySet.from_jwks(jwks)
+    assert len(KeySet.from_jwks({"keys": jwks["keys"][:100]})) == 100
+
+
+def test_from_jwks_refuses_a_set_with_duplicate_kids() -> None:
+    one, two = Key.generate("ES256").to_jwk(), Key.generate("ES256").to_jwk()
+    with pytest.raises(ValueError, match="kid"):
+        KeySet.from_jwks({"keys": [one, dict(two, kid=one["kid"])]})
