@@ -186,6 +186,21 @@ LIBRARIES = [PyJWT(), JWCrypto(), JoseRFC()]
 FORMATS = ("jwk", "pem")
 
 
+EVERY_ALG_AND_LIBRARY = pytest.mark.parametrize(
+    ("name", "library"),
+    [pytest.param(name, lib, id=f"{name}-{lib.name}") for name in ALGS for lib in LIBRARIES],
+)
+EVERY_ALG_LIBRARY_AND_FORMAT = pytest.mark.parametrize(
+    ("name", "library", "fmt"),
+    [
+        pytest.param(name, lib, fmt, id=f"{name}-{lib.name}-{fmt}")
+        for name in ALGS
+        for lib in LIBRARIES
+        for fmt in FORMATS
+    ],
+)
+
+
 @pytest.fixture(autouse=True)
 def _quiet_peer_warnings() -> Any:
     # joserfc warns that "EdDSA" is deprecated by RFC 9864; PyJWT warns about key lengths.
@@ -194,9 +209,7 @@ def _quiet_peer_warnings() -> Any:
         yield
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("library", LIBRARIES, ids=lambda lib: lib.name)
-@pytest.mark.parametrize("name", ALGS)
+@EVERY_ALG_LIBRARY_AND_FORMAT
 def test_jwtgate_token_verifies_in_peer(
     materials: dict[str, Material], name: str, library: Library, fmt: str
 ) -> None:
@@ -217,9 +230,7 @@ def test_jwtgate_token_verifies_in_peer(
     assert library.verify(token, material, fmt, verify_with) == claims
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("library", LIBRARIES, ids=lambda lib: lib.name)
-@pytest.mark.parametrize("name", ALGS)
+@EVERY_ALG_LIBRARY_AND_FORMAT
 def test_peer_token_verifies_in_jwtgate(
     materials: dict[str, Material], name: str, library: Library, fmt: str
 ) -> None:
@@ -240,8 +251,7 @@ def test_peer_token_verifies_in_jwtgate(
     assert decode(token, keys, issuer=ISSUER, audience=AUDIENCE) == claims
 
 
-@pytest.mark.parametrize("library", LIBRARIES, ids=lambda lib: lib.name)
-@pytest.mark.parametrize("name", ALGS)
+@EVERY_ALG_AND_LIBRARY
 def test_peer_rejects_a_jwtgate_token_signed_by_another_key(
     materials: dict[str, Material], name: str, library: Library
 ) -> None:
