@@ -407,6 +407,25 @@ def test_tokens_over_8_kib_are_rejected_before_any_work(materials: dict[str, Mat
     assert time.perf_counter() - started < 0.5
 
 
+def test_max_size_can_be_raised_or_lowered(materials: dict[str, Material]) -> None:
+    key = materials["HS256"].key
+    big = encode(claims(pad="x" * 9000), key)
+    rejects(big, key, MalformedToken)
+    assert decode(big, key, now=NOW, max_size=16 * 1024)["pad"] == "x" * 9000
+    small = encode(claims(), key)
+    rejects(small, key, MalformedToken, max_size=len(small) - 1)
+    with pytest.raises(MalformedToken):
+        verify_jws(big, key)
+    assert verify_jws(big, key, max_size=16 * 1024)
+
+
+def test_oversized_header_is_rejected(materials: dict[str, Material]) -> None:
+    key = materials["HS256"].key
+    token = forge({"alg": "HS256", "pad": "x" * 4000}, claims(), key.sign)
+    assert len(token) < 8192
+    rejects(token, key, MalformedToken)
+
+
 @pytest.mark.parametrize("depth", [64, 1000, 3000])
 def test_deeply_nested_claims_are_malformed(materials: dict[str, Material], depth: int) -> None:
     key = materials["HS256"].key
