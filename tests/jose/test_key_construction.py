@@ -629,3 +629,22 @@ def test_from_jwks_refuses_a_set_with_duplicate_kids() -> None:
     one, two = Key.generate("ES256").to_jwk(), Key.generate("ES256").to_jwk()
     with pytest.raises(ValueError, match="kid"):
         KeySet.from_jwks({"keys": [one, dict(two, kid=one["kid"])]})
+
+
+def test_construction_errors_never_echo_key_material() -> None:
+    ec_jwk = Key.generate("ES256").to_jwk(private=True)
+    other_d = Key.generate("ES256").to_jwk(private=True)["d"]
+    short = b"short-secret-XYZZY"
+    cases: list[tuple[Any, str]] = [
+        (lambda: Key.from_secret(short), short.decode()),
+        (lambda: Key.from_jwk({"kty": "oct", "k": b64u(short), "alg": "HS256"}), b64u(short)),
+        (lambda: Key.from_jwk(dict(ec_jwk, d=other_d)), other_d),
+        (lambda: Key.from_jwk(dict(RSA_JWK, dp=RSA_JWK["dq"]), alg="RS256"), RSA_JWK["dq"]),
+        (lambda: Key.from_jwk(dict(RSA_JWK, d="!" + RSA_JWK["d"]), alg="RS256"), RSA_JWK["d"]),
+        (lambda: Key.from_jwk(dict(ec_jwk, alg="ES384")), ec_jwk["d"]),
+    ]
+    for build, secret in cases:
+        with pytest.raises(ValueError) as info:
+            build()
+        assert secret[:12] not in str(info.value)
+        assert secret[:12] not in repr(info.value)
