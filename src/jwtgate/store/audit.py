@@ -1,0 +1,50 @@
+"""The audit log in SQL, read newest first with the row id as the page cursor."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from sqlalchemy import Connection, Row, Table, delete, func, insert, or_, select
+
+from .models import AuditEventRow
+from .records import EventRecord
+from .rows import record_from_row, record_values
+
+__all__ = ["SqlAuditRepository"]
+
+EVENTS = cast(Table, AuditEventRow.__table__)
+
+
+def _event(row: Row[Any]) -> EventRecord:
+    return record_from_row(EventRecord, EVENTS, row)
+
+
+class SqlAuditRepository:
+    """AuditRepository on one SQLAlchemy connection (inside its transaction)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(self, event: EventRecord) -> None:
+        """Append an event."""
+        self._conn.execute(insert(EVENTS).values(record_values(event, EVENTS, exclude=("id",))))
+
+    def page(
+        self, before: int | None, limit: int, type: str | None, user: str | None
+    ) -> list[EventRecord]:
+        """Up to ``limit`` events with id below ``before``, newest first; ``user`` matches the
+        user id or the username (any case)."""
+        stmt = select(EVENTS).order_by(EVENTS.c.id.desc()).limit(limit)
+        if before is not None:
+            stmt = stmt.where(EVENTS.c.id < before)
+        if type is not None:
+            stmt = stmt.where(EVENTS.c.type == type)
+        if user is not None:
+            stmt = stmt.where(
+                or_(EVENTS.c.user_id == user, func.lower(EVENTS.c.username) == user.lower())
+            )
+        return [_event(row) for row in self._conn.execute(stmt)]
+
+    def prune(self, *, before: float) -> int:
+        """Delete events older than ``before`` (the retention limit)."""
+        return self._conn.execute(delete(EVENTS).where(EVENTS.c.at < before)).rowcount

@@ -1,0 +1,40 @@
+"""OAuth clients in SQL; only the SHA-256 hash of a client secret is stored."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from sqlalchemy import Connection, Row, Table, insert, select
+
+from .models import ClientRow
+from .records import ClientRecord
+from .rows import record_from_row, record_values
+
+__all__ = ["SqlClientRepository"]
+
+CLIENTS = cast(Table, ClientRow.__table__)
+
+
+def _client(row: Row[Any]) -> ClientRecord:
+    return record_from_row(ClientRecord, CLIENTS, row)
+
+
+class SqlClientRepository:
+    """ClientRepository on one SQLAlchemy connection (inside its transaction)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(self, client: ClientRecord) -> None:
+        """Insert a client."""
+        self._conn.execute(insert(CLIENTS).values(record_values(client, CLIENTS)))
+
+    def get(self, client_id: str) -> ClientRecord | None:
+        """The client with this id, or None."""
+        row = self._conn.execute(select(CLIENTS).where(CLIENTS.c.client_id == client_id)).first()
+        return None if row is None else _client(row)
+
+    def all(self) -> list[ClientRecord]:
+        """Every client, oldest first."""
+        stmt = select(CLIENTS).order_by(CLIENTS.c.created_at, CLIENTS.c.client_id)
+        return [_client(row) for row in self._conn.execute(stmt)]

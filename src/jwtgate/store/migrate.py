@@ -1,0 +1,56 @@
+"""Schema migrations (Alembic), configured in code: no alembic.ini, any working directory.
+
+``upgrade(database_url)`` is what ``jwtgate db upgrade`` and the first ``serve`` call. Two
+processes upgrading at once are safe: SQLite serialises the migration transactions (BEGIN
+IMMEDIATE) and PostgreSQL takes an advisory lock first.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+from .engine import create_db_engine
+
+__all__ = ["MIGRATIONS", "alembic_config", "current_revision", "head_revision", "upgrade"]
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    """An Alembic Config for our migrations that runs on ``engine`` (see migrations/env.py)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if engine is not None:
+        config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(database_url: str, revision: str = "head", *, engine: Engine | None = None) -> None:
+    """Bring the schema of ``database_url`` up to ``revision`` (default: the newest).
+
+    Idempotent. Raises sqlalchemy errors when the database is unreachable.
+    """
+    own = engine is None
+    engine = engine or create_db_engine(database_url)
+    try:
+        command.upgrade(alembic_config(engine), revision)
+    finally:
+        if own:
+            engine.dispose()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at; None for an empty database."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str | None:
+    """The newest revision shipped with this version of jwtgate."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()

@@ -1,0 +1,158 @@
+"""The tables, as typed SQLAlchemy 2 models. Alembic migrations create them; never ``create_all``.
+
+Times are seconds since the epoch (double precision): the same on SQLite and PostgreSQL, and
+the same unit as the injected clock and JWT NumericDates. Secrets are never stored: refresh
+tokens and client secrets as SHA-256 hashes, passwords as argon2id hashes, private signing keys
+encrypted with AES-GCM.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Double, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "AuditEventRow",
+    "Base",
+    "ClientRow",
+    "RefreshTokenRow",
+    "RevocationRow",
+    "SessionRow",
+    "SigningKeyRow",
+    "UserRow",
+]
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every jwtgate table."""
+
+
+class UserRow(Base):
+    """A user account. ``username_key`` (the case-folded name) is what is unique."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    username_key: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    roles: Mapped[list[str]] = mapped_column(JSON)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[float] = mapped_column(Double)
+    updated_at: Mapped[float] = mapped_column(Double)
+    not_before: Mapped[float | None] = mapped_column(Double)
+
+
+class SessionRow(Base):
+    """A login session; ``sid`` survives refreshes. Sliding ``expires_at``, hard cap in
+    ``absolute_expires_at``."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (
+        Index("ix_sessions_user_id", "user_id"),
+        Index("ix_sessions_absolute_expires_at", "absolute_expires_at"),
+    )
+
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    scope: Mapped[str] = mapped_column(String(1024), default="")
+    created_at: Mapped[float] = mapped_column(Double)
+    last_used_at: Mapped[float] = mapped_column(Double)
+    expires_at: Mapped[float] = mapped_column(Double)
+    absolute_expires_at: Mapped[float] = mapped_column(Double)
+    revoked_at: Mapped[float | None] = mapped_column(Double)
+    revoked_reason: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(256))
+    ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class RefreshTokenRow(Base):
+    """One refresh token of a session, by its SHA-256 hash. ``used_at`` is set exactly once,
+    by the conditional UPDATE that rotates it."""
+
+    __tablename__ = "refresh_tokens"
+    __table_args__ = (
+        Index("ix_refresh_tokens_sid", "sid"),
+        Index("ix_refresh_tokens_expires_at", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    sid: Mapped[str] = mapped_column(ForeignKey("sessions.sid", ondelete="CASCADE"))
+    created_at: Mapped[float] = mapped_column(Double)
+    expires_at: Mapped[float] = mapped_column(Double)
+    used_at: Mapped[float | None] = mapped_column(Double)
+
+
+class RevocationRow(Base):
+    """A revocation; ``id`` is the feed cursor (AUTOINCREMENT: never reused after pruning).
+
+    ``kind`` is "sid", "jti" or "user"; for "user", ``not_before`` rejects tokens issued
+    earlier. ``expires_at`` is when every token it could reject has expired.
+    """
+
+    __tablename__ = "revocations"
+    __table_args__ = (
+        Index("ix_revocations_expires_at", "expires_at"),
+        Index("ix_revocations_created_at", "created_at"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    value: Mapped[str] = mapped_column(String(128))
+    not_before: Mapped[float | None] = mapped_column(Double)
+    expires_at: Mapped[float] = mapped_column(Double)
+    created_at: Mapped[float] = mapped_column(Double)
+
+
+class SigningKeyRow(Base):
+    """A signing key: public JWK in clear, private JWK encrypted (AES-GCM, AAD = kid)."""
+
+    __tablename__ = "signing_keys"
+
+    kid: Mapped[str] = mapped_column(String(128), primary_key=True)
+    alg: Mapped[str] = mapped_column(String(16))
+    public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
+    private_jwk_enc: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[float] = mapped_column(Double)
+    activated_at: Mapped[float | None] = mapped_column(Double)
+    retired_at: Mapped[float | None] = mapped_column(Double)
+    expires_at: Mapped[float | None] = mapped_column(Double)
+
+
+class ClientRow(Base):
+    """A confidential OAuth client; ``secret_hash`` is SHA-256 of its random secret."""
+
+    __tablename__ = "clients"
+
+    client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[float] = mapped_column(Double)
+
+
+class AuditEventRow(Base):
+    """One audit event. No foreign key: events outlive the users they mention."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_type", "type"),
+        Index("ix_audit_events_user_id", "user_id"),
+        Index("ix_audit_events_at", "at"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    type: Mapped[str] = mapped_column(String(64))
+    at: Mapped[float] = mapped_column(Double)
+    user_id: Mapped[str | None] = mapped_column(String(36))
+    username: Mapped[str | None] = mapped_column(String(64))
+    actor: Mapped[str | None] = mapped_column(String(64))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)

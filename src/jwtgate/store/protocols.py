@@ -1,0 +1,152 @@
+"""The storage seams the auth layer depends on: repositories and a unit of work.
+
+The SQL implementations live beside this module; a test or another backend may provide its
+own. Every repository method runs inside the unit of work that handed it out, and nothing is
+committed until that unit of work ends without an exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+from ..jose.errors import JWTGateError
+from .records import (
+    ClientRecord,
+    EventRecord,
+    KeyRecord,
+    RefreshLookup,
+    Revocation,
+    SessionRecord,
+    UserRecord,
+)
+
+__all__ = [
+    "AuditRepository",
+    "ClientRepository",
+    "DuplicateError",
+    "KeyRepository",
+    "RevocationRepository",
+    "SessionRepository",
+    "Store",
+    "StoreError",
+    "UnitOfWork",
+    "UserRepository",
+]
+
+
+class StoreError(JWTGateError):
+    """A storage problem the caller can act on."""
+
+
+class DuplicateError(StoreError):
+    """A unique value (a username) is already taken."""
+
+
+class UserRepository(Protocol):
+    """Users; usernames compared case-insensitively."""
+
+    def get(self, user_id: str) -> UserRecord | None: ...
+    def by_username(self, username: str) -> UserRecord | None: ...
+    def add(self, user: UserRecord) -> None:
+        """Raises DuplicateError when the username is taken."""
+        ...
+
+    def update(
+        self,
+        user_id: str,
+        *,
+        now: float,
+        password_hash: str | None = None,
+        roles: Sequence[str] | None = None,
+        disabled: bool | None = None,
+        not_before: float | None = None,
+    ) -> bool: ...
+    def delete(self, user_id: str) -> bool: ...
+    def page(self, after: str | None, limit: int, q: str | None) -> list[UserRecord]: ...
+    def count(self) -> int: ...
+
+
+class SessionRepository(Protocol):
+    """Sessions and their refresh tokens (by hash)."""
+
+    def add(self, session: SessionRecord) -> None: ...
+    def get(self, sid: str) -> SessionRecord | None: ...
+    def for_user(self, user_id: str) -> list[SessionRecord]: ...
+    def touch(
+        self, sid: str, *, now: float, expires_at: float, ip: str | None, user_agent: str | None
+    ) -> None: ...
+    def revoke(self, sid: str, *, now: float, reason: str) -> bool: ...
+    def revoke_for_user(
+        self, user_id: str, *, now: float, reason: str, keep: str | None = None
+    ) -> list[SessionRecord]: ...
+    def add_refresh(self, token_hash: str, sid: str, *, now: float, expires_at: float) -> None: ...
+    def find_refresh(self, token_hash: str) -> RefreshLookup | None: ...
+    def mark_used(self, token_id: int, *, now: float) -> bool:
+        """The rotation: one conditional UPDATE; True for exactly one caller per token."""
+        ...
+
+    def prune(self, *, before: float) -> int: ...
+
+
+class RevocationRepository(Protocol):
+    """The revocation log; ids only grow."""
+
+    def add(
+        self, kind: str, value: str, *, now: float, expires_at: float, not_before: float | None
+    ) -> Revocation: ...
+    def since(self, cursor: int, *, now: float, limit: int) -> list[Revocation]: ...
+    def recent(self, upto: int, *, now: float, created_from: float) -> list[Revocation]: ...
+    def last_id(self) -> int: ...
+    def prune(self, *, now: float) -> int: ...
+
+
+class KeyRepository(Protocol):
+    """Signing keys."""
+
+    def all(self) -> list[KeyRecord]: ...
+    def add(self, key: KeyRecord) -> None: ...
+    def retire(self, kid: str, *, now: float, expires_at: float) -> None: ...
+    def lock(self) -> None:
+        """Serialise key changes between processes until the unit of work ends."""
+        ...
+
+    def prune(self, *, now: float) -> int: ...
+
+
+class ClientRepository(Protocol):
+    """OAuth clients."""
+
+    def add(self, client: ClientRecord) -> None: ...
+    def get(self, client_id: str) -> ClientRecord | None: ...
+    def all(self) -> list[ClientRecord]: ...
+
+
+class AuditRepository(Protocol):
+    """The audit log, newest first."""
+
+    def add(self, event: EventRecord) -> None: ...
+    def page(
+        self, before: int | None, limit: int, type: str | None, user: str | None
+    ) -> list[EventRecord]: ...
+    def prune(self, *, before: float) -> int: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction and the repositories bound to it."""
+
+    users: UserRepository
+    sessions: SessionRepository
+    revocations: RevocationRepository
+    keys: KeyRepository
+    clients: ClientRepository
+    events: AuditRepository
+
+
+class Store(Protocol):
+    """Hands out units of work; ``write()`` commits when its block ends without error."""
+
+    def write(self) -> AbstractContextManager[UnitOfWork]: ...
+    def read(self) -> AbstractContextManager[UnitOfWork]: ...
+    def dispose(self) -> None: ...

@@ -1,0 +1,128 @@
+"""What the repositories return: frozen records, free of SQLAlchemy.
+
+Fields holding a secret's hash or ciphertext are left out of the repr.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "ClientRecord",
+    "EventRecord",
+    "KeyRecord",
+    "RefreshLookup",
+    "RefreshRecord",
+    "Revocation",
+    "SessionRecord",
+    "UserRecord",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """A row of ``users``."""
+
+    id: str
+    username: str
+    email: str | None
+    password_hash: str = field(repr=False)
+    roles: tuple[str, ...]
+    disabled: bool
+    created_at: float
+    updated_at: float
+    not_before: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """A row of ``sessions``."""
+
+    sid: str
+    user_id: str
+    client_id: str | None
+    scope: str
+    created_at: float
+    last_used_at: float
+    expires_at: float
+    absolute_expires_at: float
+    revoked_at: float | None = None
+    revoked_reason: str | None = None
+    user_agent: str | None = None
+    ip: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshRecord:
+    """A row of ``refresh_tokens`` (the hash itself is not carried around)."""
+
+    id: int
+    sid: str
+    created_at: float
+    expires_at: float
+    used_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshLookup:
+    """A refresh token with its session and user, read in one query."""
+
+    token: RefreshRecord
+    session: SessionRecord
+    user: UserRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Revocation:
+    """A revocation event; ``id`` is the feed cursor.
+
+    ``kind`` "sid" / "jti" reject tokens with that ``sid`` / ``jti``; "user" rejects tokens of
+    user ``value`` with ``iat`` earlier than ``not_before``. Meaningless after ``expires_at``.
+    """
+
+    id: int
+    kind: str
+    value: str
+    not_before: float | None
+    expires_at: float
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    """A row of ``signing_keys``; the private JWK only as AES-GCM ciphertext."""
+
+    kid: str
+    alg: str
+    public_jwk: dict[str, Any] = field(compare=False)
+    private_jwk_enc: str = field(repr=False)
+    created_at: float
+    activated_at: float | None
+    retired_at: float | None = None
+    expires_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClientRecord:
+    """A row of ``clients``."""
+
+    client_id: str
+    name: str
+    secret_hash: str = field(repr=False)
+    scopes: tuple[str, ...]
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """A row of ``audit_events`` (``id`` 0 before it is stored)."""
+
+    type: str
+    at: float
+    user_id: str | None = None
+    username: str | None = None
+    actor: str | None = None
+    ip: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict, compare=False)
+    id: int = 0

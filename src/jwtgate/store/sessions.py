@@ -1,0 +1,124 @@
+"""Sessions and refresh tokens in SQL.
+
+A refresh token is stored only as its SHA-256 hash. Rotation is one conditional
+``UPDATE refresh_tokens SET used_at = :now WHERE id = :id AND used_at IS NULL``, checked by its
+row count: however many requests race with one token, the database lets exactly one through.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from sqlalchemy import Connection, Row, Table, delete, insert, select, update
+
+from .models import RefreshTokenRow, SessionRow
+from .records import RefreshLookup, RefreshRecord, SessionRecord
+from .rows import record_from_row, record_values
+from .users import USERS, user_from_row
+
+__all__ = ["SqlSessionRepository"]
+
+SESSIONS = cast(Table, SessionRow.__table__)
+TOKENS = cast(Table, RefreshTokenRow.__table__)
+
+
+def _session(row: Row[Any]) -> SessionRecord:
+    return record_from_row(SessionRecord, SESSIONS, row)
+
+
+class SqlSessionRepository:
+    """SessionRepository on one SQLAlchemy connection (inside its transaction)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(self, session: SessionRecord) -> None:
+        """Insert a session."""
+        self._conn.execute(insert(SESSIONS).values(record_values(session, SESSIONS)))
+
+    def get(self, sid: str) -> SessionRecord | None:
+        """The session with this sid, or None."""
+        row = self._conn.execute(select(SESSIONS).where(SESSIONS.c.sid == sid)).first()
+        return None if row is None else _session(row)
+
+    def for_user(self, user_id: str) -> list[SessionRecord]:
+        """Every session of a user, newest first."""
+        stmt = (
+            select(SESSIONS)
+            .where(SESSIONS.c.user_id == user_id)
+            .order_by(SESSIONS.c.created_at.desc(), SESSIONS.c.sid)
+        )
+        return [_session(row) for row in self._conn.execute(stmt)]
+
+    def touch(
+        self, sid: str, *, now: float, expires_at: float, ip: str | None, user_agent: str | None
+    ) -> None:
+        """Record a refresh: last use, the new sliding expiry, where it came from."""
+        self._conn.execute(
+            update(SESSIONS)
+            .where(SESSIONS.c.sid == sid)
+            .values(last_used_at=now, expires_at=expires_at, ip=ip, user_agent=user_agent)
+        )
+
+    def revoke(self, sid: str, *, now: float, reason: str) -> bool:
+        """Mark a live session revoked; False when absent or revoked already."""
+        result = self._conn.execute(
+            update(SESSIONS)
+            .where(SESSIONS.c.sid == sid, SESSIONS.c.revoked_at.is_(None))
+            .values(revoked_at=now, revoked_reason=reason)
+        )
+        return result.rowcount == 1
+
+    def revoke_for_user(
+        self, user_id: str, *, now: float, reason: str, keep: str | None = None
+    ) -> list[SessionRecord]:
+        """Revoke every live session of a user except ``keep``; return those revoked."""
+        stmt = select(SESSIONS).where(
+            SESSIONS.c.user_id == user_id,
+            SESSIONS.c.revoked_at.is_(None),
+            SESSIONS.c.expires_at > now,
+        )
+        if keep is not None:
+            stmt = stmt.where(SESSIONS.c.sid != keep)
+        live = [_session(row) for row in self._conn.execute(stmt)]
+        revoked = [s for s in live if self.revoke(s.sid, now=now, reason=reason)]
+        return revoked
+
+    def add_refresh(self, token_hash: str, sid: str, *, now: float, expires_at: float) -> None:
+        """Store a new refresh token's hash for a session."""
+        self._conn.execute(
+            insert(TOKENS).values(
+                token_hash=token_hash, sid=sid, created_at=now, expires_at=expires_at
+            )
+        )
+
+    def find_refresh(self, token_hash: str) -> RefreshLookup | None:
+        """The refresh token with this hash, its session and its user, in one query."""
+        stmt = (
+            select(TOKENS, SESSIONS, USERS)
+            .join(SESSIONS, SESSIONS.c.sid == TOKENS.c.sid)
+            .join(USERS, USERS.c.id == SESSIONS.c.user_id)
+            .where(TOKENS.c.token_hash == token_hash)
+        )
+        row = self._conn.execute(stmt).first()
+        if row is None:
+            return None
+        return RefreshLookup(
+            token=record_from_row(RefreshRecord, TOKENS, row),
+            session=_session(row),
+            user=user_from_row(row),
+        )
+
+    def mark_used(self, token_id: int, *, now: float) -> bool:
+        """Rotate: True for exactly one caller per token, False for every other."""
+        result = self._conn.execute(
+            update(TOKENS)
+            .where(TOKENS.c.id == token_id, TOKENS.c.used_at.is_(None))
+            .values(used_at=now)
+        )
+        return result.rowcount == 1
+
+    def prune(self, *, before: float) -> int:
+        """Delete sessions (and, by cascade, their tokens) that expired before ``before``."""
+        result = self._conn.execute(delete(SESSIONS).where(SESSIONS.c.expires_at < before))
+        return result.rowcount

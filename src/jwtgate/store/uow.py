@@ -1,0 +1,66 @@
+"""The SQL unit of work: one connection, one transaction, every repository bound to it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+
+from sqlalchemy import Connection, Engine
+
+from .audit import SqlAuditRepository
+from .clients import SqlClientRepository
+from .engine import WRITE_OPTION, create_db_engine
+from .keys import SqlKeyRepository
+from .revocations import SqlRevocationRepository
+from .sessions import SqlSessionRepository
+from .users import SqlUserRepository
+
+__all__ = ["SqlStore", "SqlUnitOfWork"]
+
+
+class SqlUnitOfWork:
+    """The repositories of one transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.connection = conn
+        self.users = SqlUserRepository(conn)
+        self.sessions = SqlSessionRepository(conn)
+        self.revocations = SqlRevocationRepository(conn)
+        self.keys = SqlKeyRepository(conn)
+        self.clients = SqlClientRepository(conn)
+        self.events = SqlAuditRepository(conn)
+
+
+class SqlStore:
+    """A Store on a SQLAlchemy engine. ``write()`` commits on success and rolls back on error.
+
+    On SQLite a write unit of work holds the database's write lock from its first statement
+    (BEGIN IMMEDIATE), so keep slow work such as password hashing outside it.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, database_url: str) -> SqlStore:
+        """A store with a fresh engine for ``database_url``."""
+        return cls(create_db_engine(database_url))
+
+    @contextmanager
+    def _unit(self, write: bool) -> Iterator[SqlUnitOfWork]:
+        with self.engine.connect() as conn:
+            conn.execution_options(**{WRITE_OPTION: write})
+            with conn.begin():
+                yield SqlUnitOfWork(conn)
+
+    def write(self) -> AbstractContextManager[SqlUnitOfWork]:
+        """A unit of work that may write; committed when the block ends without error."""
+        return self._unit(True)
+
+    def read(self) -> AbstractContextManager[SqlUnitOfWork]:
+        """A read-only unit of work (on SQLite a deferred transaction: no write lock)."""
+        return self._unit(False)
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

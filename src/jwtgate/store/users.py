@@ -1,0 +1,110 @@
+"""Users in SQL. Uniqueness of the username is case-insensitive through ``username_key``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, cast
+
+from sqlalchemy import Connection, Row, Table, delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .models import UserRow
+from .protocols import DuplicateError
+from .records import UserRecord
+from .rows import record_from_row, record_values
+
+__all__ = ["SqlUserRepository", "like_pattern", "user_from_row", "username_key"]
+
+USERS = cast(Table, UserRow.__table__)
+
+
+def username_key(username: str) -> str:
+    """The case-folded form that must be unique."""
+    return username.casefold()
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, with ``%``, ``_`` and ``\\`` escaped."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def user_from_row(row: Row[Any]) -> UserRecord:
+    """A UserRecord from a row with the user columns."""
+    return record_from_row(UserRecord, USERS, row)
+
+
+class SqlUserRepository:
+    """UserRepository on one SQLAlchemy connection (inside its transaction)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def get(self, user_id: str) -> UserRecord | None:
+        """The user with this id, or None."""
+        row = self._conn.execute(select(USERS).where(USERS.c.id == user_id)).first()
+        return None if row is None else user_from_row(row)
+
+    def by_username(self, username: str) -> UserRecord | None:
+        """The user with this username (any case), or None."""
+        key = username_key(username)
+        row = self._conn.execute(select(USERS).where(USERS.c.username_key == key)).first()
+        return None if row is None else user_from_row(row)
+
+    def add(self, user: UserRecord) -> None:
+        """Insert a user. Raises DuplicateError when the username is taken."""
+        values = record_values(user, USERS)
+        values["username_key"] = username_key(user.username)
+        # A savepoint keeps the surrounding transaction usable after the unique violation.
+        try:
+            with self._conn.begin_nested():
+                self._conn.execute(insert(USERS).values(values))
+        except IntegrityError:
+            raise DuplicateError("the username is taken") from None
+
+    def update(
+        self,
+        user_id: str,
+        *,
+        now: float,
+        password_hash: str | None = None,
+        roles: Sequence[str] | None = None,
+        disabled: bool | None = None,
+        not_before: float | None = None,
+    ) -> bool:
+        """Change the given fields; False when there is no such user."""
+        values: dict[str, Any] = {"updated_at": now}
+        if password_hash is not None:
+            values["password_hash"] = password_hash
+        if roles is not None:
+            values["roles"] = list(roles)
+        if disabled is not None:
+            values["disabled"] = disabled
+        if not_before is not None:
+            values["not_before"] = not_before
+        result = self._conn.execute(update(USERS).where(USERS.c.id == user_id).values(values))
+        return result.rowcount == 1
+
+    def delete(self, user_id: str) -> bool:
+        """Delete a user (its sessions and refresh tokens cascade); False when absent."""
+        result = self._conn.execute(delete(USERS).where(USERS.c.id == user_id))
+        return result.rowcount == 1
+
+    def page(self, after: str | None, limit: int, q: str | None) -> list[UserRecord]:
+        """Up to ``limit`` users with id greater than ``after``, in id (= creation) order."""
+        stmt = select(USERS).order_by(USERS.c.id).limit(limit)
+        if after is not None:
+            stmt = stmt.where(USERS.c.id > after)
+        if q:
+            pattern = like_pattern(q.casefold())
+            stmt = stmt.where(
+                or_(
+                    USERS.c.username_key.like(pattern, escape="\\"),
+                    func.lower(USERS.c.email).like(pattern, escape="\\"),
+                )
+            )
+        return [user_from_row(row) for row in self._conn.execute(stmt)]
+
+    def count(self) -> int:
+        """How many users exist."""
+        return int(self._conn.execute(select(func.count()).select_from(USERS)).scalar_one())
