@@ -43,6 +43,17 @@ class Settings(BaseSettings):
     refresh_absolute_ttl: int = Field(
         default=30 * 86400, ge=60, description="Hard cap on a session's life, refreshes or not."
     )
+    leeway: int = Field(
+        default=30,
+        ge=0,
+        le=300,
+        description="Clock skew tolerated on exp/nbf/iat; retired keys and revocations outlive "
+        "the tokens they concern by this much.",
+    )
+    user_scopes: list[str] = Field(
+        default_factory=list,
+        description="Scopes a user may ask for at /auth/token (clients get theirs per client).",
+    )
     admin_password: SecretStr | None = None
     allow_registration: bool = False
     master_key: SecretStr | None = Field(
