@@ -1,0 +1,257 @@
+"""The admin console (role ``admin``): users and their sessions, signing keys, OAuth clients,
+and the audit log. Every action is a plain form post that the auth service carries out and
+audits; this module only translates between forms and the service.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from ...auth.errors import AuthError, Conflict, NotFound
+from ...auth.values import Page
+from .context import WebContext, form_text
+
+__all__ = ["ROTATION_ALGORITHMS", "admin_router", "split_words"]
+
+ROLE = "admin"
+ROTATION_ALGORITHMS = ("ES256", "ES384", "ES512", "EdDSA", "RS256", "PS256")
+_WORDS = re.compile(r"[\s,]+")
+
+
+def split_words(text: str) -> list[str]:
+    """Roles or scopes typed as "a, b c": split on commas and spaces, drop empties and repeats."""
+    out: list[str] = []
+    for word in _WORDS.split(text.strip()):
+        if word and word not in out:
+            out.append(word)
+    return out
+
+
+def _message(exc: AuthError) -> str:
+    if isinstance(exc, Conflict):
+        return "That username is taken."
+    return str(exc)
+
+
+def admin_router(ctx: WebContext) -> APIRouter:
+    """Routes under /web/admin: users, users/{id}, sessions, keys, clients, events."""
+    router = APIRouter(prefix="/web/admin", include_in_schema=False)
+
+    def users_page(request: Request, status_code: int = 200, **extra: Any) -> Response:
+        claims = ctx.require(request, ROLE)
+        q = (request.query_params.get("q") or "").strip()[:200] or None
+        cursor = request.query_params.get("cursor") or None
+        try:
+            page = ctx.auth.list_users(cursor=cursor, limit=50, q=q)
+        except AuthError as exc:
+            page, status_code = Page((), None), 400
+            extra.setdefault("error", str(exc))
+        return ctx.render(
+            request, "admin_users.html", status_code, user=claims, page=page, q=q or "", **extra
+        )
+
+    @router.get("")
+    @router.get("/")
+    @router.get("/users")
+    def users(request: Request) -> Response:
+        return users_page(request)
+
+    @router.post("/users")
+    async def create_user(request: Request) -> Response:
+        form = await ctx.checked_form(request)
+        claims = ctx.require(request, ROLE)
+        username = form_text(form, "username")
+        roles = split_words(form_text(form, "roles", strip=False))
+        email = form_text(form, "email") or None
+        try:
+            created = await run_in_threadpool(
+                lambda: ctx.auth.create_user(
+                    username,
+                    form_text(form, "password", strip=False),
+                    roles=roles,
+                    email=email,
+                    actor=claims,
+                )
+            )
+        except AuthError as exc:
+            values = {"username": username, "roles": " ".join(roles), "email": email or ""}
+            return await run_in_threadpool(
+                users_page, request, 400, create_error=_message(exc), form=values
+            )
+        return ctx.redirect(
+            f"/web/admin/users/{created.id}",
+            conn=request,
+            flash=f"User {created.username} created.",
+        )
+
+    def user_page(request: Request, user_id: str, status_code: int = 200, **extra: Any) -> Response:
+        claims = ctx.require(request, ROLE)
+        try:
+            target = ctx.auth.get_user(user_id)
+        except NotFound:
+            return ctx.error_page(request, 404, "Not found", "No such user.")
+        sessions = ctx.auth.list_sessions(user_id)
+        return ctx.render(
+            request,
+            "admin_user.html",
+            status_code,
+            user=claims,
+            target=target,
+            sessions=sessions,
+            **extra,
+        )
+
+    @router.get("/users/{user_id}")
+    def user(request: Request, user_id: str) -> Response:
+        return user_page(request, user_id)
+
+    @router.post("/users/{user_id}")
+    async def update_user(request: Request, user_id: str) -> Response:
+        """One form per change: ``action`` is roles, disable, enable or password."""
+        form = await ctx.checked_form(request)
+        claims = ctx.require(request, ROLE)
+        action = form.get("action")
+        changes: dict[str, Any]
+        if action == "roles":
+            changes = {"roles": split_words(form_text(form, "roles", strip=False))}
+            done = "Roles saved; the user's sessions were signed out."
+        elif action in ("disable", "enable"):
+            changes = {"disabled": action == "disable"}
+            done = (
+                "User disabled; every session was signed out."
+                if action == "disable"
+                else ("User enabled.")
+            )
+        elif action == "password":
+            changes = {"password": form_text(form, "password", strip=False)}
+            done = "Password set; the user's sessions were signed out."
+        else:
+            return await run_in_threadpool(
+                user_page, request, user_id, 400, error="Unknown action."
+            )
+        try:
+            await run_in_threadpool(lambda: ctx.auth.update_user(user_id, **changes, actor=claims))
+        except AuthError as exc:
+            status = 404 if isinstance(exc, NotFound) else 400
+            return await run_in_threadpool(user_page, request, user_id, status, error=_message(exc))
+        return ctx.redirect(f"/web/admin/users/{user_id}", conn=request, flash=done)
+
+    @router.post("/users/{user_id}/delete")
+    async def delete_user(request: Request, user_id: str) -> Response:
+        form = await ctx.checked_form(request)
+        claims = ctx.require(request, ROLE)
+        if form.get("confirm") != "yes":
+            return await run_in_threadpool(
+                user_page, request, user_id, 400, error="Tick the box to confirm the deletion."
+            )
+        try:
+            await run_in_threadpool(lambda: ctx.auth.delete_user(user_id, actor=claims))
+        except NotFound:
+            return ctx.redirect("/web/admin/users", conn=request, flash="No such user.")
+        return ctx.redirect("/web/admin/users", conn=request, flash="User deleted.")
+
+    @router.post("/sessions/{sid}/revoke")
+    async def revoke_session(request: Request, sid: str) -> Response:
+        form = await ctx.checked_form(request)
+        claims = ctx.require(request, ROLE)
+        back = form.get("user_id", "")
+        target = f"/web/admin/users/{back}" if back.isalnum() else "/web/admin/users"
+        try:
+            await run_in_threadpool(lambda: ctx.auth.revoke_session(sid, actor=claims))
+        except NotFound:
+            return ctx.redirect(target, conn=request, flash="No such session.")
+        return ctx.redirect(target, conn=request, flash="Session signed out.")
+
+    def keys_page(request: Request, status_code: int = 200, **extra: Any) -> Response:
+        claims = ctx.require(request, ROLE)
+        return ctx.render(
+            request,
+            "admin_keys.html",
+            status_code,
+            user=claims,
+            keys=ctx.auth.list_keys(),
+            algorithms=ROTATION_ALGORITHMS,
+            default_alg=ctx.settings.algorithm,
+            **extra,
+        )
+
+    @router.get("/keys")
+    def keys(request: Request) -> Response:
+        return keys_page(request)
+
+    @router.post("/keys/rotate")
+    async def rotate(request: Request) -> Response:
+        form = await ctx.checked_form(request)
+        claims = ctx.require(request, ROLE)
+        alg = form.get("alg") or None
+        try:
+            info = await run_in_threadpool(lambda: ctx.auth.rotate_key(alg, actor=claims))
+        except AuthError as exc:
+            return await run_in_threadpool(keys_page, request, 400, error=str(exc))
+        return ctx.redirect(
+            "/web/admin/keys", conn=request, flash=f"Key {info.kid} ({info.alg}) now signs."
+        )
+
+    def clients_page(request: Request, status_code: int = 200, **extra: Any) -> Response:
+        claims = ctx.require(request, ROLE)
+        return ctx.render(
+            request,
+            "admin_clients.html",
+            status_code,
+            user=claims,
+            clients=ctx.auth.list_clients(),
+            **extra,
+        )
+
+    @router.get("/clients")
+    def clients(request: Request) -> Response:
+        return clients_page(request)
+
+    @router.post("/clients")
+    async def create_client(request: Request) -> Response:
+        form = await ctx.checked_form(request)
+        claims = ctx.require(request, ROLE)
+        name = form_text(form, "name")
+        scopes = split_words(form_text(form, "scopes", strip=False))
+        if not name:
+            return await run_in_threadpool(
+                clients_page, request, 400, error="Give the client a name."
+            )
+        try:
+            client, secret = await run_in_threadpool(
+                lambda: ctx.auth.create_client(name, scopes, actor=claims)
+            )
+        except AuthError as exc:
+            return await run_in_threadpool(clients_page, request, 400, error=str(exc))
+        # Shown once, on this response (not a redirect): the secret is never stored in clear.
+        return await run_in_threadpool(clients_page, request, 201, created=client, secret=secret)
+
+    @router.get("/events")
+    def events(request: Request) -> Response:
+        claims = ctx.require(request, ROLE)
+        params = request.query_params
+        type_ = (params.get("type") or "").strip()[:100] or None
+        who = (params.get("user") or "").strip()[:200] or None
+        cursor = params.get("cursor") or None
+        error = None
+        try:
+            page = ctx.auth.list_events(cursor=cursor, limit=50, type=type_, user=who)
+        except AuthError as exc:
+            error, page = str(exc), Page((), None)
+        return ctx.render(
+            request,
+            "admin_events.html",
+            400 if error else 200,
+            user=claims,
+            page=page,
+            type=type_ or "",
+            who=who or "",
+            error=error,
+        )
+
+    return router

@@ -1,0 +1,201 @@
+"""What every page handler needs: the auth service, settings, templates, cookies and the
+signed-in user, bundled in one :class:`WebContext` built once by :func:`install`.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from ... import InvalidToken
+from ...auth.service import AuthService
+from ...config import Settings
+from . import timefmt
+from .cookies import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    CookieNames,
+    check_csrf,
+    cookie_names,
+    csrf_token,
+    origin_of,
+    secure_cookies,
+)
+from .useragent import describe_device
+
+__all__ = ["Forbidden", "SignInRequired", "WebContext", "form_text", "safe_next"]
+
+TEMPLATES = Path(__file__).parent / "templates"
+_FLASH_MAX = 300
+
+
+class SignInRequired(Exception):
+    """The page needs a signed-in user; the handler sends the browser to refresh or sign in."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__("sign-in required")
+        self.next_path = next_path
+
+
+class Forbidden(Exception):
+    """The signed-in user lacks the role the page needs."""
+
+
+MAX_FIELD = 1024
+
+
+def form_text(form: dict[str, str], name: str, *, strip: bool = True) -> str:
+    """A form field as text, at most MAX_FIELD characters (stripped unless it is a secret)."""
+    value = form.get(name, "")[:MAX_FIELD]
+    return value.strip() if strip else value
+
+
+def safe_next(value: str | None, default: str = "/web/account") -> str:
+    """A redirect target only if it is a path on this site under /web/ (no open redirect)."""
+    if not value or not value.startswith("/web/") or "\\" in value:
+        return default
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or value.startswith("//"):
+        return default
+    return value
+
+
+@dataclass
+class WebContext:
+    """The collaborators of the web pages; one per app."""
+
+    auth: AuthService
+    settings: Settings
+    clock: Callable[[], float] = time.time
+    trusted_origins: frozenset[str] = frozenset()
+    env: Environment = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.env = Environment(
+            loader=FileSystemLoader(TEMPLATES),
+            autoescape=select_autoescape(default=True),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters["when"] = lambda m: timefmt.readable(m, self.clock())
+        self.env.filters["ago"] = lambda m: timefmt.relative(m, self.clock())
+        self.env.filters["utc"] = timefmt.absolute
+        self.env.filters["device"] = describe_device
+        self.env.globals["allow_registration"] = self.settings.allow_registration
+
+    # -- cookies -------------------------------------------------------------------------
+
+    def secure(self, conn: HTTPConnection) -> bool:
+        """Whether this request's cookies are Secure (see :func:`secure_cookies`)."""
+        return secure_cookies(conn, configured=self.settings.cookie_secure)
+
+    def names(self, conn: HTTPConnection) -> CookieNames:
+        """The cookie names for this request."""
+        return cookie_names(self.secure(conn))
+
+    def check_csrf(self, conn: HTTPConnection, submitted: str | None) -> None:
+        """Raise CsrfRejected unless the request passes the Origin and double-submit checks."""
+        check_csrf(conn, submitted, secure=self.secure(conn), trusted_origins=self.trusted_origins)
+
+    async def checked_form(self, request: Request) -> dict[str, str]:
+        """The posted form fields (text only), after the CSRF check. Raises CsrfRejected."""
+        form = await request.form()
+        fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+        self.check_csrf(request, fields.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER))
+        return fields
+
+    # -- who is signed in ----------------------------------------------------------------
+
+    def claims(self, conn: HTTPConnection) -> dict[str, Any] | None:
+        """The verified claims of the access cookie, or None (absent, expired, revoked...)."""
+        token = conn.cookies.get(self.names(conn).access)
+        if not token or len(token) > self.settings.max_token_size:
+            return None
+        try:
+            return self.auth.authenticate(token)
+        except InvalidToken:
+            return None
+
+    def require(self, request: Request, role: str | None = None) -> dict[str, Any]:
+        """The signed-in user's claims. Raises SignInRequired or Forbidden (missing role)."""
+        claims = self.claims(request)
+        if claims is None:
+            if request.method in ("GET", "HEAD"):
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            else:
+                referer = request.headers.get("referer", "")
+                same = origin_of(referer) == f"{request.url.scheme}://{request.url.netloc}"
+                target = urlsplit(referer).path if same else "/web/account"
+            raise SignInRequired(safe_next(target))
+        if role is not None and role not in (claims.get("roles") or ()):
+            raise Forbidden(role)
+        return claims
+
+    # -- rendering -----------------------------------------------------------------------
+
+    def render(
+        self,
+        request: Request,
+        template: str,
+        status_code: int = 200,
+        **values: Any,
+    ) -> HTMLResponse:
+        """Render a page with the CSRF token, the signed-in user and any flash message."""
+        response = HTMLResponse("", status_code=status_code)
+        secure = self.secure(request)
+        values.setdefault("user", None)
+        if values["user"] is None:
+            values["user"] = self.claims(request)
+        values.setdefault("access_expires", (values["user"] or {}).get("exp"))
+        values["csrf_token"] = csrf_token(request, response, secure=secure)
+        values["flash"] = self._take_flash(request, response)
+        values["request_path"] = request.url.path
+        values["now"] = self.clock()
+        values["insecure_transport"] = secure and request.url.scheme != "https"
+        body = self.env.get_template(template).render(**values)
+        response.body = body.encode()
+        response.headers["content-length"] = str(len(response.body))
+        return response
+
+    def error_page(
+        self, request: Request, status_code: int, title: str, message: str
+    ) -> HTMLResponse:
+        """A short page that explains why the request was not carried out."""
+        return self.render(request, "error.html", status_code, title=title, message=message)
+
+    def redirect(self, path: str, *, flash: str | None = None, conn: HTTPConnection) -> Response:
+        """303 See Other to ``path`` (POST-redirect-GET), with an optional one-time message."""
+        response = RedirectResponse(path, status_code=303)
+        if flash:
+            response.set_cookie(
+                self.names(conn).flash,
+                base64.urlsafe_b64encode(flash[:_FLASH_MAX].encode()).decode(),
+                max_age=60,
+                path="/",
+                secure=self.secure(conn),
+                httponly=True,
+                samesite="strict",
+            )
+        return response
+
+    def _take_flash(self, request: Request, response: Response) -> str | None:
+        name = self.names(request).flash
+        raw = request.cookies.get(name)
+        if not raw:
+            return None
+        response.delete_cookie(
+            name, path="/", secure=self.secure(request), httponly=True, samesite="strict"
+        )
+        try:
+            return base64.urlsafe_b64decode(raw.encode()).decode()[:_FLASH_MAX]
+        except ValueError:
+            return None

@@ -1,0 +1,263 @@
+"""Browser sign-in, sign-up, sign-out and the silent refresh.
+
+Plain HTML forms with POST-redirect-GET, so they work without JavaScript. ``POST /web/login``
+and ``POST /web/refresh`` also speak JSON (for a single-page app on an allowed origin): the
+tokens then go into cookies and the body carries only lifetimes, never a token.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from ...auth.errors import (
+    AuthError,
+    Conflict,
+    InvalidGrant,
+    InvalidRequest,
+    RegistrationDisabled,
+    Throttled,
+    WeakPassword,
+)
+from ...auth.values import TokenPair
+from .context import WebContext, form_text, safe_next
+from .cookies import (
+    CSRF_HEADER,
+    REFRESH_PATH,
+    clear_session_cookies,
+    csrf_token,
+    set_session_cookies,
+)
+
+__all__ = ["session_router"]
+
+_NO_STORE = {"cache-control": "no-store", "pragma": "no-cache"}
+
+
+def _wants_json(request: Request) -> bool:
+    return request.headers.get("content-type", "").split(";")[0].strip() == "application/json"
+
+
+def _json_error(
+    status: int, code: str, text: str, headers: dict[str, str] | None = None
+) -> Response:
+    return JSONResponse(
+        {"error": code, "error_description": text},
+        status_code=status,
+        headers={**_NO_STORE, **(headers or {})},
+    )
+
+
+def _client(request: Request) -> dict[str, str | None]:
+    return {
+        "client_ip": request.client.host if request.client else None,
+        "user_agent": request.headers.get("user-agent"),
+    }
+
+
+def _token_body(pair: TokenPair) -> dict[str, Any]:
+    return {
+        "token_type": "cookie",
+        "expires_in": pair.expires_in,
+        "refresh_expires_in": pair.refresh_expires_in,
+        "scope": pair.scope,
+    }
+
+
+async def _json_credentials(ctx: WebContext, request: Request) -> tuple[str, str]:
+    ctx.check_csrf(request, request.headers.get(CSRF_HEADER))
+    try:
+        body = orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        raise InvalidRequest("the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise InvalidRequest("the body must be a JSON object")
+    username, password = body.get("username"), body.get("password")
+    if not isinstance(username, str) or not isinstance(password, str):
+        raise InvalidRequest("username and password must be strings")
+    return username, password
+
+
+def session_router(ctx: WebContext) -> APIRouter:
+    """Routes: /web/, /web/login, /web/register, /web/logout, /web/logout-all, /web/refresh,
+    /web/csrf."""
+    router = APIRouter(prefix="/web", include_in_schema=False)
+
+    @router.get("/")
+    def home(request: Request) -> Response:
+        target = "/web/account" if ctx.claims(request) else "/web/login"
+        return RedirectResponse(target, status_code=303)
+
+    @router.get("/login")
+    def login_page(request: Request, next: str | None = None, ended: int = 0) -> Response:
+        if ctx.claims(request):
+            return RedirectResponse(safe_next(next), status_code=303)
+        notice = "Your session has ended. Please sign in again." if ended else None
+        return ctx.render(request, "login.html", next=safe_next(next), notice=notice)
+
+    def _login_failed(request: Request, exc: AuthError, username: str, next_path: str) -> Response:
+        status, headers = 401, {}
+        message = "Wrong username or password."
+        if isinstance(exc, Throttled):
+            status, headers = 429, {"retry-after": str(exc.retry_after)}
+            message = (
+                "Too many failed sign-in attempts. "
+                f"Please wait {exc.retry_after} seconds before trying again."
+            )
+        elif not isinstance(exc, InvalidGrant):
+            status, message = 400, str(exc)
+        response = ctx.render(
+            request, "login.html", status, error=message, username=username, next=next_path
+        )
+        response.headers.update(headers)
+        return response
+
+    @router.post("/login")
+    async def login(request: Request) -> Response:
+        if _wants_json(request):
+            return await _login_json(request)
+        form = await ctx.checked_form(request)
+        username = form_text(form, "username", strip=False)
+        password = form_text(form, "password", strip=False)
+        next_path = safe_next(form.get("next"))
+        if not username or not password:
+            return ctx.render(
+                request,
+                "login.html",
+                400,
+                error="Enter your username and password.",
+                username=username,
+                next=next_path,
+            )
+        try:
+            pair = await run_in_threadpool(ctx.auth.login, username, password, **_client(request))
+        except AuthError as exc:
+            return _login_failed(request, exc, username, next_path)
+        response = ctx.redirect(next_path, conn=request)
+        set_session_cookies(response, pair, secure=ctx.secure(request))
+        return response
+
+    async def _login_json(request: Request) -> Response:
+        try:
+            username, password = await _json_credentials(ctx, request)
+            pair = await run_in_threadpool(ctx.auth.login, username, password, **_client(request))
+        except Throttled as exc:
+            return _json_error(429, exc.code, str(exc), {"retry-after": str(exc.retry_after)})
+        except InvalidGrant as exc:
+            return _json_error(401, exc.code, str(exc))
+        except AuthError as exc:
+            return _json_error(400, exc.code, str(exc))
+        response = JSONResponse(_token_body(pair), headers=_NO_STORE)
+        set_session_cookies(response, pair, secure=ctx.secure(request))
+        return response
+
+    @router.get("/register")
+    def register_page(request: Request) -> Response:
+        if not ctx.settings.allow_registration:
+            return ctx.error_page(
+                request, 404, "Not found", "Self sign-up is not enabled on this server."
+            )
+        return ctx.render(request, "register.html")
+
+    @router.post("/register")
+    async def register(request: Request) -> Response:
+        form = await ctx.checked_form(request)
+        username = form_text(form, "username", strip=False)
+        email = form_text(form, "email") or None
+        password = form_text(form, "password", strip=False)
+        if password != form_text(form, "password_repeat", strip=False):
+            return ctx.render(
+                request,
+                "register.html",
+                400,
+                username=username,
+                email=email,
+                error="The two passwords differ.",
+            )
+        try:
+            await run_in_threadpool(ctx.auth.register, username, password, email)
+        except RegistrationDisabled:
+            return ctx.error_page(
+                request, 404, "Not found", "Self sign-up is not enabled on this server."
+            )
+        except (Conflict, WeakPassword, InvalidRequest) as exc:
+            message = "That username is taken." if isinstance(exc, Conflict) else str(exc)
+            return ctx.render(
+                request, "register.html", 400, username=username, email=email, error=message
+            )
+        return ctx.redirect(
+            "/web/login", conn=request, flash=f"Account {username} created. You can sign in now."
+        )
+
+    @router.post("/logout")
+    async def logout(request: Request) -> Response:
+        await ctx.checked_form(request)
+        claims = ctx.claims(request)
+        if claims is not None:
+            await run_in_threadpool(ctx.auth.logout, claims)
+        response = ctx.redirect("/web/login", conn=request, flash="You have signed out.")
+        clear_session_cookies(response, secure=ctx.secure(request))
+        return response
+
+    @router.post("/logout-all")
+    async def logout_all(request: Request) -> Response:
+        await ctx.checked_form(request)
+        claims = ctx.require(request)
+        await run_in_threadpool(ctx.auth.logout_all, claims)
+        response = ctx.redirect(
+            "/web/login", conn=request, flash="You have signed out on every device."
+        )
+        clear_session_cookies(response, secure=ctx.secure(request))
+        return response
+
+    @router.get(REFRESH_PATH.removeprefix("/web"))
+    async def refresh_redirect(request: Request, next: str | None = None) -> Response:
+        """Silent refresh for pages: renew the access cookie and go back to ``next``."""
+        target = safe_next(next)
+        token = request.cookies.get(ctx.names(request).refresh)
+        if not token:
+            return RedirectResponse(f"/web/login?next={quote(target)}", status_code=303)
+        try:
+            pair = await run_in_threadpool(ctx.auth.refresh, token, **_client(request))
+        except AuthError:
+            response: Response = RedirectResponse(
+                f"/web/login?ended=1&next={quote(target)}", status_code=303
+            )
+            clear_session_cookies(response, secure=ctx.secure(request))
+            return response
+        response = RedirectResponse(target, status_code=303)
+        set_session_cookies(response, pair, secure=ctx.secure(request))
+        return response
+
+    @router.post(REFRESH_PATH.removeprefix("/web"))
+    async def refresh_json(request: Request) -> Response:
+        """Silent refresh for scripts: ``X-CSRF-Token`` header; answers lifetimes, no token."""
+        ctx.check_csrf(request, request.headers.get(CSRF_HEADER))
+        token = request.cookies.get(ctx.names(request).refresh)
+        if not token:
+            return _json_error(401, "invalid_grant", "no refresh cookie")
+        try:
+            pair = await run_in_threadpool(ctx.auth.refresh, token, **_client(request))
+        except AuthError as exc:
+            response = _json_error(401, "invalid_grant", str(exc))
+            clear_session_cookies(response, secure=ctx.secure(request))
+            return response
+        response = JSONResponse(_token_body(pair), headers=_NO_STORE)
+        set_session_cookies(response, pair, secure=ctx.secure(request))
+        return response
+
+    @router.get("/csrf")
+    def csrf(request: Request) -> Response:
+        """The CSRF token for scripts (allowed origins read it through CORS)."""
+        response = Response(media_type="application/json", headers=_NO_STORE)
+        value = csrf_token(request, response, secure=ctx.secure(request))
+        response.body = orjson.dumps({"csrf_token": value})
+        response.headers["content-length"] = str(len(response.body))
+        return response
+
+    return router
