@@ -6,10 +6,6 @@ and call its methods; errors come from :mod:`jwtgate.auth.errors`.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
-from ..config import Settings
 from .errors import (
     AuthError,
     Conflict,
@@ -24,6 +20,7 @@ from .errors import (
     UnsupportedGrantType,
     WeakPassword,
 )
+from .factory import build_auth, default_issuer
 from .service import AuthService, Claims
 from .values import Client, Event, KeyInfo, Page, Session, TokenPair, User
 
@@ -50,18 +47,5 @@ __all__ = [
     "User",
     "WeakPassword",
     "build_auth",
+    "default_issuer",
 ]
-
-
-def build_auth(
-    settings: Settings,
-    *,
-    clock: Callable[[], float] = time.time,
-    upgrade: bool = True,
-) -> AuthService:
-    """Build the auth service from settings: engine, schema (``upgrade``: run the Alembic
-    migrations first), key ring (a key is generated on first start), revocation state.
-
-    Nothing runs at import time. Raises ValueError for unusable settings (a bad master key).
-    """
-    raise NotImplementedError

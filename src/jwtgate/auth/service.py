@@ -10,6 +10,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..jose.errors import MalformedToken
+from .clients import Clients
+from .context import AuthContext, Pending
+from .convert import to_client, to_event, to_key_info, to_session
+from .credentials import check_credentials
+from .errors import InvalidRequest, NotFound, RegistrationDisabled
+from .oauth import OAuthTokens
+from .scopes import grant_scope
+from .sessions import Sessions
+from .upkeep import Upkeep
+from .users import Users
+from .validation import check_limit, parse_int_cursor
 from .values import Client, Event, KeyInfo, Page, Session, TokenPair, User
 
 __all__ = ["AuthService", "Claims"]
@@ -21,9 +33,14 @@ Claims = Mapping[str, Any]
 class AuthService:
     """Login, sessions, refresh rotation, revocation, keys, clients and administration."""
 
-    def __init__(self, **deps: Any) -> None:
+    def __init__(self, ctx: AuthContext) -> None:
         """Wire the collaborators; use :func:`jwtgate.auth.build_auth` instead."""
-        raise NotImplementedError
+        self._ctx = ctx
+        self._sessions = Sessions(ctx)
+        self._users = Users(ctx, self._sessions)
+        self._clients = Clients(ctx)
+        self._oauth = OAuthTokens(ctx, self._sessions)
+        self._upkeep = Upkeep(ctx)
 
     # -- tokens for users ------------------------------------------------------------------
 
@@ -40,7 +57,7 @@ class AuthService:
         Raises InvalidGrant (the same message, after the same work, for an unknown user, a wrong
         password or a disabled account) or Throttled(retry_after) after too many failures.
         """
-        raise NotImplementedError
+        return self.password_grant(username, password, client_ip=client_ip, user_agent=user_agent)
 
     def refresh(
         self,
@@ -57,7 +74,9 @@ class AuthService:
         InvalidGrant for unknown, expired, revoked or reused tokens; InvalidScope when
         ``scope`` asks for more than the session has (RFC 6749 6).
         """
-        raise NotImplementedError
+        return self._sessions.rotate(
+            refresh_token, scope=scope, ip=client_ip, user_agent=user_agent
+        )
 
     def authenticate(self, token: str) -> dict[str, Any]:
         """Verify an access token: signature, iss, aud, typ at+jwt, exp, and revocation.
@@ -65,19 +84,42 @@ class AuthService:
         Runs zero SQL statements. Raises an InvalidToken subclass (RevokedToken when the
         token, its session or its user has been revoked since it was issued).
         """
-        raise NotImplementedError
+        if type(token) is not str:
+            raise MalformedToken("the token must be a string")
+        return self._ctx.tokens.verify(token)
 
     def logout(self, claims: Claims, refresh_token: str | None = None) -> None:
         """Revoke the session of ``claims`` (and of ``refresh_token`` if it is the same user's)."""
-        raise NotImplementedError
+        sub, sid = claims.get("sub"), claims.get("sid")
+        if isinstance(sid, str):
+            self._sessions.revoke(sid, reason="logout", event="logout", user_id=sub)
+        elif isinstance(claims.get("jti"), str):
+            self._revoke_jti(claims)
+        if refresh_token is not None and isinstance(sub, str):
+            self._sessions.revoke_by_refresh_token(
+                refresh_token, reason="logout", event="logout", user_id=sub
+            )
 
     def logout_all(self, claims: Claims) -> None:
         """Revoke every session of the user of ``claims``; their access tokens die too."""
-        raise NotImplementedError
+        sub = claims.get("sub")
+        if isinstance(sub, str) and isinstance(claims.get("sid"), str):
+            self._sessions.revoke_all(sub, reason="logout_all", event="logout_all", actor=claims)
 
     def me(self, claims: Claims) -> dict[str, Any]:
         """What ``GET /auth/me`` answers: ``{sub, username, roles, sid, scope, ...}``; no SQL."""
-        raise NotImplementedError
+        out: dict[str, Any] = {
+            "sub": claims.get("sub"),
+            "username": claims.get("preferred_username"),
+            "roles": list(claims.get("roles") or ()),
+            "sid": claims.get("sid"),
+            "scope": claims.get("scope", ""),
+            "iat": claims.get("iat"),
+            "exp": claims.get("exp"),
+        }
+        if "client_id" in claims:
+            out["client_id"] = claims["client_id"]
+        return out
 
     def change_password(self, claims: Claims, current_password: str, new_password: str) -> None:
         """Change the caller's password and revoke the user's other sessions.
@@ -85,14 +127,16 @@ class AuthService:
         Raises InvalidGrant when ``current_password`` is wrong (counted by the throttle),
         Throttled, WeakPassword, or NotFound when the user no longer exists.
         """
-        raise NotImplementedError
+        self._users.change_password(claims, current_password, new_password)
 
     def register(self, username: str, password: str, email: str | None = None) -> User:
         """Self-registration.
 
         Raises RegistrationDisabled, Conflict, WeakPassword, InvalidRequest.
         """
-        raise NotImplementedError
+        if not self._ctx.settings.allow_registration:
+            raise RegistrationDisabled()
+        return self._users.create(username, password, email=email, event="user_registered")
 
     # -- OAuth 2.0 (RFC 6749, 7009, 7662) ------------------------------------------------------
 
@@ -110,7 +154,11 @@ class AuthService:
 
         Raises InvalidGrant, Throttled, InvalidScope.
         """
-        raise NotImplementedError
+        granted = grant_scope(scope, self._ctx.settings.user_scopes)
+        user = check_credentials(self._ctx, username, password, ip=client_ip)
+        return self._sessions.start(
+            user, scope=granted, client_id=client_id, ip=client_ip, user_agent=user_agent
+        )
 
     def refresh_grant(
         self,
@@ -124,7 +172,9 @@ class AuthService:
 
         Raises InvalidGrant, InvalidScope.
         """
-        raise NotImplementedError
+        return self._sessions.rotate(
+            refresh_token, scope=scope, ip=client_ip, user_agent=user_agent
+        )
 
     def client_credentials(
         self, client_id: str, client_secret: str, scope: str | None = None
@@ -134,22 +184,22 @@ class AuthService:
         The token has ``client_id``, ``sub`` = client id, no ``sid``. Raises InvalidClient,
         InvalidScope (asking for a scope the client was not given).
         """
-        raise NotImplementedError
+        return self._clients.credentials_grant(client_id, client_secret, scope)
 
     def authenticate_client(self, client_id: str, client_secret: str) -> Client:
         """Check a confidential client's secret (RFC 6749 2.3.1). Raises InvalidClient."""
-        raise NotImplementedError
+        return to_client(self._clients.authenticate(client_id, client_secret))
 
     def revoke(self, token: str, token_type_hint: str | None = None) -> None:
         """Token revocation (RFC 7009 2.1): an access token by its jti, a refresh token by its
         session. Unknown, expired or garbage tokens are silently fine (RFC 7009 2.2)."""
-        raise NotImplementedError
+        self._oauth.revoke(token)
 
     def introspect(self, token: str) -> dict[str, Any]:
         """Token introspection (RFC 7662 2.2): ``{"active": False}`` or the claims with
         ``active: true`` and ``token_type``. Works for access and refresh tokens; never raises
         on a bad token."""
-        raise NotImplementedError
+        return self._oauth.introspect(token)
 
     # -- administration ------------------------------------------------------------------
 
@@ -159,14 +209,14 @@ class AuthService:
         Returns None when users exist; else the user and the generated password (None when
         ``password`` was given), which the caller prints once. Raises WeakPassword.
         """
-        raise NotImplementedError
+        return self._users.bootstrap_admin(password)
 
     def list_users(
         self, cursor: str | None = None, limit: int = 50, q: str | None = None
     ) -> Page[User]:
         """Users in creation order, ``limit`` (1..200) per page, ``q`` filtering on username
         or email (substring, case-insensitive). Raises InvalidRequest for a bad cursor."""
-        raise NotImplementedError
+        return self._users.page(cursor, limit, q)
 
     def create_user(
         self,
@@ -178,15 +228,15 @@ class AuthService:
         actor: Claims | None = None,
     ) -> User:
         """Create a user (audited "user_created"). Raises Conflict, WeakPassword, InvalidRequest."""
-        raise NotImplementedError
+        return self._users.create(username, password, roles=roles, email=email, actor=actor)
 
     def get_user(self, id: str) -> User:
         """One user by id. Raises NotFound."""
-        raise NotImplementedError
+        return self._users.get(id)
 
     def find_user(self, username: str) -> User:
         """One user by username (case-insensitive). Raises NotFound."""
-        raise NotImplementedError
+        return self._users.find(username)
 
     def update_user(
         self,
@@ -200,31 +250,47 @@ class AuthService:
         """Change roles, disable/enable, or set a password. Disabling, a role change and a new
         password revoke every session of the user. Raises NotFound, WeakPassword, InvalidRequest.
         """
-        raise NotImplementedError
+        return self._users.update(
+            id, roles=roles, disabled=disabled, password=password, actor=actor
+        )
 
     def delete_user(self, id: str, *, actor: Claims | None = None) -> None:
         """Delete a user and revoke every token it holds. Raises NotFound."""
-        raise NotImplementedError
+        self._users.delete(id, actor=actor)
 
     def list_sessions(self, user_id: str) -> list[Session]:
         """The user's sessions, newest first, revoked ones included. Raises NotFound."""
-        raise NotImplementedError
+        user = self._users.get(user_id)
+        with self._ctx.store.read() as uow:
+            return [to_session(r) for r in uow.sessions.for_user(user.id)]
 
     def revoke_session(self, sid: str, *, actor: Claims | None = None) -> None:
         """Revoke one session; its refresh token dies and its access tokens are rejected.
 
         Raises NotFound.
         """
-        raise NotImplementedError
+        if not isinstance(sid, str) or not 0 < len(sid) <= 64:
+            raise NotFound("no such session")
+        if not self._sessions.revoke(sid, reason="admin", actor=actor):
+            with self._ctx.store.read() as uow:
+                if uow.sessions.get(sid) is None:
+                    raise NotFound("no such session")
 
     def list_keys(self) -> list[KeyInfo]:
         """Every signing key, the active one first."""
-        raise NotImplementedError
+        now = self._ctx.clock()
+        return [to_key_info(r, now) for r in self._ctx.keyring.records()]
 
     def rotate_key(self, alg: str | None = None, *, actor: Claims | None = None) -> KeyInfo:
         """Generate a new signing key and make it active; the old key stays in the JWKS until
         the last token it signed has expired. Raises InvalidRequest for an unknown ``alg``."""
-        raise NotImplementedError
+        try:
+            record = self._ctx.keyring.rotate(alg)
+        except ValueError as exc:
+            raise InvalidRequest(str(exc)) from None
+        with self._ctx.store.write() as uow:
+            self._ctx.audit(uow, "key_rotated", actor=actor, kid=record.kid, alg=record.alg)
+        return to_key_info(record, self._ctx.clock())
 
     def list_events(
         self,
@@ -235,29 +301,38 @@ class AuthService:
     ) -> Page[Event]:
         """The audit log, newest first; ``user`` is a user id or username. Raises
         InvalidRequest for a bad cursor."""
-        raise NotImplementedError
+        before = parse_int_cursor(cursor)
+        limit = check_limit(limit)
+        if type is not None and (not isinstance(type, str) or len(type) > 64):
+            raise InvalidRequest("the event type is not valid")
+        if user is not None and (not isinstance(user, str) or len(user) > 64):
+            raise InvalidRequest("the user is not valid")
+        with self._ctx.store.read() as uow:
+            rows = uow.events.page(before, limit + 1, type, user)
+        items = tuple(to_event(r) for r in rows[:limit])
+        return Page(items, str(items[-1].id) if len(rows) > limit else None)
 
     def create_client(
         self, name: str, scopes: Sequence[str] = (), *, actor: Claims | None = None
     ) -> tuple[Client, str]:
         """A new confidential OAuth client; returns it and its secret, shown only this once."""
-        raise NotImplementedError
+        return self._clients.create(name, scopes, actor=actor)
 
     def list_clients(self) -> list[Client]:
         """Every OAuth client, oldest first (never their secrets)."""
-        raise NotImplementedError
+        return self._clients.all()
 
     # -- keys and revocation state for others --------------------------------------------
 
     def jwks(self) -> dict[str, Any]:
         """The public JWKS: the active key and every retired key still valid for tokens in
         flight (RFC 7517 5)."""
-        raise NotImplementedError
+        return self._ctx.keyring.jwks()
 
     def revocations_since(self, cursor: str | None) -> dict[str, Any]:
         """The revocation feed: ``{cursor, sessions, tokens, users, more}``; the whole live
         state when ``cursor`` is None. Raises InvalidRequest for a malformed cursor."""
-        raise NotImplementedError
+        return self._upkeep.feed(cursor)
 
     def sync(self) -> None:
         """Pull revocations and key changes made by other processes from the database.
@@ -265,23 +340,47 @@ class AuthService:
         Call it periodically (every ``Settings.revocation_poll_interval`` seconds) when more
         than one process serves the same database.
         """
-        raise NotImplementedError
+        self._upkeep.poll()
+        self._ctx.keyring.reload()
+        self._upkeep.prune_if_due()
 
     @property
     def issuer(self) -> str:
         """The ``iss`` of every token this service issues."""
-        raise NotImplementedError
+        return self._ctx.tokens.issuer
 
     @property
     def scopes_supported(self) -> list[str]:
         """Scopes a token may carry, for discovery (``scopes_supported``)."""
-        raise NotImplementedError
+        scopes = set(self._ctx.settings.user_scopes)
+        for client in self._clients.all():
+            scopes.update(client.scopes)
+        return sorted(scopes)
 
     @property
     def algorithms(self) -> list[str]:
         """Signing algorithms in use, for discovery."""
-        raise NotImplementedError
+        return sorted({r.alg for r in self._ctx.keyring.records()})
 
     def close(self) -> None:
         """Release the database engine."""
-        raise NotImplementedError
+        self._ctx.store.dispose()
+
+    def load_revocations(self) -> int:
+        """Read every live revocation into memory (build_auth does it once at start)."""
+        return self._upkeep.load()
+
+    def prune(self) -> dict[str, int]:
+        """Delete expired revocations, dead sessions, unneeded keys and old audit events now
+        (``sync`` also does it hourly). Returns how many of each."""
+        return self._upkeep.prune()
+
+    def _revoke_jti(self, claims: Claims) -> None:
+        ctx = self._ctx
+        pending = Pending()
+        with ctx.store.write() as uow:
+            exp = claims.get("exp")
+            exp = float(exp) if isinstance(exp, int | float) else ctx.clock()
+            ctx.revoke_jti(uow, str(claims["jti"]), exp, pending)
+            ctx.audit(uow, "logout", actor=claims, jti=claims["jti"])
+        ctx.publish(pending)

@@ -76,7 +76,7 @@ class SessionRepository(Protocol):
     def for_user(self, user_id: str) -> list[SessionRecord]: ...
     def touch(
         self, sid: str, *, now: float, expires_at: float, ip: str | None, user_agent: str | None
-    ) -> None: ...
+    ) -> bool: ...
     def revoke(self, sid: str, *, now: float, reason: str) -> bool: ...
     def revoke_for_user(
         self, user_id: str, *, now: float, reason: str, keep: str | None = None
@@ -136,12 +136,18 @@ class AuditRepository(Protocol):
 class UnitOfWork(Protocol):
     """One transaction and the repositories bound to it."""
 
-    users: UserRepository
-    sessions: SessionRepository
-    revocations: RevocationRepository
-    keys: KeyRepository
-    clients: ClientRepository
-    events: AuditRepository
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def sessions(self) -> SessionRepository: ...
+    @property
+    def revocations(self) -> RevocationRepository: ...
+    @property
+    def keys(self) -> KeyRepository: ...
+    @property
+    def clients(self) -> ClientRepository: ...
+    @property
+    def events(self) -> AuditRepository: ...
 
 
 class Store(Protocol):

@@ -52,13 +52,15 @@ class SqlSessionRepository:
 
     def touch(
         self, sid: str, *, now: float, expires_at: float, ip: str | None, user_agent: str | None
-    ) -> None:
-        """Record a refresh: last use, the new sliding expiry, where it came from."""
-        self._conn.execute(
+    ) -> bool:
+        """Record a refresh (last use, new sliding expiry, origin); False when the session
+        is gone or was revoked meanwhile."""
+        result = self._conn.execute(
             update(SESSIONS)
-            .where(SESSIONS.c.sid == sid)
+            .where(SESSIONS.c.sid == sid, SESSIONS.c.revoked_at.is_(None))
             .values(last_used_at=now, expires_at=expires_at, ip=ip, user_agent=user_agent)
         )
+        return result.rowcount == 1
 
     def revoke(self, sid: str, *, now: float, reason: str) -> bool:
         """Mark a live session revoked; False when absent or revoked already."""

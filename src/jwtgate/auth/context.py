@@ -1,0 +1,161 @@
+"""What every part of the auth service shares: collaborators, the clock, and the few steps that
+several use cases take alike (auditing, revoking sessions, publishing revocations).
+
+Revocations are written in the use case's transaction and applied to the in-memory state only
+after it commits, through ``Pending``: a rolled-back revocation never takes effect in memory.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..config import Settings
+from ..store.protocols import Store, UnitOfWork
+from ..store.records import EventRecord, Revocation, SessionRecord, UserRecord
+from .keyring import KeyRing
+from .passwords import PasswordHasher
+from .policy import PasswordPolicy
+from .revocation import RevocationState
+from .throttle import Throttle
+from .tokens import AccessTokens
+
+__all__ = ["AuthContext", "Pending", "actor_name", "new_user_id"]
+
+
+def new_user_id(now: float) -> str:
+    """A UUIDv7 (RFC 9562 5.7): random, and sorted by creation time, so ids page in order."""
+    ms = int(now * 1000) & ((1 << 48) - 1)
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (ms << 80) | (0x7 << 76) | ((rand >> 64) & 0xFFF) << 64
+    value |= (0b10 << 62) | (rand & ((1 << 62) - 1))
+    return str(uuid.UUID(int=value))
+
+
+def actor_name(actor: Mapping[str, Any] | None) -> str | None:
+    """Who did an admin action, for the audit log: a username, a client id, or None (CLI)."""
+    if actor is None:
+        return None
+    for claim in ("preferred_username", "client_id", "sub"):
+        value = actor.get(claim)
+        if isinstance(value, str):
+            return value[:64]
+    return None
+
+
+@dataclass
+class Pending:
+    """Revocations written in the current transaction, to apply once it has committed."""
+
+    events: list[Revocation] = field(default_factory=list)
+
+
+@dataclass
+class AuthContext:
+    """The collaborators of the auth service, and shared steps."""
+
+    settings: Settings
+    store: Store
+    clock: Callable[[], float]
+    hasher: PasswordHasher
+    policy: PasswordPolicy
+    throttle: Throttle
+    keyring: KeyRing
+    revocations: RevocationState
+    tokens: AccessTokens
+
+    @property
+    def revocation_ttl(self) -> float:
+        """How long a session or user revocation matters: until the last access token it
+        could reject has expired everywhere."""
+        return self.settings.access_ttl + self.settings.leeway
+
+    def audit(
+        self,
+        uow: UnitOfWork,
+        type: str,
+        *,
+        user: UserRecord | None = None,
+        user_id: str | None = None,
+        username: str | None = None,
+        actor: Mapping[str, Any] | None = None,
+        ip: str | None = None,
+        **detail: Any,
+    ) -> None:
+        """Append an audit event in the current transaction. Never pass a secret in detail."""
+        uow.events.add(
+            EventRecord(
+                type=type,
+                at=self.clock(),
+                user_id=user.id if user is not None else user_id,
+                username=(user.username if user is not None else username),
+                actor=actor_name(actor),
+                ip=ip[:64] if ip else None,
+                detail=detail,
+            )
+        )
+
+    def revoke_sessions(
+        self, uow: UnitOfWork, sessions: Iterable[SessionRecord], pending: Pending
+    ) -> None:
+        """Record "sid" revocations for sessions just marked revoked."""
+        now = self.clock()
+        for session in sessions:
+            pending.events.append(
+                uow.revocations.add(
+                    "sid",
+                    session.sid,
+                    now=now,
+                    expires_at=now + self.revocation_ttl,
+                    not_before=None,
+                )
+            )
+
+    def revoke_user_sessions(
+        self,
+        uow: UnitOfWork,
+        user_id: str,
+        reason: str,
+        pending: Pending,
+        *,
+        keep: str | None = None,
+    ) -> int:
+        """Revoke every live session of a user but ``keep``; with no ``keep``, also every token
+        issued to the user before this second (the per-user not-before). Returns the count."""
+        now = self.clock()
+        revoked = uow.sessions.revoke_for_user(user_id, now=now, reason=reason, keep=keep)
+        self.revoke_sessions(uow, revoked, pending)
+        if keep is None:
+            uow.users.update(user_id, now=now, not_before=now)
+            pending.events.append(
+                uow.revocations.add(
+                    "user",
+                    user_id,
+                    now=now,
+                    expires_at=now + self.revocation_ttl,
+                    not_before=float(math.floor(now)),
+                )
+            )
+        return len(revoked)
+
+    def revoke_jti(self, uow: UnitOfWork, jti: str, exp: float, pending: Pending) -> None:
+        """Record a "jti" revocation of one access token that expires at ``exp``."""
+        pending.events.append(
+            uow.revocations.add(
+                "jti",
+                jti,
+                now=self.clock(),
+                expires_at=exp + self.settings.leeway,
+                not_before=None,
+            )
+        )
+
+    def publish(self, pending: Pending) -> None:
+        """Apply committed revocations to this process's in-memory state."""
+        if pending.events:
+            self.revocations.apply_all(pending.events)
+            pending.events.clear()

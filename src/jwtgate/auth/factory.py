@@ -1,0 +1,93 @@
+"""``build_auth``: the one place that turns Settings into a working AuthService."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from ..config import Settings
+from ..store.crypto import KeyCipher, load_master_key
+from ..store.migrate import upgrade as upgrade_schema
+from ..store.uow import SqlStore
+from .context import AuthContext
+from .keyring import KeyRing
+from .passwords import PasswordHasher
+from .policy import PasswordPolicy
+from .revocation import RevocationState
+from .service import AuthService
+from .throttle import InMemoryThrottle, Throttle, ThrottlePolicy
+from .tokens import AccessTokens
+
+__all__ = ["build_auth", "default_issuer"]
+
+
+def default_issuer(settings: Settings) -> str:
+    """``Settings.issuer``, else the base URL the server is served on."""
+    if settings.issuer:
+        return settings.issuer.rstrip("/") if settings.issuer != "/" else settings.issuer
+    host = settings.host
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 literal in a URL (RFC 3986 3.2.2)
+    return f"http://{host}:{settings.port}"
+
+
+def build_auth(
+    settings: Settings,
+    *,
+    clock: Callable[[], float] = time.time,
+    upgrade: bool = True,
+    issuer: str | None = None,
+    throttle: Throttle | None = None,
+) -> AuthService:
+    """Build the auth service from settings: engine, schema (``upgrade``: run the Alembic
+    migrations first), key ring (a key is generated on first start), revocation state.
+
+    ``issuer`` overrides :func:`default_issuer`; ``throttle`` replaces the in-memory one.
+    Nothing runs at import time. Raises ValueError for unusable settings (a malformed master
+    key, a master key that does not open the stored keys, an unknown algorithm).
+    """
+    store = SqlStore.from_url(settings.database_url)
+    try:
+        if upgrade:
+            upgrade_schema(settings.database_url, engine=store.engine)
+        master = load_master_key(
+            settings.database_url,
+            master_key=settings.master_key.get_secret_value() if settings.master_key else None,
+            key_file=settings.key_file,
+        )
+        keyring = KeyRing(
+            store,
+            KeyCipher(master),
+            clock=clock,
+            algorithm=settings.algorithm,
+            retention=settings.access_ttl + settings.leeway + settings.revocation_poll_interval,
+        )
+        keyring.load()
+        revocations = RevocationState(clock=clock)
+        ctx = AuthContext(
+            settings=settings,
+            store=store,
+            clock=clock,
+            hasher=PasswordHasher.from_settings(settings),
+            policy=PasswordPolicy.from_settings(settings),
+            throttle=throttle
+            or InMemoryThrottle(ThrottlePolicy.from_settings(settings), clock=clock),
+            keyring=keyring,
+            revocations=revocations,
+            tokens=AccessTokens(
+                keyring,
+                revocations,
+                clock=clock,
+                issuer=issuer or default_issuer(settings),
+                audience=settings.audience,
+                ttl=settings.access_ttl,
+                leeway=settings.leeway,
+                max_size=settings.max_token_size,
+            ),
+        )
+        service = AuthService(ctx)
+        service.load_revocations()
+    except BaseException:
+        store.dispose()
+        raise
+    return service

@@ -1,0 +1,145 @@
+"""Access tokens (JWT, RFC 9068) and refresh tokens (opaque, 256 bits, stored as SHA-256).
+
+A refresh token is parsed defensively before anything else touches it: bounded length and the
+base64url alphabet, so a megabyte of garbage costs nothing and never reaches a hash or a query.
+Its SHA-256 is enough at rest: with 256 random bits there is nothing to brute-force.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..jose import UnknownKey, decode, encode
+from .keyring import KeyRing
+from .revocation import RevocationState
+
+__all__ = [
+    "ACCESS_TOKEN_TYPE",
+    "AccessTokens",
+    "IssuedToken",
+    "hash_token",
+    "new_refresh_token",
+    "parse_refresh_token",
+]
+
+ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - the RFC 9068 2.1 media type, not a secret
+REFRESH_BYTES = 32
+_REFRESH_SHAPE = re.compile(r"[A-Za-z0-9_-]{43,128}")
+
+
+def new_refresh_token() -> str:
+    """A fresh refresh token: 256 random bits, base64url (43 characters)."""
+    return secrets.token_urlsafe(REFRESH_BYTES)
+
+
+def parse_refresh_token(value: object) -> str | None:
+    """The token if it has the shape of one of ours, else None (never raises)."""
+    if type(value) is not str or not 43 <= len(value) <= 128:
+        return None
+    return value if _REFRESH_SHAPE.fullmatch(value) else None
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 of a high-entropy secret (refresh token, client secret), hex."""
+    return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    """A signed access token and its identifying claims."""
+
+    token: str
+    jti: str
+    iat: int
+    exp: int
+    expires_in: int
+
+
+class AccessTokens:
+    """Signs access tokens with the key ring's active key and verifies them, in memory."""
+
+    def __init__(
+        self,
+        keyring: KeyRing,
+        revocations: RevocationState,
+        *,
+        clock: Callable[[], float],
+        issuer: str,
+        audience: str,
+        ttl: int,
+        leeway: int,
+        max_size: int,
+    ) -> None:
+        self._keyring = keyring
+        self._revocations = revocations
+        self._clock = clock
+        self.issuer = issuer
+        self.audience = audience
+        self.ttl = ttl
+        self.leeway = leeway
+        self._max_size = max_size
+
+    def issue(
+        self,
+        *,
+        sub: str,
+        roles: Sequence[str] = (),
+        scope: str = "",
+        sid: str | None = None,
+        username: str | None = None,
+        client_id: str | None = None,
+    ) -> IssuedToken:
+        """A new access token with the RFC 9068 claims (``sid`` and ``preferred_username``
+        for users, ``client_id`` for clients)."""
+        now = int(self._clock())
+        jti = secrets.token_urlsafe(16)
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "sub": sub,
+            "aud": self.audience,
+            "exp": now + self.ttl,
+            "iat": now,
+            "nbf": now,
+            "jti": jti,
+            "roles": list(roles),
+            "scope": scope,
+        }
+        if sid is not None:
+            claims["sid"] = sid
+        if username is not None:
+            claims["preferred_username"] = username
+        if client_id is not None:
+            claims["client_id"] = client_id
+        token = encode(claims, self._keyring.signing_key, headers={"typ": ACCESS_TOKEN_TYPE})
+        return IssuedToken(token=token, jti=jti, iat=now, exp=now + self.ttl, expires_in=self.ttl)
+
+    def verify(self, token: str, *, check_revoked: bool = True) -> dict[str, Any]:
+        """The claims of a valid access token; no SQL unless the kid is unknown (then at most
+        one key reload a second). Raises an InvalidToken subclass, RevokedToken if revoked."""
+        try:
+            claims = self._decode(token)
+        except UnknownKey:
+            if not self._keyring.reload_for_unknown_kid():
+                raise
+            claims = self._decode(token)
+        if check_revoked:
+            self._revocations.check(claims)
+        return claims
+
+    def _decode(self, token: str) -> dict[str, Any]:
+        return decode(
+            token,
+            self._keyring.keyset,
+            issuer=self.issuer,
+            audience=self.audience,
+            leeway=self.leeway,
+            require=("exp", "iat", "sub", "jti"),
+            typ=ACCESS_TOKEN_TYPE,
+            now=self._clock(),
+            max_size=self._max_size,
+        )

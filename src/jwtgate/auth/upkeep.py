@@ -1,0 +1,92 @@
+"""Keeping this process in step with the database: loading and polling revocations, serving
+the revocation feed, and pruning what no token can need any more.
+
+Ids from a PostgreSQL sequence can commit out of order, so every poll also re-reads the rows
+created in the last ``LOOKBACK`` seconds; applying a revocation twice is harmless.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .context import AuthContext
+from .revocation import feed
+from .validation import parse_int_cursor
+
+__all__ = ["LOOKBACK", "Upkeep"]
+
+LOOKBACK = 30.0
+PAGE = 1000
+DAY = 86400.0
+
+
+class Upkeep:
+    """Revocation loading, polling, the feed, and pruning."""
+
+    def __init__(self, ctx: AuthContext) -> None:
+        self._ctx = ctx
+        self._last_prune = ctx.clock()
+
+    def load(self) -> int:
+        """Read every live revocation into memory; return how many."""
+        return self.load_after(0)
+
+    def poll(self) -> int:
+        """Apply revocations other processes made since the last poll; return how many."""
+        ctx = self._ctx
+        now = ctx.clock()
+        cursor = ctx.revocations.cursor
+        with ctx.store.read() as uow:
+            recent = uow.revocations.recent(cursor, now=now, created_from=now - LOOKBACK)
+        ctx.revocations.apply_all(recent)
+        return len(recent) + self.load_after(cursor)
+
+    def load_after(self, cursor: int) -> int:
+        """Apply every live revocation with id above ``cursor``."""
+        ctx = self._ctx
+        total = 0
+        while True:
+            with ctx.store.read() as uow:
+                events = uow.revocations.since(cursor, now=ctx.clock(), limit=PAGE)
+            ctx.revocations.apply_all(events)
+            total += len(events)
+            if len(events) < PAGE:
+                return total
+            cursor = events[-1].id
+
+    def feed(self, cursor: str | None) -> dict[str, Any]:
+        """The revocation feed after ``cursor`` (everything live when None). InvalidRequest
+        for a malformed cursor."""
+        ctx = self._ctx
+        after = parse_int_cursor(cursor)
+        now = ctx.clock()
+        with ctx.store.read() as uow:
+            events = uow.revocations.since(after or 0, now=now, limit=PAGE)
+            recent = (
+                uow.revocations.recent(after, now=now, created_from=now - LOOKBACK)
+                if after is not None
+                else []
+            )
+        return feed([*recent, *events], after or 0, more=len(events) == PAGE)
+
+    def prune_if_due(self, interval: float = 3600.0) -> dict[str, int] | None:
+        """Prune at most once per ``interval`` seconds."""
+        if self._ctx.clock() - self._last_prune < interval:
+            return None
+        return self.prune()
+
+    def prune(self) -> dict[str, int]:
+        """Delete expired revocations, long-dead sessions (with their refresh tokens), keys no
+        token can need, and audit events past retention. Returns the counts."""
+        ctx = self._ctx
+        now = ctx.clock()
+        self._last_prune = now
+        with ctx.store.write() as uow:
+            counts = {
+                "revocations": uow.revocations.prune(now=now),
+                "sessions": uow.sessions.prune(before=now - DAY),
+                "keys": uow.keys.prune(now=now),
+                "events": uow.events.prune(before=now - ctx.settings.audit_retention_days * DAY),
+            }
+        ctx.revocations.prune()
+        return counts
