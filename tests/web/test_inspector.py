@@ -1,0 +1,116 @@
+"""The token inspector: header, claims, readable times and the exact reason for a verdict."""
+
+from __future__ import annotations
+
+import html
+
+import httpx
+import orjson
+from fastapi import FastAPI
+
+from jwtgate import Key, encode
+from jwtgate.jose.b64 import b64url_decode, b64url_encode
+
+from .fakeauth import AUDIENCE, ISSUER, FakeAuth
+from .webkit import client, post_form
+
+
+class Page:
+    """An inspector answer: status, headers, and the text with HTML entities decoded."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.status_code = response.status_code
+        self.headers = response.headers
+        self.text = html.unescape(response.text)
+
+
+def _inspect(app: FastAPI, token: str) -> Page:
+    return Page(post_form(client(app), "/web/inspect", {"token": token}, page="/web/inspect"))
+
+
+def tamper(token: str) -> str:
+    """The attack the signature stops: give yourself the admin role, keep the signature."""
+    header, payload, signature = token.split(".")
+    claims = orjson.loads(b64url_decode(payload))
+    claims["roles"] = ["admin"]
+    return f"{header}.{b64url_encode(orjson.dumps(claims))}.{signature}"
+
+
+def test_a_valid_token(app: FastAPI, auth: FakeAuth) -> None:
+    token = auth.login("alice", "alice-password-1").access_token
+    page = _inspect(app, token)
+    assert page.status_code == 200
+    assert "✔ Valid" in page.text and "This server accepts this access token." in page.text
+    assert '"preferred_username": "alice"' in page.text and '"typ": "at+jwt"' in page.text
+    assert "is the key that signs now" in page.text
+    assert page.headers["cache-control"] == "no-store"
+    assert token not in page.text  # shown decoded, never echoed back
+
+
+def test_an_expired_token_says_when(app: FastAPI, auth: FakeAuth) -> None:
+    token = auth.login("alice", "alice-password-1").access_token
+    auth.clock.now += 900 + 600
+    page = _inspect(app, token).text
+    assert "✘ Expired" in page
+    assert "The token expired 10 min ago, at 2027-01-15" in page
+    assert "exp</dt><dd>2027-01-15 08:" in page and "(10 min ago)" in page
+
+
+def test_a_tampered_token_fails_the_signature(app: FastAPI, auth: FakeAuth) -> None:
+    token = auth.login("alice", "alice-password-1").access_token
+    page = _inspect(app, tamper(token)).text
+    assert "✘ Signature does not verify" in page
+    assert '"admin"' in page  # the claims as written, so the tampering is visible
+    forged = encode(
+        {"sub": "2", "exp": auth.clock() + 60, "iss": ISSUER, "aud": AUDIENCE},
+        Key.generate("ES256"),
+        headers={"typ": "at+jwt"},
+    )
+    page = _inspect(app, forged).text
+    assert "not one of this server's signing keys" in page
+    assert "✘" in page
+
+
+def test_a_foreign_issuer_and_audience_are_named(app: FastAPI, auth: FakeAuth) -> None:
+    key = auth.keys[0][0]
+    token = encode(
+        {"sub": "2", "exp": auth.clock() + 60, "iss": "https://other.example", "aud": "other"},
+        key,
+        headers={"typ": "at+jwt"},
+    )
+    page = _inspect(app, token).text
+    assert "Issued by someone else" in page
+    assert "iss is 'https://other.example'; this server is 'http://testserver'" in page
+    assert "aud is 'other'; this server's audience is 'api'" in page
+
+
+def test_a_revoked_token(app: FastAPI, auth: FakeAuth) -> None:
+    token = auth.login("alice", "alice-password-1").access_token
+    for sid in list(auth.sessions):
+        auth.revoke_session(sid)
+    page = _inspect(app, token).text
+    assert "✘ Revoked" in page and "the session has been revoked" in page
+
+
+def test_garbage_and_refresh_tokens_are_explained_not_crashed(app: FastAPI, auth: FakeAuth) -> None:
+    refresh = auth.login("alice", "alice-password-1").refresh_token or ""
+    page = _inspect(app, refresh).text
+    assert "Not a JWT" in page and "Refresh tokens are opaque" in page
+    for junk in ("a.b.c", "eyJhbGciOiJub25lIn0.e30.", "....", "ü.ü.ü", "e30.e30.e30"):
+        response = _inspect(app, junk)
+        assert response.status_code == 200 and "✘" in response.text, junk
+    assert "Paste a JWT" in _inspect(app, "   ").text
+
+
+def test_oversized_input_is_refused_politely(app: FastAPI) -> None:
+    response = _inspect(app, "a" * 9000)
+    assert response.status_code == 400 and "longer than 8192 characters" in response.text
+
+
+def test_the_form_does_not_keep_the_token() -> None:
+    from pathlib import Path
+
+    from jwtgate.server import web
+
+    html = (Path(web.__file__).parent / "templates" / "inspect.html").read_text()
+    assert 'autocomplete="off"' in html and "{{ token" not in html

@@ -1,0 +1,86 @@
+"""Silent refresh: an expired access cookie is renewed through the refresh cookie."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from .fakeauth import FakeAuth
+from .webkit import LOOPBACK, client, sign_in
+
+
+def test_an_expired_access_cookie_is_renewed_on_the_next_page(app: FastAPI, auth: FakeAuth) -> None:
+    c = client(app)
+    sign_in(c)
+    old = c.cookies["jwtgate_at"]
+    auth.clock.now += 901  # the access token has expired; the refresh token has not
+    first = c.get("/web/account?tab=x")
+    assert first.status_code == 303
+    assert first.headers["location"] == "/web/refresh?next=/web/account%3Ftab%3Dx"
+    back = c.get(first.headers["location"])
+    assert back.status_code == 303 and back.headers["location"] == "/web/account?tab=x"
+    assert c.cookies["jwtgate_at"] != old
+    assert c.get("/web/account").status_code == 200
+    sessions = [s for s in auth.sessions.values() if s.revoked_at is None]
+    assert len(sessions) == 1  # the same session, refreshed
+
+
+def test_with_the_session_revoked_the_browser_lands_on_sign_in(
+    app: FastAPI, auth: FakeAuth
+) -> None:
+    c = client(app, LOOPBACK)
+    sign_in(c)
+    for s in list(auth.sessions):
+        auth.revoke_session(s)
+    page = c.get("/web/account", follow_redirects=True)
+    assert page.url.path == "/web/login"
+    assert "Your session has ended" in page.text
+    assert "jwtgate_at" not in c.cookies and "jwtgate_rt" not in c.cookies
+
+
+def test_without_any_cookie_a_page_goes_to_sign_in_and_back_after(app: FastAPI) -> None:
+    c = client(app)
+    page = c.get("/web/admin/keys", follow_redirects=True)
+    assert page.url.path == "/web/login"
+    assert 'name="next" value="/web/admin/keys"' in page.text
+    assert "Your session has ended" not in page.text
+
+
+def test_script_refresh_needs_csrf_and_answers_no_token(app: FastAPI, auth: FakeAuth) -> None:
+    c = client(app)
+    sign_in(c)
+    c.cookies.set("jwtgate_rt", c.cookies["jwtgate_rt"], path="/web/refresh")
+    assert c.post("/web/refresh", headers={"origin": LOOPBACK}).status_code == 403
+    csrf = c.cookies["jwtgate_csrf"]
+    response = c.post("/web/refresh", headers={"x-csrf-token": csrf, "origin": LOOPBACK})
+    assert response.status_code == 200
+    assert response.json() == {
+        "token_type": "cookie",
+        "expires_in": 900,
+        "refresh_expires_in": 3600,
+        "scope": "",
+    }
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_script_refresh_with_a_dead_refresh_token_is_401_and_clears(app: FastAPI) -> None:
+    c = client(app)
+    csrf = c.get("/web/csrf").json()["csrf_token"]
+    headers = {"x-csrf-token": csrf, "origin": LOOPBACK}
+    assert c.post("/web/refresh", headers=headers).status_code == 401  # no cookie at all
+    c.cookies.set("jwtgate_rt", "forged", path="/web/refresh")
+    response = c.post("/web/refresh", headers=headers)
+    assert response.status_code == 401 and response.json()["error"] == "invalid_grant"
+    assert "max-age=0" in response.headers["set-cookie"].lower()
+
+
+def test_next_cannot_send_the_browser_to_another_site(app: FastAPI) -> None:
+    c = client(app)
+    for evil in (
+        "https://evil.example/",
+        "//evil.example",
+        "/\\evil.example",
+        "/auth/me",
+        "javascript:alert(1)",
+    ):
+        response = c.get("/web/refresh", params={"next": evil})
+        assert response.headers["location"] == "/web/login?next=/web/account", evil
