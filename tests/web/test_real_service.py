@@ -1,0 +1,110 @@
+"""The web layer on the real auth service (SQLite in a temp folder, cheap argon2)."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+
+from jwtgate.auth import AuthService, build_auth
+from jwtgate.config import Settings
+from jwtgate.server.web import install
+
+from .fakeauth import Clock
+from .test_inspector import tamper
+from .webkit import ADMIN, ALICE, LOOPBACK, client, post_form, sign_in
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def real(tmp_path: Path, clock: Clock) -> Iterator[tuple[FastAPI, AuthService]]:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path}/web.db",
+        argon2_time_cost=1,
+        argon2_memory_cost=1024,
+        issuer=LOOPBACK,
+    )
+    service = build_auth(settings, clock=clock)
+    service.create_user(*ADMIN, roles=["admin"])
+    service.create_user(*ALICE)
+    app = FastAPI()
+    install(app, service, settings, clock=clock)
+    yield app, service
+    service.close()
+
+
+def test_sign_in_account_and_sessions(real: tuple[FastAPI, AuthService]) -> None:
+    app, service = real
+    first, second = client(app), client(app)
+    first.headers["user-agent"] = "Mozilla/5.0 (X11; Linux x86_64) Firefox/121.0"
+    sign_in(first)
+    sign_in(second)
+    page = second.get("/web/account").text
+    assert 'id="me-username">alice<' in page and "Firefox on Linux" in page
+    assert page.count('class="session') == 2
+    sid = next(
+        s.sid
+        for s in service.list_sessions(service.find_user("alice").id)
+        if s.user_agent and "Firefox" in s.user_agent
+    )
+    post_form(second, f"/web/account/sessions/{sid}/revoke", {}, page="/web/account")
+    assert first.get("/web/account", follow_redirects=True).url.path == "/web/login"
+    assert second.get("/web/account").status_code == 200
+
+
+def test_silent_refresh_on_the_real_rotation(
+    real: tuple[FastAPI, AuthService], clock: Clock
+) -> None:
+    app, _ = real
+    c = client(app)
+    sign_in(c)
+    clock.now += 3600  # access token long expired, refresh token alive
+    page = c.get("/web/account", follow_redirects=True)
+    assert page.url.path == "/web/account" and page.status_code == 200
+
+
+def test_admin_creates_a_user_who_signs_in(real: tuple[FastAPI, AuthService]) -> None:
+    app, _ = real
+    admin = client(app)
+    sign_in(admin, ADMIN)
+    form = {"username": "erin", "email": "", "password": "erin-Strong-pass-9", "roles": "ops"}
+    created = post_form(admin, "/web/admin/users", form, page="/web/admin/users")
+    assert created.status_code == 303, created.text
+    assert "erin" in admin.get(created.headers["location"]).text
+    weak = post_form(
+        admin,
+        "/web/admin/users",
+        {**form, "username": "f", "password": "password"},
+        page="/web/admin/users",
+    )
+    assert weak.status_code == 400
+    erin = client(app)
+    sign_in(erin, ("erin", "erin-Strong-pass-9"))
+    assert "ops" in erin.get("/web/account").text
+    for path in ("/web/admin/keys", "/web/admin/clients", "/web/admin/events"):
+        assert admin.get(path).status_code == 200, path
+    rotated = post_form(admin, "/web/admin/keys/rotate", {"alg": "EdDSA"}, page="/web/admin/keys")
+    assert rotated.status_code == 303
+    assert "(EdDSA) now signs." in admin.get("/web/admin/keys").text
+    assert "erin" in admin.get("/web/admin/events", params={"type": "user_created"}).text
+
+
+def test_inspector_verdicts(real: tuple[FastAPI, AuthService], clock: Clock) -> None:
+    app, service = real
+    token = service.login(*ALICE).access_token
+    c = client(app)
+
+    def verdict(t: str) -> str:
+        return html.unescape(post_form(c, "/web/inspect", {"token": t}, page="/web/inspect").text)
+
+    assert "✔ Valid" in verdict(token)
+    assert "✘ Signature does not verify" in verdict(tamper(token))
+    clock.now += 3600
+    assert "✘ Expired" in verdict(token) and "The token expired" in verdict(token)
