@@ -118,7 +118,11 @@ def account_router(ctx: WebContext) -> APIRouter:
             )
         result = await run_in_threadpool(
             lambda: inspect_token(
-                token, auth=ctx.auth, audience=ctx.settings.audience, now=ctx.clock()
+                token,
+                auth=ctx.auth,
+                audience=ctx.settings.audience,
+                now=ctx.clock(),
+                leeway=ctx.settings.leeway,
             )
         )
         # The token is not echoed back into the form: the page shows what it says, not it.

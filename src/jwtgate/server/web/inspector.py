@@ -142,6 +142,7 @@ def _checks(
     auth: AuthService,
     audience: str,
     now: float,
+    leeway: float,
 ) -> list[Check]:
     out = []
     keys = auth.list_keys()
@@ -184,7 +185,7 @@ def _checks(
     )
     exp = claims.get("exp")
     if isinstance(exp, int | float) and not isinstance(exp, bool):
-        expired = now >= exp
+        expired = now >= exp + leeway
         out.append(
             Check(
                 "Expiry",
@@ -196,13 +197,16 @@ def _checks(
     else:
         out.append(Check("Expiry", "fail", "no numeric exp claim; this server requires one"))
     nbf = claims.get("nbf")
-    if isinstance(nbf, int | float) and not isinstance(nbf, bool) and nbf > now:
+    if isinstance(nbf, int | float) and not isinstance(nbf, bool) and nbf > now + leeway:
         out.append(Check("Not before", "fail", f"valid only from {readable(float(nbf), now)}"))
     return out
 
 
-def inspect_token(token: str, *, auth: AuthService, audience: str, now: float) -> Inspection:
-    """Decode ``token`` for display and judge it against this server's keys and policy.
+def inspect_token(
+    token: str, *, auth: AuthService, audience: str, now: float, leeway: float = 0
+) -> Inspection:
+    """Decode ``token`` for display and judge it against this server's keys and policy
+    (``leeway``: the clock skew the server tolerates on exp and nbf).
 
     Never raises for bad input: a token that is not a JWT gets an Inspection saying why.
     """
@@ -221,7 +225,7 @@ def inspect_token(token: str, *, auth: AuthService, audience: str, now: float) -
         return Inspection(
             False, "Not a well-formed JWT", "the claims are not a JSON object", header=header
         )
-    checks = _checks(token, header, claims, auth=auth, audience=audience, now=now)
+    checks = _checks(token, header, claims, auth=auth, audience=audience, now=now, leeway=leeway)
     try:
         auth.authenticate(token)
     except InvalidToken as exc:
