@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..jose.errors import MalformedToken
+from ..store.protocols import Store
 from .clients import Clients
 from .context import AuthContext, Pending
 from .convert import to_client, to_event, to_key_info, to_session
@@ -361,6 +362,11 @@ class AuthService:
     def algorithms(self) -> list[str]:
         """Signing algorithms in use, for discovery."""
         return sorted({r.alg for r in self._ctx.keyring.records()})
+
+    @property
+    def store(self) -> Store:
+        """The storage behind the service (for tooling and tests; use the methods above)."""
+        return self._ctx.store
 
     def close(self) -> None:
         """Release the database engine."""
