@@ -136,7 +136,7 @@ class KeyRing:
 
         Raises ValueError for an unknown algorithm.
         """
-        alg = alg or self.algorithm
+        alg = self.algorithm if alg is None else alg
         _check_alg(alg)
         now = self._clock()
         with self._store.write() as uow:
