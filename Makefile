@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: serve test lint typecheck pytest bench fuzz soak clean
+.PHONY: serve test lint typecheck pytest bench fuzz soak clean browser-deps screenshots
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "jwtgate needs Python 3.11 or newer: set PYTHON=python3.11")'
@@ -17,7 +17,24 @@ $(STAMP): pyproject.toml
 serve: $(STAMP)
 	$(BIN)/jwtgate serve --host 127.0.0.1 --port 8000
 
-test: $(STAMP) lint typecheck pytest
+test: $(STAMP) browser-deps lint typecheck pytest
+
+# The browser tests drive Debian's chromium package (not a browser download). Installed when
+# missing (as root, or with sudo); under CI=true a missing chromium is an error.
+CHROMIUM ?= /usr/bin/chromium
+browser-deps:
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "installing chromium (Debian package) for the browser tests ..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	elif command -v apt-get >/dev/null 2>&1 && command -v sudo >/dev/null 2>&1; then \
+		sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	elif [ "$$CI" = true ]; then echo "chromium is missing and cannot be installed" >&2; exit 1; \
+	else echo "chromium is missing: the browser tests will be skipped (apt-get install chromium)"; fi
+
+# Run the browser tests and copy their screenshots to docs/screenshots (linked from docs/web.md).
+screenshots: $(STAMP) browser-deps
+	JWTGATE_PUBLISH_SCREENSHOTS=1 $(BIN)/pytest -q -m browser tests/web/test_browser.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples
