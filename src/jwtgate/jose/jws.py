@@ -101,10 +101,10 @@ def _parse_header(segment: str) -> tuple[dict[str, Any], str, str | None, str | 
             raise UnsupportedAlgorithm('alg "none" is never accepted (RFC 8725 3.1)')
         raise UnsupportedAlgorithm(f"unsupported algorithm {_short(alg)}")
     kid = header.get("kid")
-    if kid is not None and not isinstance(kid, str):
+    if "kid" in header and not isinstance(kid, str):  # null is not absent
         raise InvalidHeader("the 'kid' header must be a string")
     typ = header.get("typ")
-    if typ is not None:
+    if "typ" in header:
         if not isinstance(typ, str):
             raise InvalidHeader("the 'typ' header must be a string")
         typ = normalize_typ(typ)
