@@ -13,6 +13,7 @@ from .rows import record_from_row, record_values
 __all__ = ["SqlAuditRepository"]
 
 EVENTS = cast(Table, AuditEventRow.__table__)
+_ADD = insert(EVENTS)  # built once: events are written on every login and refresh
 
 
 def _event(row: Row[Any]) -> EventRecord:
@@ -27,7 +28,7 @@ class SqlAuditRepository:
 
     def add(self, event: EventRecord) -> None:
         """Append an event."""
-        self._conn.execute(insert(EVENTS).values(record_values(event, EVENTS, exclude=("id",))))
+        self._conn.execute(_ADD, record_values(event, EVENTS, exclude=("id",)))
 
     def page(
         self, before: int | None, limit: int, type: str | None, user: str | None

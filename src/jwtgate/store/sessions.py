@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, Table, delete, insert, select, update
+from sqlalchemy import Connection, Row, Table, bindparam, delete, insert, select, update
 
 from .models import RefreshTokenRow, SessionRow
 from .records import RefreshLookup, RefreshRecord, SessionRecord
@@ -20,6 +20,31 @@ __all__ = ["SqlSessionRepository"]
 
 SESSIONS = cast(Table, SessionRow.__table__)
 TOKENS = cast(Table, RefreshTokenRow.__table__)
+
+# The refresh path runs these on every request: built once, so SQLAlchemy reuses their
+# compiled form instead of rebuilding and re-hashing the statement each time.
+_FIND_REFRESH = (
+    select(TOKENS, SESSIONS, USERS)
+    .join(SESSIONS, SESSIONS.c.sid == TOKENS.c.sid)
+    .join(USERS, USERS.c.id == SESSIONS.c.user_id)
+    .where(TOKENS.c.token_hash == bindparam("p_hash"))
+)
+_MARK_USED = (
+    update(TOKENS)
+    .where(TOKENS.c.id == bindparam("p_id"), TOKENS.c.used_at.is_(None))
+    .values(used_at=bindparam("p_now"))
+)
+_TOUCH = (
+    update(SESSIONS)
+    .where(SESSIONS.c.sid == bindparam("p_sid"), SESSIONS.c.revoked_at.is_(None))
+    .values(
+        last_used_at=bindparam("p_now"),
+        expires_at=bindparam("p_expires"),
+        ip=bindparam("p_ip"),
+        user_agent=bindparam("p_ua"),
+    )
+)
+_ADD_REFRESH = insert(TOKENS)
 
 
 def _session(row: Row[Any]) -> SessionRecord:
@@ -55,12 +80,14 @@ class SqlSessionRepository:
     ) -> bool:
         """Record a refresh (last use, new sliding expiry, origin); False when the session
         is gone or was revoked meanwhile."""
-        result = self._conn.execute(
-            update(SESSIONS)
-            .where(SESSIONS.c.sid == sid, SESSIONS.c.revoked_at.is_(None))
-            .values(last_used_at=now, expires_at=expires_at, ip=ip, user_agent=user_agent)
-        )
-        return result.rowcount == 1
+        params = {
+            "p_sid": sid,
+            "p_now": now,
+            "p_expires": expires_at,
+            "p_ip": ip,
+            "p_ua": user_agent,
+        }
+        return self._conn.execute(_TOUCH, params).rowcount == 1
 
     def revoke(self, sid: str, *, now: float, reason: str) -> bool:
         """Mark a live session revoked; False when absent or revoked already."""
@@ -89,20 +116,13 @@ class SqlSessionRepository:
     def add_refresh(self, token_hash: str, sid: str, *, now: float, expires_at: float) -> None:
         """Store a new refresh token's hash for a session."""
         self._conn.execute(
-            insert(TOKENS).values(
-                token_hash=token_hash, sid=sid, created_at=now, expires_at=expires_at
-            )
+            _ADD_REFRESH,
+            {"token_hash": token_hash, "sid": sid, "created_at": now, "expires_at": expires_at},
         )
 
     def find_refresh(self, token_hash: str) -> RefreshLookup | None:
         """The refresh token with this hash, its session and its user, in one query."""
-        stmt = (
-            select(TOKENS, SESSIONS, USERS)
-            .join(SESSIONS, SESSIONS.c.sid == TOKENS.c.sid)
-            .join(USERS, USERS.c.id == SESSIONS.c.user_id)
-            .where(TOKENS.c.token_hash == token_hash)
-        )
-        row = self._conn.execute(stmt).first()
+        row = self._conn.execute(_FIND_REFRESH, {"p_hash": token_hash}).first()
         if row is None:
             return None
         return RefreshLookup(
@@ -113,12 +133,7 @@ class SqlSessionRepository:
 
     def mark_used(self, token_id: int, *, now: float) -> bool:
         """Rotate: True for exactly one caller per token, False for every other."""
-        result = self._conn.execute(
-            update(TOKENS)
-            .where(TOKENS.c.id == token_id, TOKENS.c.used_at.is_(None))
-            .values(used_at=now)
-        )
-        return result.rowcount == 1
+        return self._conn.execute(_MARK_USED, {"p_id": token_id, "p_now": now}).rowcount == 1
 
     def prune(self, *, before: float) -> int:
         """Delete sessions (and, by cascade, their tokens) that expired before ``before``."""
