@@ -82,3 +82,12 @@ def test_safe_next(value: str | None, expected: str) -> None:
 def test_split_words() -> None:
     assert split_words(" admin, editor  admin\tviewer,,") == ["admin", "editor", "viewer"]
     assert split_words("") == []
+
+
+def test_audit_detail_values_read_as_text() -> None:
+    from jwtgate.server.web.context import detail_text
+
+    assert detail_text(["read", "write"]) == "read, write"
+    assert detail_text([]) == "none"
+    assert detail_text(None) == ""
+    assert detail_text(3) == "3"

@@ -57,6 +57,8 @@ def test_sign_in_account_and_sessions(real: tuple[FastAPI, AuthService]) -> None
     post_form(second, f"/web/account/sessions/{sid}/revoke", {}, page="/web/account")
     assert first.get("/web/account", follow_redirects=True).url.path == "/web/login"
     assert second.get("/web/account").status_code == 200
+    latest = service.list_events(limit=1).items[0]
+    assert latest.type == "logout" and latest.detail.get("sid") == sid  # the user's own act
 
 
 def test_silent_refresh_on_the_real_rotation(

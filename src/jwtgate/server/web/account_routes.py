@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
-
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from ...auth.errors import AuthError, InvalidGrant, NotFound, Throttled
+from ...auth.errors import AuthError, InvalidGrant, Throttled
 from .context import WebContext, form_text
 from .cookies import clear_session_cookies
 from .inspector import inspect_token
@@ -88,9 +86,8 @@ def account_router(ctx: WebContext) -> APIRouter:
         # Only the caller's own sessions: another user's sid answers as if it did not exist.
         if not any(s.sid == sid for s in own):
             return ctx.error_page(request, 404, "Not found", "No such session.")
-        # NotFound: revoked or expired meanwhile, which is the outcome the user asked for.
-        with suppress(NotFound):
-            await run_in_threadpool(lambda: ctx.auth.revoke_session(sid, actor=claims))
+        # A sign-out by the user (audited as "logout"); the service checks the owner again.
+        await run_in_threadpool(ctx.auth.logout, {"sub": claims["sub"], "sid": sid})
         if sid == claims.get("sid"):
             response = ctx.redirect("/web/login", conn=request, flash="You have signed out.")
             clear_session_cookies(response, secure=ctx.secure(request))

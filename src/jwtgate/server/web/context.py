@@ -59,6 +59,15 @@ def form_text(form: dict[str, str], name: str, *, strip: bool = True) -> str:
     return value.strip() if strip else value
 
 
+def detail_text(value: Any) -> str:
+    """An audit detail value for people: lists joined, nothing for null."""
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) or "none"
+    return str(value)
+
+
 def safe_next(value: str | None, default: str = "/web/account") -> str:
     """A redirect target only if it is a path on this site under /web/ (no open redirect)."""
     if not value or not value.startswith("/web/") or "\\" in value:
@@ -90,6 +99,7 @@ class WebContext:
         self.env.filters["ago"] = lambda m: timefmt.relative(m, self.clock())
         self.env.filters["utc"] = timefmt.absolute
         self.env.filters["device"] = describe_device
+        self.env.filters["detail"] = detail_text
         self.env.globals["allow_registration"] = self.settings.allow_registration
 
     # -- cookies -------------------------------------------------------------------------
