@@ -231,3 +231,15 @@ def test_feed_format() -> None:
         "users": {"u": 10},
         "more": False,
     }
+
+
+def test_revocation_state_prunes_itself_as_it_grows() -> None:
+    clock = FakeClock(0.0)
+    state = RevocationState(clock=clock)
+    for i in range(1, 1001):
+        state.apply(event(i, "jti", f"old{i}", expires_at=10.0))
+    clock.advance(20)
+    for i in range(1001, 1101):
+        state.apply(event(i, "jti", f"new{i}", expires_at=100.0))
+    assert len(state) == 100  # the 1024th apply pruned the dead
+    assert [e.id for e in state.since(0)][:1] == [1001]

@@ -19,6 +19,8 @@ from ..store.records import Revocation
 
 __all__ = ["RevocationState", "feed"]
 
+PRUNE_EVERY = 1024
+
 
 def feed(events: Iterable[Revocation], cursor: int, *, more: bool = False) -> dict[str, Any]:
     """The revocation feed body: ``{cursor, sessions, tokens, users, more}``.
@@ -56,6 +58,7 @@ class RevocationState:
         self._users: dict[str, tuple[int, float]] = {}
         self._events: dict[int, Revocation] = {}
         self._lock = threading.Lock()
+        self._applied = 0
         self.cursor = 0
 
     def apply(self, event: Revocation) -> None:
@@ -82,6 +85,10 @@ class RevocationState:
             return
         self._events[event.id] = event
         self.cursor = max(self.cursor, event.id)
+        self._applied += 1
+        if self._applied % PRUNE_EVERY == 0:
+            # Bounded memory even when nobody calls prune(): entries die with their tokens.
+            self._prune_locked(self._clock())
 
     def check(self, claims: Mapping[str, Any]) -> None:
         """Raise RevokedToken when the token's session, id or user has been revoked."""
@@ -112,14 +119,18 @@ class RevocationState:
 
     def prune(self) -> int:
         """Forget revocations whose tokens have all expired; return how many."""
-        now = self._clock()
         with self._lock:
-            dead = [i for i, e in self._events.items() if e.expires_at <= now]
-            for i in dead:
-                del self._events[i]
-            self._sids = {k: t for k, t in self._sids.items() if t > now}
-            self._jtis = {k: t for k, t in self._jtis.items() if t > now}
-            self._users = {k: v for k, v in self._users.items() if v[1] > now}
+            return self._prune_locked(self._clock())
+
+    def _prune_locked(self, now: float) -> int:
+        dead = [i for i, e in self._events.items() if e.expires_at <= now]
+        for i in dead:
+            del self._events[i]
+        # New dicts swapped in whole: lock-free readers see the old or the new, never a
+        # dict changing size under them.
+        self._sids = {k: t for k, t in self._sids.items() if t > now}
+        self._jtis = {k: t for k, t in self._jtis.items() if t > now}
+        self._users = {k: v for k, v in self._users.items() if v[1] > now}
         return len(dead)
 
     def __len__(self) -> int:
