@@ -77,14 +77,26 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON (RFC 8259 6)")
+
+
+def _header_json(segment: str) -> Any:
+    """The header segment as JSON. The stdlib parser, not orjson: it can reject duplicate
+    names and the NaN/Infinity it would otherwise accept; headers are cached, so its speed
+    does not matter. ValueError or RecursionError when it is not JSON; InvalidHeader for a
+    duplicate name."""
+    raw = decode_checked(segment)
+    return json.loads(
+        raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_not_json
+    )
+
+
 def _parse_header(segment: str) -> tuple[dict[str, Any], str, str | None, str | None]:
     if len(segment) > MAX_HEADER_SIZE:
         raise InvalidHeader(f"the JOSE header is larger than {MAX_HEADER_SIZE} characters")
     try:
-        raw = decode_checked(segment)
-        # The stdlib parser here, not orjson: it can reject duplicate names, and headers
-        # are cached, so its speed does not matter.
-        header = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
+        header = _header_json(segment)
     except InvalidHeader:
         raise
     except (ValueError, RecursionError):
@@ -289,8 +301,8 @@ def unverified_header(token: str | bytes) -> dict[str, Any]:
             "not a compact JWS: expected three base64url segments separated by dots"
         )
     try:
-        header = orjson.loads(decode_checked(match.group(1)))
-    except ValueError:
+        header = _header_json(match.group(1))  # the parser verification uses, so they agree
+    except (ValueError, RecursionError, InvalidHeader):
         raise MalformedToken("the JOSE header is not base64url-encoded JSON") from None
     if not isinstance(header, dict):
         raise MalformedToken("the JOSE header must be a JSON object")
