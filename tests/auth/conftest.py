@@ -11,6 +11,7 @@ import pytest
 from jwtgate.auth import AuthService, build_auth
 from jwtgate.config import Settings
 
+from ..store.dbkit import BACKENDS, fresh_database
 from .authkit import FakeClock, fast_settings
 
 
@@ -60,3 +61,14 @@ def make_auth(clock: FakeClock) -> Iterator[Callable[..., AuthService]]:
 def auth(make_auth: Callable[..., AuthService], settings: Settings) -> AuthService:
     """A service on a fresh SQLite database."""
     return make_auth(settings)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend_auth(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AuthService]:
+    """A service on SQLite and on PostgreSQL in turn, with the real clock (for races)."""
+    with fresh_database(request.param, tmp_path) as url:
+        service = build_auth(fast_settings(url, allow_registration=True))
+        try:
+            yield service
+        finally:
+            service.close()

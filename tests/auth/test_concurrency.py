@@ -5,31 +5,16 @@ username give exactly one account."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from jwtgate.auth import AuthService, Conflict, InvalidGrant, TokenPair
 
-from ..store.dbkit import BACKENDS, fresh_database
-from .authkit import PASSWORD, add_user, fast_settings, login
+from .authkit import PASSWORD, add_user, login
 
 THREADS = 20
-
-
-@pytest.fixture(params=BACKENDS)
-def shared_auth(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AuthService]:
-    """A service on each backend, with the real clock (threads race in real time)."""
-    from jwtgate.auth import build_auth
-
-    with fresh_database(request.param, tmp_path) as url:
-        service = build_auth(fast_settings(url, allow_registration=True))
-        try:
-            yield service
-        finally:
-            service.close()
 
 
 def race(n: int, work: Callable[[], Any]) -> list[Any]:
@@ -56,34 +41,34 @@ def race(n: int, work: Callable[[], Any]) -> list[Any]:
 
 
 def test_simultaneous_refreshes_with_one_token_have_exactly_one_winner(
-    shared_auth: AuthService,
+    backend_auth: AuthService,
 ) -> None:
-    add_user(shared_auth)
-    token = login(shared_auth).refresh_token or ""
-    results = race(THREADS, lambda: shared_auth.refresh(token))
+    add_user(backend_auth)
+    token = login(backend_auth).refresh_token or ""
+    results = race(THREADS, lambda: backend_auth.refresh(token))
     winners = [r for r in results if isinstance(r, TokenPair)]
     losers = [r for r in results if isinstance(r, InvalidGrant)]
     assert len(winners) == 1, results
     assert len(losers) == THREADS - 1, results
     # The losers presented a rotated token: reuse was detected and the session revoked.
     with pytest.raises(InvalidGrant):
-        shared_auth.refresh(winners[0].refresh_token or "")
-    assert shared_auth.list_events(type="refresh_reuse").items
+        backend_auth.refresh(winners[0].refresh_token or "")
+    assert backend_auth.list_events(type="refresh_reuse").items
 
 
 def test_simultaneous_registrations_of_one_username_give_one_account(
-    shared_auth: AuthService,
+    backend_auth: AuthService,
 ) -> None:
-    results = race(10, lambda: shared_auth.register("carol", PASSWORD))
+    results = race(10, lambda: backend_auth.register("carol", PASSWORD))
     created = [r for r in results if not isinstance(r, Exception)]
     conflicts = [r for r in results if isinstance(r, Conflict)]
     assert len(created) == 1 and len(conflicts) == 9, results
-    assert [u.username for u in shared_auth.list_users().items] == ["carol"]
+    assert [u.username for u in backend_auth.list_users().items] == ["carol"]
 
 
-def test_logins_and_refreshes_in_parallel_all_succeed(shared_auth: AuthService) -> None:
-    add_user(shared_auth)
-    pairs = race(8, lambda: login(shared_auth))
+def test_logins_and_refreshes_in_parallel_all_succeed(backend_auth: AuthService) -> None:
+    add_user(backend_auth)
+    pairs = race(8, lambda: login(backend_auth))
     assert all(isinstance(p, TokenPair) for p in pairs), pairs
     tokens = iter([p.refresh_token for p in pairs])
     lock = threading.Lock()
@@ -91,7 +76,7 @@ def test_logins_and_refreshes_in_parallel_all_succeed(shared_auth: AuthService) 
     def refresh_own() -> TokenPair:
         with lock:
             mine = next(tokens) or ""
-        return shared_auth.refresh(mine)
+        return backend_auth.refresh(mine)
 
     refreshed = race(8, refresh_own)
     assert all(isinstance(p, TokenPair) for p in refreshed), refreshed
