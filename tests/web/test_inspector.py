@@ -7,9 +7,12 @@ import html
 import httpx
 import orjson
 from fastapi import FastAPI
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from jwtgate import Key, encode
 from jwtgate.jose.b64 import b64url_decode, b64url_encode
+from jwtgate.server.web.inspector import inspect_token
 
 from .fakeauth import AUDIENCE, ISSUER, FakeAuth
 from .webkit import client, post_form
@@ -114,3 +117,55 @@ def test_the_form_does_not_keep_the_token() -> None:
 
     html = (Path(web.__file__).parent / "templates" / "inspect.html").read_text()
     assert 'autocomplete="off"' in html and "{{ token" not in html
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+claim_sets = st.dictionaries(
+    st.sampled_from(["exp", "nbf", "iat", "iss", "aud", "sub", "sid", "roles", "x"]),
+    json_values | st.floats(min_value=-1e300, max_value=1e300),
+    max_size=8,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(claims=claim_sets, typ=st.sampled_from(["at+jwt", "JWT", None]))
+def test_any_signed_claims_get_a_verdict_never_an_exception(claims: dict, typ: str | None) -> None:  # type: ignore[type-arg]
+    auth = FakeAuth()
+    token = encode(claims, auth.keys[0][0], headers={"typ": typ} if typ else None)
+    result = inspect_token(token, auth=auth, audience=AUDIENCE, now=auth.clock(), leeway=30)  # type: ignore[arg-type]
+    assert result.headline and result.reason
+    assert result.claims == claims
+    for check in result.checks:
+        assert check.status in ("pass", "fail")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.text(max_size=300)
+    | st.from_regex(r"[A-Za-z0-9_-]{0,40}\.[A-Za-z0-9_-]{0,40}\.[A-Za-z0-9_-]{0,40}")
+)
+def test_any_text_gets_an_explanation(text: str) -> None:
+    auth = _SHARED
+    result = inspect_token(text, auth=auth, audience=AUDIENCE, now=auth.clock())  # type: ignore[arg-type]
+    assert not result.valid and result.headline
+
+
+_SHARED = FakeAuth()
+
+
+def test_a_forged_far_future_expiry_renders(app: FastAPI, auth: FakeAuth) -> None:
+    token = encode(
+        {"exp": 1e300, "iat": -1e300, "sub": "2"}, auth.keys[0][0], headers={"typ": "at+jwt"}
+    )
+    page = _inspect(app, token)
+    assert page.status_code == 200 and "not a representable date" in page.text

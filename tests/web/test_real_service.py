@@ -110,3 +110,21 @@ def test_inspector_verdicts(real: tuple[FastAPI, AuthService], clock: Clock) -> 
     assert "✘ Signature does not verify" in verdict(tamper(token))
     clock.now += 3600
     assert "✘ Expired" in verdict(token) and "The token expired" in verdict(token)
+
+
+def test_odd_ids_in_admin_urls_are_404_pages_not_errors(real: tuple[FastAPI, AuthService]) -> None:
+    app, _ = real
+    admin = client(app)
+    sign_in(admin, ADMIN)
+    for odd in ("nope", "0", "x" * 300, "%00", "1;drop"):
+        assert admin.get(f"/web/admin/users/{odd}").status_code == 404, odd
+        gone = post_form(
+            admin, f"/web/admin/users/{odd}/delete", {"confirm": "yes"}, page="/web/admin/users"
+        )
+        assert gone.status_code == 303, odd
+        revoke = post_form(admin, f"/web/admin/sessions/{odd}/revoke", {}, page="/web/admin/users")
+        assert revoke.status_code == 303, odd
+        edit = post_form(
+            admin, f"/web/admin/users/{odd}", {"action": "disable"}, page="/web/admin/users"
+        )
+        assert edit.status_code == 404, odd

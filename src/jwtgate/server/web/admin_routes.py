@@ -93,9 +93,9 @@ def admin_router(ctx: WebContext) -> APIRouter:
         claims = ctx.require(request, ROLE)
         try:
             target = ctx.auth.get_user(user_id)
-        except NotFound:
+            sessions = ctx.auth.list_sessions(user_id)
+        except AuthError:  # NotFound, or an id that cannot be one (InvalidRequest)
             return ctx.error_page(request, 404, "Not found", "No such user.")
-        sessions = ctx.auth.list_sessions(user_id)
         return ctx.render(
             request,
             "admin_user.html",
@@ -151,7 +151,7 @@ def admin_router(ctx: WebContext) -> APIRouter:
             )
         try:
             await run_in_threadpool(lambda: ctx.auth.delete_user(user_id, actor=claims))
-        except NotFound:
+        except AuthError:
             return ctx.redirect("/web/admin/users", conn=request, flash="No such user.")
         return ctx.redirect("/web/admin/users", conn=request, flash="User deleted.")
 
@@ -163,7 +163,7 @@ def admin_router(ctx: WebContext) -> APIRouter:
         target = f"/web/admin/users/{back}" if back.isalnum() else "/web/admin/users"
         try:
             await run_in_threadpool(lambda: ctx.auth.revoke_session(sid, actor=claims))
-        except NotFound:
+        except AuthError:
             return ctx.redirect(target, conn=request, flash="No such session.")
         return ctx.redirect(target, conn=request, flash="Session signed out.")
 

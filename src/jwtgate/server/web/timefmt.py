@@ -8,11 +8,15 @@ __all__ = ["absolute", "readable", "relative"]
 
 
 def absolute(moment: datetime | float | None) -> str:
-    """``YYYY-MM-DD HH:MM:SS UTC`` of a datetime or an epoch; "—" for None."""
+    """``YYYY-MM-DD HH:MM:SS UTC`` of a datetime or an epoch; "—" for None. Never raises:
+    an epoch beyond the calendar (a forged ``exp`` of 1e300) is shown as the number."""
     if moment is None:
         return "—"
     if not isinstance(moment, datetime):
-        moment = datetime.fromtimestamp(moment, UTC)
+        try:
+            moment = datetime.fromtimestamp(moment, UTC)
+        except (OverflowError, OSError, ValueError):
+            return f"{moment} (not a representable date)"
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
