@@ -278,6 +278,11 @@ class FakeAuth:
             reverse=True,
         )
 
+    def revoke(self, token: str, token_type_hint: str | None = None) -> None:
+        sid = self.refresh_tokens.get(token)
+        if sid in self.sessions:
+            self.revoke_session(sid)
+
     def revoke_session(self, sid: str, *, actor: Any = None) -> None:
         if sid not in self.sessions:
             raise NotFound("no such session")

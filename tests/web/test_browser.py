@@ -248,7 +248,7 @@ def test_a_cross_site_form_post_is_rejected_by_csrf(
     sign_in(victim, server, "admin", ADMIN_PASSWORD)
     expect(victim).to_have_url(server.url + "/web/account")
     sessions_before = victim.locator("#sessions tr.session").count()
-    with attacker_site(server.url + "/web/logout-all") as prize:
+    with attacker_site(server.url + "/web/session/logout-all") as prize:
         evil = context.new_page()
         evil.goto(prize)
         evil.get_by_role("button", name="Claim").click()
@@ -275,7 +275,7 @@ def test_no_token_is_ever_visible_to_page_javascript(
     by_name = {c["name"]: c for c in context.cookies()}
     for name in ("jwtgate_at", "jwtgate_rt", "jwtgate_csrf"):
         assert by_name[name]["httpOnly"] and by_name[name]["sameSite"] == "Strict", name
-    assert by_name["jwtgate_rt"]["path"] == "/web/refresh"
+    assert by_name["jwtgate_rt"]["path"] == "/web/session"
     # Page scripts can call the API with the cookie (same origin) but still never see a token.
     me = page.evaluate("fetch('/auth/me').then(r => r.text())")
     assert token not in me
@@ -337,7 +337,7 @@ def test_silent_refresh_keeps_the_person_signed_in(
     first = access_cookie(context)
     # The page's script renews the cookie before it expires (here: within about a second).
     with page.expect_response(
-        lambda r: r.url.endswith("/web/refresh") and r.request.method == "POST"
+        lambda r: r.url.endswith("/web/session/refresh") and r.request.method == "POST"
     ) as renewal:
         pass
     assert renewal.value.status == 200

@@ -31,7 +31,7 @@ def test_login_on_loopback_sets_httponly_strict_cookies_without_secure(app: Fast
         assert "secure" not in header  # relaxed: plain http to 127.0.0.1
     assert "path=/;" in access or access.endswith("path=/")
     assert "max-age=900" in access
-    assert "path=/web/refresh" in refresh
+    assert "path=/web/session" in refresh
     assert "max-age=3600" in refresh
     assert "eyj" not in response.text.lower()  # no token in the body
 
@@ -41,7 +41,7 @@ def test_login_over_https_uses_secure_prefixed_cookies(app: FastAPI) -> None:
     cookies = _cookies(sign_in(c))
     assert set(cookies) >= {"__Host-jwtgate_at", "__Secure-jwtgate_rt"}
     assert all("secure" in h and "httponly" in h for h in cookies.values())
-    assert "path=/web/refresh" in cookies["__Secure-jwtgate_rt"]
+    assert "path=/web/session" in cookies["__Secure-jwtgate_rt"]
     assert c.get("/web/account").status_code == 200  # the browser sends them back over https
 
 
@@ -69,7 +69,7 @@ def test_the_refresh_cookie_is_not_sent_to_pages(app: FastAPI) -> None:
     c = client(app)
     sign_in(c)
     refresh = next(ck for ck in c.cookies.jar if ck.name == "jwtgate_rt")
-    assert refresh.path == "/web/refresh"
+    assert refresh.path == "/web/session"
     page = c.get("/web/account")
     assert page.status_code == 200
     assert page.request.headers["cookie"].count("jwtgate_rt") == 0
@@ -80,12 +80,14 @@ def test_sign_out_clears_both_token_cookies(app: FastAPI, auth: FakeAuth) -> Non
     sign_in(c)
     csrf = c.cookies["jwtgate_csrf"]
     response = c.post(
-        "/web/logout", data={"csrf_token": csrf}, headers={"origin": "http://127.0.0.1:8000"}
+        "/web/session/logout",
+        data={"csrf_token": csrf},
+        headers={"origin": "http://127.0.0.1:8000"},
     )
     assert response.status_code == 303 and response.headers["location"] == "/web/login"
     cleared = _cookies(response)
     assert 'jwtgate_at=""' in cleared["jwtgate_at"] and "max-age=0" in cleared["jwtgate_at"]
-    assert "path=/web/refresh" in cleared["jwtgate_rt"] and "max-age=0" in cleared["jwtgate_rt"]
+    assert "path=/web/session" in cleared["jwtgate_rt"] and "max-age=0" in cleared["jwtgate_rt"]
     assert all(s.revoked_at is not None for s in auth.sessions.values())
 
 

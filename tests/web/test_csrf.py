@@ -83,7 +83,12 @@ def test_cross_site_post_with_the_victims_cookies_signs_nobody_out(
     site is the same (another port) or SameSite is bypassed. Without the token it fails."""
     c = client(app)
     sign_in(c)
-    for path in ("/web/logout-all", "/web/logout", "/web/account/password", "/web/admin/users"):
+    for path in (
+        "/web/session/logout-all",
+        "/web/session/logout",
+        "/web/account/password",
+        "/web/admin/users",
+    ):
         response = c.post(
             path, data={"new_password": "x"}, headers={"origin": "http://127.0.0.1:9999"}
         )

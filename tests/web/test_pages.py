@@ -122,7 +122,7 @@ def test_sign_out_everywhere(app: FastAPI, auth: FakeAuth) -> None:
     a, b = client(app), client(app)
     sign_in(a)
     sign_in(b)
-    response = post_form(a, "/web/logout-all", {}, page="/web/account")
+    response = post_form(a, "/web/session/logout-all", {}, page="/web/account")
     assert response.headers["location"] == "/web/login"
     assert all(s.revoked_at for s in auth.sessions.values())
     assert b.get("/web/account", follow_redirects=True).url.path == "/web/login"

@@ -128,3 +128,18 @@ def test_odd_ids_in_admin_urls_are_404_pages_not_errors(real: tuple[FastAPI, Aut
             admin, f"/web/admin/users/{odd}", {"action": "disable"}, page="/web/admin/users"
         )
         assert edit.status_code == 404, odd
+
+
+def test_sign_out_after_the_access_cookie_expired_kills_the_session(
+    real: tuple[FastAPI, AuthService], clock: Clock
+) -> None:
+    app, service = real
+    c = client(app)
+    sign_in(c)
+    refresh = c.cookies["jwtgate_rt"]
+    clock.now += 3600
+    c.cookies.delete("jwtgate_at")
+    post_form(c, "/web/session/logout", {}, page="/web/login")
+    assert all(not s.active for s in service.list_sessions(service.find_user("alice").id))
+    with pytest.raises(Exception, match="invalid|revoked|expired"):
+        service.refresh(refresh)

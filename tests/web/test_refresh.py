@@ -15,7 +15,7 @@ def test_an_expired_access_cookie_is_renewed_on_the_next_page(app: FastAPI, auth
     auth.clock.now += 901  # the access token has expired; the refresh token has not
     first = c.get("/web/account?tab=x")
     assert first.status_code == 303
-    assert first.headers["location"] == "/web/refresh?next=/web/account%3Ftab%3Dx"
+    assert first.headers["location"] == "/web/session/refresh?next=/web/account%3Ftab%3Dx"
     back = c.get(first.headers["location"])
     assert back.status_code == 303 and back.headers["location"] == "/web/account?tab=x"
     assert c.cookies["jwtgate_at"] != old
@@ -48,10 +48,10 @@ def test_without_any_cookie_a_page_goes_to_sign_in_and_back_after(app: FastAPI) 
 def test_script_refresh_needs_csrf_and_answers_no_token(app: FastAPI, auth: FakeAuth) -> None:
     c = client(app)
     sign_in(c)
-    c.cookies.set("jwtgate_rt", c.cookies["jwtgate_rt"], path="/web/refresh")
-    assert c.post("/web/refresh", headers={"origin": LOOPBACK}).status_code == 403
+    c.cookies.set("jwtgate_rt", c.cookies["jwtgate_rt"], path="/web/session")
+    assert c.post("/web/session/refresh", headers={"origin": LOOPBACK}).status_code == 403
     csrf = c.cookies["jwtgate_csrf"]
-    response = c.post("/web/refresh", headers={"x-csrf-token": csrf, "origin": LOOPBACK})
+    response = c.post("/web/session/refresh", headers={"x-csrf-token": csrf, "origin": LOOPBACK})
     assert response.status_code == 200
     assert response.json() == {
         "token_type": "cookie",
@@ -66,9 +66,9 @@ def test_script_refresh_with_a_dead_refresh_token_is_401_and_clears(app: FastAPI
     c = client(app)
     csrf = c.get("/web/csrf").json()["csrf_token"]
     headers = {"x-csrf-token": csrf, "origin": LOOPBACK}
-    assert c.post("/web/refresh", headers=headers).status_code == 401  # no cookie at all
-    c.cookies.set("jwtgate_rt", "forged", path="/web/refresh")
-    response = c.post("/web/refresh", headers=headers)
+    assert c.post("/web/session/refresh", headers=headers).status_code == 401  # no cookie at all
+    c.cookies.set("jwtgate_rt", "forged", path="/web/session")
+    response = c.post("/web/session/refresh", headers=headers)
     assert response.status_code == 401 and response.json()["error"] == "invalid_grant"
     assert "max-age=0" in response.headers["set-cookie"].lower()
 
@@ -82,5 +82,41 @@ def test_next_cannot_send_the_browser_to_another_site(app: FastAPI) -> None:
         "/auth/me",
         "javascript:alert(1)",
     ):
-        response = c.get("/web/refresh", params={"next": evil})
+        response = c.get("/web/session/refresh", params={"next": evil})
         assert response.headers["location"] == "/web/login?next=/web/account", evil
+
+
+def test_sign_out_with_an_expired_access_cookie_still_revokes_the_session(
+    app: FastAPI, auth: FakeAuth
+) -> None:
+    c = client(app)
+    sign_in(c)
+    csrf = c.cookies["jwtgate_csrf"]
+    auth.clock.now += 901
+    c.cookies.delete("jwtgate_at")  # the browser drops it at Max-Age
+    response = c.post(
+        "/web/session/logout", data={"csrf_token": csrf}, headers={"origin": LOOPBACK}
+    )
+    assert response.headers["location"] == "/web/login"
+    assert all(s.revoked_at is not None for s in auth.sessions.values())
+
+
+def test_sign_out_everywhere_with_an_expired_access_cookie(app: FastAPI, auth: FakeAuth) -> None:
+    other, c = client(app), client(app)
+    sign_in(other)
+    sign_in(c)
+    csrf = c.cookies["jwtgate_csrf"]
+    auth.clock.now += 901
+    c.cookies.delete("jwtgate_at")
+    response = c.post(
+        "/web/session/logout-all", data={"csrf_token": csrf}, headers={"origin": LOOPBACK}
+    )
+    assert response.headers["location"] == "/web/login"
+    assert all(s.revoked_at is not None for s in auth.sessions.values())
+    stranger = client(app)
+    token = stranger.get("/web/csrf").json()["csrf_token"]
+    ended = stranger.post(
+        "/web/session/logout-all", data={"csrf_token": token}, headers={"origin": LOOPBACK}
+    )
+    assert ended.headers["location"] == "/web/login"
+    assert "already ended" in stranger.get("/web/login").text

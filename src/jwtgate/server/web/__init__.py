@@ -75,7 +75,9 @@ def install(
 
     @app.exception_handler(SignInRequired)
     async def _sign_in(request: Request, exc: SignInRequired) -> Response:
-        return RedirectResponse(f"/web/refresh?next={quote(exc.next_path)}", status_code=303)
+        return RedirectResponse(
+            f"/web/session/refresh?next={quote(exc.next_path)}", status_code=303
+        )
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> Response:

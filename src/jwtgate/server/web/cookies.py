@@ -4,7 +4,8 @@ Why cookies and not ``localStorage``: a token in storage is readable by any scri
 the page, so one XSS bug leaks it. Here both tokens live in ``HttpOnly`` cookies that no script
 can read, ``SameSite=Strict`` keeps them off cross-site requests, and ``Secure`` keeps them off
 plain HTTP (relaxed only for ``http://`` on a loopback host, where there is no network to sniff).
-The refresh cookie is sent only to the refresh path, so ordinary requests never carry it.
+The refresh cookie is sent only under ``/web/session`` (refresh and sign-out), so ordinary
+requests never carry it.
 
 Cookies are sent automatically, so every state-changing request that authenticates by cookie
 also needs proof that it came from our own pages (OWASP CSRF cheat sheet): a double-submit
@@ -31,7 +32,7 @@ from ...auth.values import TokenPair
 __all__ = [
     "CSRF_FIELD",
     "CSRF_HEADER",
-    "REFRESH_PATH",
+    "SESSION_PATH",
     "CookieNames",
     "CsrfRejected",
     "check_csrf",
@@ -44,7 +45,8 @@ __all__ = [
     "set_session_cookies",
 ]
 
-REFRESH_PATH = "/web/refresh"
+# The only place the refresh cookie is sent: /web/session/refresh and /web/session/logout*.
+SESSION_PATH = "/web/session"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 _CSRF_BYTES = 32
@@ -121,7 +123,7 @@ def _set(
 
 def set_session_cookies(response: Response, pair: TokenPair, *, secure: bool) -> None:
     """Put a token pair in HttpOnly, SameSite=Strict cookies; the refresh cookie is scoped to
-    :data:`REFRESH_PATH` and lives as long as the refresh token."""
+    :data:`SESSION_PATH` and lives as long as the refresh token."""
     names = cookie_names(secure)
     _set(
         response, names.access, pair.access_token, max_age=pair.expires_in, path="/", secure=secure
@@ -132,7 +134,7 @@ def set_session_cookies(response: Response, pair: TokenPair, *, secure: bool) ->
             names.refresh,
             pair.refresh_token,
             max_age=pair.refresh_expires_in or pair.expires_in,
-            path=REFRESH_PATH,
+            path=SESSION_PATH,
             secure=secure,
         )
 
@@ -140,7 +142,7 @@ def set_session_cookies(response: Response, pair: TokenPair, *, secure: bool) ->
 def clear_session_cookies(response: Response, *, secure: bool) -> None:
     """Expire both token cookies (the CSRF cookie stays: it is not a credential)."""
     names = cookie_names(secure)
-    for name, path in ((names.access, "/"), (names.refresh, REFRESH_PATH)):
+    for name, path in ((names.access, "/"), (names.refresh, SESSION_PATH)):
         response.delete_cookie(name, path=path, secure=secure, httponly=True, samesite="strict")
 
 

@@ -1,7 +1,7 @@
 """Browser sign-in, sign-up, sign-out and the silent refresh.
 
 Plain HTML forms with POST-redirect-GET, so they work without JavaScript. ``POST /web/login``
-and ``POST /web/refresh`` also speak JSON (for a single-page app on an allowed origin): the
+and ``POST /web/session/refresh`` also speak JSON (for a single-page app on an allowed origin): the
 tokens then go into cookies and the body carries only lifetimes, never a token.
 """
 
@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from ... import InvalidToken
 from ...auth.errors import (
     AuthError,
     Conflict,
@@ -28,7 +29,6 @@ from ...auth.values import TokenPair
 from .context import WebContext, form_text, safe_next
 from .cookies import (
     CSRF_HEADER,
-    REFRESH_PATH,
     clear_session_cookies,
     csrf_token,
     set_session_cookies,
@@ -84,8 +84,8 @@ async def _json_credentials(ctx: WebContext, request: Request) -> tuple[str, str
 
 
 def session_router(ctx: WebContext) -> APIRouter:
-    """Routes: /web/, /web/login, /web/register, /web/logout, /web/logout-all, /web/refresh,
-    /web/csrf."""
+    """Routes: /web/, /web/login, /web/register, /web/csrf, and under /web/session (where the
+    refresh cookie goes): refresh, logout, logout-all."""
     router = APIRouter(prefix="/web", include_in_schema=False)
 
     @router.get("/")
@@ -194,28 +194,48 @@ def session_router(ctx: WebContext) -> APIRouter:
             "/web/login", conn=request, flash=f"Account {username} created. You can sign in now."
         )
 
-    @router.post("/logout")
+    def _session_claims(request: Request) -> dict[str, Any] | None:
+        """The access cookie's claims; failing that (expired), those of a renewal through the
+        refresh cookie, so "sign out everywhere" works on a page left open for hours."""
+        claims = ctx.claims(request)
+        token = request.cookies.get(ctx.names(request).refresh)
+        if claims is not None or not token:
+            return claims
+        try:
+            pair = ctx.auth.refresh(token, **_client(request))
+            return ctx.auth.authenticate(pair.access_token)
+        except (AuthError, InvalidToken):
+            return None
+
+    def _signed_out(request: Request, message: str) -> Response:
+        response = ctx.redirect("/web/login", conn=request, flash=message)
+        clear_session_cookies(response, secure=ctx.secure(request))
+        return response
+
+    @router.post("/session/logout")
     async def logout(request: Request) -> Response:
+        """Sign out: revoke this browser's session, even when its access cookie has expired
+        (the refresh cookie is sent here too), and clear the cookies."""
         await ctx.checked_form(request)
         claims = ctx.claims(request)
+        token = request.cookies.get(ctx.names(request).refresh)
         if claims is not None:
-            await run_in_threadpool(ctx.auth.logout, claims)
-        response = ctx.redirect("/web/login", conn=request, flash="You have signed out.")
-        clear_session_cookies(response, secure=ctx.secure(request))
-        return response
+            await run_in_threadpool(ctx.auth.logout, claims, token)
+        elif token:
+            await run_in_threadpool(ctx.auth.revoke, token, "refresh_token")
+        return _signed_out(request, "You have signed out.")
 
-    @router.post("/logout-all")
+    @router.post("/session/logout-all")
     async def logout_all(request: Request) -> Response:
+        """Sign out every session of the signed-in user."""
         await ctx.checked_form(request)
-        claims = ctx.require(request)
+        claims = await run_in_threadpool(_session_claims, request)
+        if claims is None:
+            return _signed_out(request, "Your session had already ended.")
         await run_in_threadpool(ctx.auth.logout_all, claims)
-        response = ctx.redirect(
-            "/web/login", conn=request, flash="You have signed out on every device."
-        )
-        clear_session_cookies(response, secure=ctx.secure(request))
-        return response
+        return _signed_out(request, "You have signed out on every device.")
 
-    @router.get(REFRESH_PATH.removeprefix("/web"))
+    @router.get("/session/refresh")
     async def refresh_redirect(request: Request, next: str | None = None) -> Response:
         """Silent refresh for pages: renew the access cookie and go back to ``next``."""
         target = safe_next(next)
@@ -234,7 +254,7 @@ def session_router(ctx: WebContext) -> APIRouter:
         set_session_cookies(response, pair, secure=ctx.secure(request))
         return response
 
-    @router.post(REFRESH_PATH.removeprefix("/web"))
+    @router.post("/session/refresh")
     async def refresh_json(request: Request) -> Response:
         """Silent refresh for scripts: ``X-CSRF-Token`` header; answers lifetimes, no token."""
         ctx.check_csrf(request, request.headers.get(CSRF_HEADER))

@@ -17,7 +17,7 @@
   }
 
   function refresh() {
-    fetch("/web/refresh", {
+    fetch("/web/session/refresh", {
       method: "POST",
       credentials: "same-origin",
       headers: { "X-CSRF-Token": csrf, "Accept": "application/json" },
