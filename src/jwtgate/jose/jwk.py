@@ -10,6 +10,7 @@ that forbid signatures.
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,12 @@ if TYPE_CHECKING:
 __all__ = ["Key"]
 
 MIN_RSA_BITS = 2048
+# RSA JWKs above this are refused before any arithmetic: validating an 8192-bit private key
+# already costs seconds, and a 65536-bit one with a bogus d took minutes.
+MAX_RSA_BITS = 8192
+# Recovering p and q from n, e and d alone is only done up to this size (bounded; see below).
+MAX_RSA_RECOVERY_BITS = 4096
+_RECOVERY_BASES = 64
 _EDDSA_ALGS = ("EdDSA", "Ed25519", "Ed448")
 _CURVE_ALG = {"P-256": "ES256", "P-384": "ES384", "P-521": "ES512"}
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | _alg.OKPPrivate
@@ -459,6 +466,11 @@ def _private_members(private: PrivateKey) -> dict[str, str]:
 
 
 def _rsa_from_jwk(jwk: Mapping[str, Any]) -> tuple[rsa.RSAPrivateKey | None, rsa.RSAPublicKey]:
+    bits = _int(jwk, "n").bit_length()
+    if not MIN_RSA_BITS <= bits <= MAX_RSA_BITS:
+        raise ValueError(
+            f"RSA key of {bits} bits; {MIN_RSA_BITS} to {MAX_RSA_BITS} bits are accepted"
+        )
     try:
         public_numbers = rsa.RSAPublicNumbers(_int(jwk, "e"), _int(jwk, "n"))
         public = public_numbers.public_key()
@@ -474,7 +486,7 @@ def _rsa_from_jwk(jwk: Mapping[str, Any]) -> tuple[rsa.RSAPrivateKey | None, rsa
         if "p" in jwk and "q" in jwk:
             p, q = _int(jwk, "p"), _int(jwk, "q")
         else:
-            p, q = rsa.rsa_recover_prime_factors(n, e, d)
+            p, q = _recover_prime_factors(n, e, d)
         dp = _int(jwk, "dp") if "dp" in jwk else rsa.rsa_crt_dmp1(d, p)
         dq = _int(jwk, "dq") if "dq" in jwk else rsa.rsa_crt_dmq1(d, q)
         qi = _int(jwk, "qi") if "qi" in jwk else rsa.rsa_crt_iqmp(p, q)
@@ -482,6 +494,51 @@ def _rsa_from_jwk(jwk: Mapping[str, Any]) -> tuple[rsa.RSAPrivateKey | None, rsa
     except ValueError as exc:
         raise ValueError(f"invalid RSA private JWK: {exc}") from None
     return private, private.public_key()
+
+
+def _recover_prime_factors(n: int, e: int, d: int) -> tuple[int, int]:
+    """p and q from n, e and d (HAC 8.2.2(i)) in bounded time; ValueError when impossible.
+
+    Not cryptography's rsa_recover_prime_factors: it tries up to 1000 bases, so a crafted JWK
+    whose "modulus" is a prime or a prime power with a matching d cost 35 s of CPU at 2048
+    bits. Here those are recognised at once (a prime power p^j shares p with d*e - 1; for a
+    prime, n - 1 divides it), and any other n falls to each base with probability >= 1/2.
+    """
+    if n.bit_length() > MAX_RSA_RECOVERY_BITS:
+        raise ValueError(
+            f"an RSA private JWK over {MAX_RSA_RECOVERY_BITS} bits must include p, q, dp, dq, qi"
+        )
+    if not 1 < d < n or n % 2 == 0:
+        raise ValueError("invalid RSA private JWK: d must be between 1 and n, n odd")
+    k = d * e - 1
+    shared = math.gcd(k, n)
+    if 1 < shared < n:
+        return _ordered(shared, n)  # the key check that follows decides whether they are primes
+    if k % (n - 1) == 0:
+        raise ValueError("invalid RSA private JWK: the modulus is prime")
+    s = (k & -k).bit_length() - 1
+    t = k >> s
+    for _ in range(_RECOVERY_BASES):
+        a = secrets.randbelow(n - 3) + 2
+        x = pow(a, t, n)
+        if x in (1, n - 1):
+            continue
+        for _ in range(s):
+            y = x * x % n
+            if y == 1:  # x is a square root of 1 other than +-1: gcd(x - 1, n) splits n
+                return _ordered(math.gcd(x - 1, n), n)
+            if y == n - 1:
+                break
+            x = y
+        else:
+            raise ValueError("invalid RSA private JWK: n, e and d do not match")
+    raise ValueError("invalid RSA private JWK: cannot recover p and q from n, e and d")
+
+
+def _ordered(factor: int, n: int) -> tuple[int, int]:
+    """The factor and its cofactor, larger first (as cryptography orders p and q)."""
+    other = n // factor
+    return (factor, other) if factor > other else (other, factor)
 
 
 def _ec_from_jwk(
