@@ -45,8 +45,7 @@ def account_router(ctx: WebContext) -> APIRouter:
 
     @router.post("/account/password")
     async def change_password(request: Request) -> Response:
-        form = await ctx.checked_form(request)
-        claims = ctx.require(request)
+        form, claims = await ctx.action(request)
         new = form_text(form, "new_password", strip=False)
         if new != form_text(form, "new_password_repeat", strip=False):
             return await run_in_threadpool(
@@ -80,8 +79,7 @@ def account_router(ctx: WebContext) -> APIRouter:
 
     @router.post("/account/sessions/{sid}/revoke")
     async def revoke_own_session(request: Request, sid: str) -> Response:
-        await ctx.checked_form(request)
-        claims = ctx.require(request)
+        _, claims = await ctx.action(request)
         own = await run_in_threadpool(ctx.auth.list_sessions, str(claims["sub"]))
         # Only the caller's own sessions: another user's sid answers as if it did not exist.
         if not any(s.sid == sid for s in own):

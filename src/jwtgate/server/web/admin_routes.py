@@ -63,8 +63,7 @@ def admin_router(ctx: WebContext) -> APIRouter:
 
     @router.post("/users")
     async def create_user(request: Request) -> Response:
-        form = await ctx.checked_form(request)
-        claims = ctx.require(request, ROLE)
+        form, claims = await ctx.action(request, ROLE)
         username = form_text(form, "username")
         roles = split_words(form_text(form, "roles", strip=False))
         email = form_text(form, "email") or None
@@ -113,8 +112,7 @@ def admin_router(ctx: WebContext) -> APIRouter:
     @router.post("/users/{user_id}")
     async def update_user(request: Request, user_id: str) -> Response:
         """One form per change: ``action`` is roles, disable, enable or password."""
-        form = await ctx.checked_form(request)
-        claims = ctx.require(request, ROLE)
+        form, claims = await ctx.action(request, ROLE)
         action = form.get("action")
         changes: dict[str, Any]
         if action == "roles":
@@ -143,8 +141,7 @@ def admin_router(ctx: WebContext) -> APIRouter:
 
     @router.post("/users/{user_id}/delete")
     async def delete_user(request: Request, user_id: str) -> Response:
-        form = await ctx.checked_form(request)
-        claims = ctx.require(request, ROLE)
+        form, claims = await ctx.action(request, ROLE)
         if form.get("confirm") != "yes":
             return await run_in_threadpool(
                 user_page, request, user_id, 400, error="Tick the box to confirm the deletion."
@@ -157,8 +154,7 @@ def admin_router(ctx: WebContext) -> APIRouter:
 
     @router.post("/sessions/{sid}/revoke")
     async def revoke_session(request: Request, sid: str) -> Response:
-        form = await ctx.checked_form(request)
-        claims = ctx.require(request, ROLE)
+        form, claims = await ctx.action(request, ROLE)
         back = form.get("user_id", "")
         target = f"/web/admin/users/{back}" if back.isalnum() else "/web/admin/users"
         try:
@@ -186,8 +182,7 @@ def admin_router(ctx: WebContext) -> APIRouter:
 
     @router.post("/keys/rotate")
     async def rotate(request: Request) -> Response:
-        form = await ctx.checked_form(request)
-        claims = ctx.require(request, ROLE)
+        form, claims = await ctx.action(request, ROLE)
         alg = form.get("alg") or None
         try:
             info = await run_in_threadpool(lambda: ctx.auth.rotate_key(alg, actor=claims))
@@ -214,8 +209,7 @@ def admin_router(ctx: WebContext) -> APIRouter:
 
     @router.post("/clients")
     async def create_client(request: Request) -> Response:
-        form = await ctx.checked_form(request)
-        claims = ctx.require(request, ROLE)
+        form, claims = await ctx.action(request, ROLE)
         name = form_text(form, "name")
         scopes = split_words(form_text(form, "scopes", strip=False))
         if not name:

@@ -123,6 +123,16 @@ class WebContext:
         self.check_csrf(request, fields.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER))
         return fields
 
+    async def action(
+        self, request: Request, role: str | None = None
+    ) -> tuple[dict[str, str], dict[str, Any]]:
+        """A signed-in user's form post: the fields (CSRF checked first) and the claims.
+
+        Raises CsrfRejected, SignInRequired or Forbidden.
+        """
+        form = await self.checked_form(request)
+        return form, self.require(request, role)
+
     # -- who is signed in ----------------------------------------------------------------
 
     def claims(self, conn: HTTPConnection) -> dict[str, Any] | None:
