@@ -33,6 +33,8 @@ __all__ = ["decode", "encode"]
 
 _NUMBER = (int, float)
 _TIME_CLAIMS = ("exp", "nbf", "iat")
+# Claims RFC 7519 4.1 makes strings, with what else each may be.
+_STRING_CLAIMS = {"iss": "", "aud": " or an array of strings", "sub": "", "jti": ""}
 
 
 def encode(claims: Mapping[str, Any], key: Key, headers: Mapping[str, Any] | None = None) -> str:
@@ -118,6 +120,9 @@ def decode(
             raise InvalidClaim("'iat' must be a number (NumericDate, RFC 7519 2)")
         if iat > t + leeway:
             raise ImmatureToken("the token was issued in the future (iat)")
+    for name in _STRING_CLAIMS:
+        if claims.get(name, "") is None:  # a present null is not an absent claim
+            raise InvalidClaim(f"'{name}' must be a string" + _STRING_CLAIMS[name])
     if issuer is not None:
         iss = claims.get("iss")
         if iss != issuer or type(iss) is not str:  # fast path: one expected issuer
