@@ -21,10 +21,14 @@ _PAD = ("", None, "==", "=")
 
 def b64url_encode(data: bytes) -> str:
     """Encode bytes as base64url without padding."""
-    return binascii.b2a_base64(data, newline=False).decode("ascii").translate(_FROM_STD).rstrip("=")
-
-
-_FROM_STD = str.maketrans("+/", "-_")
+    # bytes.replace is an order of magnitude faster than str.translate for two characters.
+    return (
+        binascii.b2a_base64(data, newline=False)
+        .replace(b"+", b"-")
+        .replace(b"/", b"_")
+        .rstrip(b"=")
+        .decode("ascii")
+    )
 
 
 def b64url_decode(text: str) -> bytes:

@@ -282,7 +282,10 @@ def sign_jws(payload: bytes, key: Key, headers: Mapping[str, Any] | None = None)
     sign = key._sign
     if sign is None:
         raise TypeError(f"key {key.kid!r} is verification-only; it cannot sign")
-    signing_input = header_segment(key, headers) + "." + b64url_encode(payload)
+    segment = key._header_cache.get(()) if headers is None else None
+    if segment is None:
+        segment = header_segment(key, headers)
+    signing_input = segment + "." + b64url_encode(payload)
     return signing_input + "." + b64url_encode(sign(signing_input.encode("ascii")))
 
 

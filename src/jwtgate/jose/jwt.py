@@ -8,6 +8,7 @@ Every failure is an :class:`InvalidToken` subclass; nothing else escapes.
 
 from __future__ import annotations
 
+import calendar
 import time
 from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime, timedelta
@@ -32,7 +33,7 @@ from .jws import verify_compact as _verify
 __all__ = ["decode", "encode"]
 
 _NUMBER = (int, float)
-_TIME_CLAIMS = ("exp", "nbf", "iat")
+_PASSTHROUGH_DATETIME = orjson.OPT_PASSTHROUGH_DATETIME
 # Claims RFC 7519 4.1 makes strings, with what else each may be.
 _STRING_CLAIMS = {"iss": "", "aud": " or an array of strings", "sub": "", "jti": ""}
 
@@ -40,22 +41,27 @@ _STRING_CLAIMS = {"iss": "", "aud": " or an array of strings", "sub": "", "jti":
 def encode(claims: Mapping[str, Any], key: Key, headers: Mapping[str, Any] | None = None) -> str:
     """Sign ``claims`` as a JWT (compact JWS) with ``key``; ``kid`` goes in the header.
 
-    ``exp``, ``nbf`` and ``iat`` may be given as ``datetime`` and become NumericDate.
+    ``datetime`` values (``exp``, ``nbf``, ``iat`` or any other claim) become NumericDate,
+    whole seconds since the epoch in UTC (a naive datetime is taken as UTC; RFC 7519 2).
     TypeError for a verification-only key or claims that are not JSON-serializable;
     ValueError when ``headers`` try to change ``alg`` or ``kid``.
     """
-    if not isinstance(claims, Mapping):
-        raise TypeError("claims must be a mapping")
-    if any(isinstance(claims.get(name), datetime) for name in _TIME_CLAIMS):
-        claims = {
-            name: int(value.timestamp()) if isinstance(value, datetime) else value
-            for name, value in claims.items()
-        }
+    if type(claims) is not dict:
+        if not isinstance(claims, Mapping):
+            raise TypeError("claims must be a mapping")
+        claims = dict(claims)
     try:
-        payload = orjson.dumps(claims)
+        # Datetimes reach _numeric_date (orjson would write them as ISO strings).
+        payload = orjson.dumps(claims, default=_numeric_date, option=_PASSTHROUGH_DATETIME)
     except orjson.JSONEncodeError as exc:
         raise TypeError(f"claims are not JSON-serializable: {exc}") from None
     return sign_jws(payload, key, headers)
+
+
+def _numeric_date(value: Any) -> int:
+    if isinstance(value, datetime):
+        return calendar.timegm(value.utctimetuple())
+    raise TypeError(f"{type(value).__name__} is not JSON-serializable")
 
 
 def decode(

@@ -1,0 +1,334 @@
+"""Token encode/decode speed: jwtgate against PyJWT, joserfc, jwcrypto, python-jose, authlib.
+
+Every decode validates the signature, ``exp``, ``iss`` and ``aud``, over a pool of distinct
+tokens (distinct ``jti``), so nothing token-level is cached. The floor row does only the
+irreducible work in Python: base64url-decode three segments, one ``cryptography`` (or stdlib
+``hmac``) verify, ``orjson.loads`` twice and the claim comparisons; for encode, ``orjson.dumps``
+twice, base64url-encode and one sign. Ratios are to the floor, from one run.
+
+    python benchmarks/tokens.py [--quick] [--rounds N] [--pool N] [--only decode-HS256,...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hmac
+import os
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _harness import Contender, Row, print_rows, progress, run_row
+
+import jwtgate
+
+warnings.filterwarnings("ignore")
+
+ISS, AUD = "https://auth.example", "api"
+DECODE_ALGS = ("HS256", "ES256", "EdDSA", "RS256")
+ENCODE_ALGS = ("HS256", "ES256", "EdDSA")
+
+
+def b64d(s: str) -> bytes:
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def b64e(b: bytes) -> str:
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+class Material:
+    """One key in every library's form."""
+
+    def __init__(self, alg: str) -> None:
+        self.alg = alg
+        self.key = jwtgate.Key.generate(alg)
+        self.keys = jwtgate.KeySet([self.key])
+        if alg.startswith("HS"):
+            self.secret = self.key._secret
+            self.pem_private = self.pem_public = None
+        else:
+            self.secret = None
+            self.pem_private = self.key.to_pem(private=True)
+            self.pem_public = self.key.to_pem()
+        self.jwk_private = self.key.to_jwk(private=True)
+        self.jwk_public = self.jwk_private if self.secret else self.key.to_jwk()
+
+
+def claims(i: int) -> dict[str, Any]:
+    now = int(time.time())
+    return {
+        "iss": ISS,
+        "aud": AUD,
+        "sub": "user-42",
+        "iat": now,
+        "exp": now + 3600,
+        "jti": f"token-{i}",
+        "roles": ["user"],
+        "scope": "read write",
+    }
+
+
+# -- floors ------------------------------------------------------------------------------
+
+
+def floor_decode(m: Material) -> Callable[[str], object]:
+    alg = m.alg
+    if alg == "HS256":
+        secret = m.secret
+
+        def check(si: bytes, sig: bytes) -> None:
+            if not hmac.compare_digest(hmac.digest(secret, si, "sha256"), sig):
+                raise ValueError
+    else:
+        pub = m.key._public
+        if alg == "ES256":
+            scheme = ec.ECDSA(hashes.SHA256())
+
+            def check(si: bytes, sig: bytes) -> None:
+                r, s = int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big")
+                pub.verify(encode_dss_signature(r, s), si, scheme)
+        elif alg == "RS256":
+            pad, h = padding.PKCS1v15(), hashes.SHA256()
+
+            def check(si: bytes, sig: bytes) -> None:
+                pub.verify(sig, si, pad, h)
+        else:
+
+            def check(si: bytes, sig: bytes) -> None:
+                pub.verify(sig, si)
+
+    def run(token: str) -> object:
+        h, p, s = token.split(".")
+        header = orjson.loads(b64d(h))
+        payload, sig = b64d(p), b64d(s)
+        check(f"{h}.{p}".encode(), sig)
+        c = orjson.loads(payload)
+        if header["alg"] != alg or c["exp"] <= time.time() or c["iss"] != ISS or c["aud"] != AUD:
+            raise ValueError
+        return c
+
+    return run
+
+
+def floor_encode(m: Material) -> Callable[[dict[str, Any]], str]:
+    header = {"alg": m.alg, "typ": "JWT", "kid": m.key.kid}
+    if m.alg == "HS256":
+        secret = m.secret
+
+        def sign(si: bytes) -> bytes:
+            return hmac.digest(secret, si, "sha256")
+    elif m.alg == "ES256":
+        priv, scheme = m.key._private, ec.ECDSA(hashes.SHA256())
+
+        def sign(si: bytes) -> bytes:
+            r, s = decode_dss_signature(priv.sign(si, scheme))
+            return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    else:
+        priv = m.key._private
+
+        def sign(si: bytes) -> bytes:
+            return priv.sign(si)
+
+    def run(c: dict[str, Any]) -> str:
+        si = b64e(orjson.dumps(header)) + "." + b64e(orjson.dumps(c))
+        return si + "." + b64e(sign(si.encode()))
+
+    return run
+
+
+# -- peers -------------------------------------------------------------------------------
+
+
+def peers_decode(m: Material) -> dict[str, Callable[[str], object]]:
+    out: dict[str, Callable[[str], object]] = {}
+    alg = m.alg
+    import jwt as pyjwt
+
+    pj_key = m.secret if m.secret else m.key._public
+    out["PyJWT"] = lambda t: pyjwt.decode(t, pj_key, algorithms=[alg], audience=AUD, issuer=ISS)
+
+    from joserfc import jwt as jrfc_jwt
+    from joserfc.jwk import import_key as jrfc_import
+
+    jrfc_key = jrfc_import(m.jwk_public)
+    registry = jrfc_jwt.JWTClaimsRegistry(
+        iss={"essential": True, "value": ISS}, aud={"essential": True, "value": AUD}
+    )
+
+    def joserfc_decode(t: str) -> object:
+        tok = jrfc_jwt.decode(t, jrfc_key, algorithms=[alg])
+        registry.validate(tok.claims)  # exp and nbf are checked by default
+        return tok.claims
+
+    out["joserfc"] = joserfc_decode
+
+    from jwcrypto import jwk as jc_jwk
+    from jwcrypto import jwt as jc_jwt
+
+    jc_key = jc_jwk.JWK(**m.jwk_public)
+    checks = {"iss": ISS, "aud": AUD, "exp": None}
+    out["jwcrypto"] = lambda t: (
+        jc_jwt.JWT(jwt=t, key=jc_key, algs=[alg], check_claims=checks).claims
+    )
+
+    if alg != "EdDSA":  # python-jose has no EdDSA
+        from jose import jwt as pj_jwt
+
+        pjose_key = m.secret if m.secret else m.pem_public.decode()
+        out["python-jose"] = lambda t: pj_jwt.decode(
+            t, pjose_key, algorithms=[alg], audience=AUD, issuer=ISS
+        )
+
+    from authlib.jose import JsonWebKey, JsonWebToken
+
+    al_jwt = JsonWebToken([alg])
+    al_key = JsonWebKey.import_key(m.jwk_public)
+    options = {
+        "iss": {"essential": True, "value": ISS},
+        "aud": {"essential": True, "value": AUD},
+        "exp": {"essential": True},
+    }
+
+    def authlib_decode(t: str) -> object:
+        c = al_jwt.decode(t, al_key, claims_options=options)
+        c.validate()
+        return c
+
+    out["authlib"] = authlib_decode
+    return out
+
+
+def peers_encode(m: Material) -> dict[str, Callable[[dict[str, Any]], object]]:
+    out: dict[str, Callable[[dict[str, Any]], object]] = {}
+    alg, kid = m.alg, m.key.kid
+    import jwt as pyjwt
+
+    pj_key = m.secret if m.secret else m.key._private
+    out["PyJWT"] = lambda c: pyjwt.encode(c, pj_key, algorithm=alg, headers={"kid": kid})
+
+    from joserfc import jwt as jrfc_jwt
+    from joserfc.jwk import import_key as jrfc_import
+
+    jrfc_key = jrfc_import(m.jwk_private)
+    hdr = {"alg": alg, "kid": kid}
+    out["joserfc"] = lambda c: jrfc_jwt.encode(hdr, c, jrfc_key, algorithms=[alg])
+
+    from jwcrypto import jwk as jc_jwk
+    from jwcrypto import jwt as jc_jwt
+
+    jc_key = jc_jwk.JWK(**m.jwk_private)
+
+    def jwcrypto_encode(c: dict[str, Any]) -> object:
+        t = jc_jwt.JWT(header=hdr, claims=c)
+        t.make_signed_token(jc_key)
+        return t.serialize()
+
+    out["jwcrypto"] = jwcrypto_encode
+
+    if alg != "EdDSA":
+        from jose import jwt as pj_jwt
+
+        pjose_key = m.secret if m.secret else m.pem_private.decode()
+        out["python-jose"] = lambda c: pj_jwt.encode(
+            c, pjose_key, algorithm=alg, headers={"kid": kid}
+        )
+
+    from authlib.jose import JsonWebKey, JsonWebToken
+
+    al_jwt = JsonWebToken([alg])
+    al_key = JsonWebKey.import_key(m.jwk_private)
+    out["authlib"] = lambda c: al_jwt.encode(hdr, c, al_key)
+    return out
+
+
+# -- rows --------------------------------------------------------------------------------
+
+
+def decode_row(alg: str, pool_size: int, rounds: int) -> Row:
+    m = Material(alg)
+    pool = [jwtgate.encode(claims(i), m.key) for i in range(pool_size)]
+    keys = m.keys
+
+    def ours(t: str) -> object:
+        return jwtgate.decode(t, keys, issuer=ISS, audience=AUD)
+
+    contenders = {"floor": floor_decode(m), "jwtgate": ours, **peers_decode(m)}
+    # Every contender must really validate: a token for another audience must fail.
+    wrong = jwtgate.encode({**claims(-1), "aud": "other"}, m.key)
+    for name, fn in list(contenders.items()):
+        try:
+            fn(pool[0])
+        except Exception as exc:
+            progress(f"  {name} cannot decode {alg} ({type(exc).__name__}); excluded")
+            del contenders[name]
+            continue
+        try:
+            fn(wrong)
+        except Exception:
+            pass
+        else:
+            progress(f"  {name} accepted a token for another audience; excluded")
+            del contenders[name]
+    return run_row(
+        f"decode {alg}", "floor", [Contender(n, f) for n, f in contenders.items()], pool, rounds
+    )
+
+
+def encode_row(alg: str, pool_size: int, rounds: int) -> Row:
+    m = Material(alg)
+    pool = [claims(i) for i in range(pool_size)]
+    key = m.key
+    contenders = {
+        "floor": floor_encode(m),
+        "jwtgate": lambda c: jwtgate.encode(c, key),
+        **peers_encode(m),
+    }
+    for name, fn in list(contenders.items()):
+        try:
+            jwtgate.decode(str(fn(pool[0])), m.keys, issuer=ISS, audience=AUD)
+        except Exception as exc:
+            progress(f"  {name} made an {alg} token jwtgate rejects ({exc}); excluded")
+            del contenders[name]
+    return run_row(
+        f"encode {alg}", "floor", [Contender(n, f) for n, f in contenders.items()], pool, rounds
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny pool and 2 rounds (smoke)")
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--pool", type=int, default=1000, help="distinct tokens per row")
+    parser.add_argument("--only", default="", help="comma-separated rows, e.g. decode-HS256")
+    args = parser.parse_args(argv)
+    rounds, pool = (2, 20) if args.quick else (args.rounds, args.pool)
+    wanted = {w.strip() for w in args.only.split(",") if w.strip()}
+    plan = [("decode", a) for a in DECODE_ALGS] + [("encode", a) for a in ENCODE_ALGS]
+    rows = []
+    for kind, alg in plan:
+        if wanted and f"{kind}-{alg}" not in wanted:
+            continue
+        progress(f"{kind} {alg} ...")
+        rows.append((decode_row if kind == "decode" else encode_row)(alg, pool, rounds))
+    print(
+        f"# jwtgate token benchmark (python {sys.version.split()[0]}, {rounds} rounds, pool {pool})"
+    )
+    print_rows(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
