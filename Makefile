@@ -37,7 +37,7 @@ screenshots: $(STAMP) browser-deps
 	JWTGATE_PUBLISH_SCREENSHOTS=1 $(BIN)/pytest -q -m browser tests/web/test_browser.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff check src tests benchmarks examples fuzz
 	$(BIN)/ruff format --check src
 
 typecheck: $(STAMP)
@@ -51,3 +51,14 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+
+# Long fuzzing runs (make test runs each harness for a few seconds): FUZZ_SECONDS per harness.
+# libFuzzer keeps what it learns in .fuzz/<harness>; a crash leaves .fuzz/crash-*. fuzz/README.md
+FUZZ_SECONDS ?= 600
+FUZZ_HARNESSES ?= decode jwks refresh_token
+fuzz: $(STAMP)
+	@for h in $(FUZZ_HARNESSES); do \
+		mkdir -p .fuzz/$$h && echo "fuzzing $$h for $(FUZZ_SECONDS) s ..." && \
+		$(BIN)/python -m fuzz.fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
+			-artifact_prefix=.fuzz/ -print_final_stats=1 .fuzz/$$h fuzz/corpus/$$h || exit 1; \
+	done
