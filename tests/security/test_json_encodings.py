@@ -8,6 +8,7 @@ parsers can never read one token two ways.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 
 import pytest
 
@@ -32,7 +33,7 @@ def test_the_plain_utf8_token_verifies() -> None:
     assert decode(signed(HEADER, CLAIMS), KEY, now=NOW) == {"exp": 1_700_000_600, "sub": "a"}
 
 
-ENCODINGS = {
+ENCODINGS: dict[str, Callable[[bytes], bytes]] = {
     "utf-16": lambda text: text.decode().encode("utf-16"),
     "utf-16-le": lambda text: text.decode().encode("utf-16-le"),
     "utf-32": lambda text: text.decode().encode("utf-32"),
