@@ -1,0 +1,132 @@
+"""The app factory: ``create_app(settings)`` builds the whole auth server as a FastAPI app.
+
+Nothing happens at import time. The factory wires the auth service (built from the settings
+unless one is given), the JSON API routes, the web pages (:func:`jwtgate.server.web.install`),
+the error mapping, the body limit, metrics and access logs, and a lifespan task that pulls
+other processes' revocations and key rotations (``auth.sync()``) every
+``settings.revocation_poll_interval`` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from .. import __version__
+from ..auth import build_auth
+from ..auth.service import AuthService
+from ..config import Settings
+from . import web
+from .context import ServerContext
+from .errors import install_error_handlers
+from .logging import configure_logging
+from .metrics import Metrics
+from .middleware import BodyLimit, CatchAll, RequestObserver
+from .routes.admin import admin_router
+from .routes.auth import auth_router
+from .routes.oauth import oauth_router
+from .routes.ops import ops_router
+from .routes.wellknown import wellknown_router
+
+__all__ = ["app_from_env", "create_app"]
+
+log = logging.getLogger("jwtgate.server")
+
+DESCRIPTION = """\
+JWT authentication: log in, get a short-lived access token and a rotating refresh token,
+call APIs with `Authorization: Bearer <token>`, refresh, log out.
+
+Click **Authorize** and log in with a username and password (the OAuth 2.0 password grant
+of `/auth/token`); Swagger UI then sends the access token with every request.
+Errors are `{"error": CODE, "error_description": TEXT}` (RFC 6749 5.2, RFC 6750 3).
+"""
+
+TAGS = [
+    {"name": "auth", "description": "The JSON login API."},
+    {"name": "oauth", "description": "OAuth 2.0 endpoints (form-encoded, RFC 6749/7009/7662)."},
+    {"name": "admin", "description": "Administration; needs a bearer with role admin."},
+    {"name": "discovery", "description": "Public keys and server metadata."},
+    {"name": "ops", "description": "Liveness and metrics."},
+]
+
+
+async def _poll_revocations(auth: AuthService, interval: float) -> None:
+    """Call ``auth.sync()`` every ``interval`` seconds until cancelled; failures are logged
+    (by type only) and retried on the next tick, so a database hiccup never stops the loop."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await run_in_threadpool(auth.sync)
+        except Exception as exc:
+            log.warning(
+                "revocation sync failed",
+                extra={"event": "sync_failed", "exception": type(exc).__qualname__},
+            )
+
+
+def create_app(settings: Settings, *, auth: AuthService | None = None) -> FastAPI:
+    """Build the auth server for ``settings``.
+
+    ``auth`` is built with :func:`jwtgate.auth.build_auth` (schema upgraded, signing key
+    loaded or created) when not given; an auth built here is closed when the app shuts down.
+    Raises ValueError for unusable settings (see build_auth and ``cors_origins``).
+    """
+    owned = auth is None
+    service = build_auth(settings) if auth is None else auth
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(_poll_revocations(service, settings.revocation_poll_interval))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+            if owned:
+                service.close()
+
+    app = FastAPI(
+        title="jwtgate",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+        swagger_ui_parameters={"persistAuthorization": False},
+    )
+    metrics = Metrics()
+    ctx = ServerContext(auth=service, settings=settings, metrics=metrics)
+    app.state.auth = service
+    app.state.settings = settings
+    app.state.metrics = metrics
+
+    install_error_handlers(app)
+    app.include_router(auth_router(ctx))
+    app.include_router(oauth_router(ctx))
+    app.include_router(admin_router(ctx))
+    app.include_router(wellknown_router(ctx))
+    app.include_router(ops_router(ctx))
+
+    # Innermost first: the body limit sits inside CORS so that its 413 carries CORS headers.
+    app.add_middleware(BodyLimit, limit=settings.max_body_size)
+    try:
+        web.install(app, service, settings)
+    except BaseException:
+        if owned:
+            service.close()
+        raise
+    app.add_middleware(CatchAll)
+    app.add_middleware(RequestObserver, metrics=metrics)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The app from the environment (``JWTGATE_*``), for ``uvicorn --factory`` and
+    ``jwtgate serve --workers N``; logs go to stderr as JSON lines."""
+    configure_logging()
+    return create_app(Settings())

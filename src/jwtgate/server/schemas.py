@@ -1,0 +1,313 @@
+"""Request and response models of the JSON API (pydantic), for validation and OpenAPI.
+
+Requests are strict (no "1" for true, no number for a string) and refuse unknown fields, so a
+typo is a 400 instead of a silent no-op. Lengths are bounded before any work is done. Responses
+are documented here; the routes build them from the auth layer's value objects.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ClientCreated",
+    "ClientOut",
+    "ClientPage",
+    "CreateClient",
+    "CreateUser",
+    "Discovery",
+    "ErrorOut",
+    "EventOut",
+    "EventPage",
+    "Introspection",
+    "Jwks",
+    "KeyOut",
+    "KeyPage",
+    "LoginRequest",
+    "LogoutRequest",
+    "MeOut",
+    "PasswordChange",
+    "RefreshRequest",
+    "RegisterRequest",
+    "RevocationFeed",
+    "RotateKey",
+    "SessionOut",
+    "SessionPage",
+    "TokenForm",
+    "TokenOut",
+    "UpdateUser",
+    "UserOut",
+    "UserPage",
+]
+
+Username = Annotated[str, Field(min_length=1, max_length=256)]
+Password = Annotated[str, Field(min_length=1, max_length=4096)]
+Secret = Annotated[str, Field(min_length=1, max_length=16 * 1024)]
+Email = Annotated[str, Field(max_length=320)]
+Name = Annotated[str, Field(min_length=1, max_length=128)]
+Role = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class Request(BaseModel):
+    """Base of the JSON request bodies: strict types, unknown fields refused."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class LoginRequest(Request):
+    """``POST /auth/login``."""
+
+    username: Username
+    password: Password
+
+
+class RefreshRequest(Request):
+    """``POST /auth/refresh``."""
+
+    refresh_token: Secret
+
+
+class LogoutRequest(Request):
+    """``POST /auth/logout`` (optional body): also revoke this refresh token's session."""
+
+    refresh_token: Secret | None = None
+
+
+class PasswordChange(Request):
+    """``POST /auth/password``."""
+
+    current_password: Password
+    new_password: Password
+
+
+class RegisterRequest(Request):
+    """``POST /auth/register``."""
+
+    username: Username
+    password: Password
+    email: Email | None = None
+
+
+class CreateUser(Request):
+    """``POST /admin/users``."""
+
+    username: Username
+    password: Password
+    roles: Annotated[list[Role], Field(max_length=32)] = []
+    email: Email | None = None
+
+
+class UpdateUser(Request):
+    """``PATCH /admin/users/{id}``: only the fields present change."""
+
+    roles: Annotated[list[Role], Field(max_length=32)] | None = None
+    disabled: bool | None = None
+    password: Password | None = None
+
+
+class CreateClient(Request):
+    """``POST /admin/clients``."""
+
+    name: Name
+    scopes: Annotated[list[Role], Field(max_length=32)] = []
+
+
+class RotateKey(Request):
+    """``POST /admin/keys/rotate`` (optional body)."""
+
+    alg: Annotated[str, Field(min_length=1, max_length=16)] | None = None
+
+
+class TokenForm(BaseModel):
+    """``POST /auth/token`` form fields (RFC 6749 4.3, 4.4, 6; client auth 2.3.1).
+
+    Unknown parameters are ignored, as RFC 6749 3.2 requires.
+    """
+
+    grant_type: Annotated[str | None, Field(max_length=64)] = None
+    username: Annotated[str | None, Field(max_length=256)] = None
+    password: Annotated[str | None, Field(max_length=4096)] = None
+    refresh_token: Annotated[str | None, Field(max_length=16 * 1024)] = None
+    scope: Annotated[str | None, Field(max_length=1024)] = None
+    client_id: Annotated[str | None, Field(max_length=256)] = None
+    client_secret: Annotated[str | None, Field(max_length=1024)] = None
+
+
+# -- responses ---------------------------------------------------------------------------------
+
+
+class ErrorOut(BaseModel):
+    """Every error: RFC 6749 5.2 / RFC 6750 3 codes and a human description."""
+
+    error: str = Field(examples=["invalid_grant"])
+    error_description: str = Field(examples=["invalid username or password"])
+
+
+class TokenOut(BaseModel):
+    """A token response (RFC 6749 5.1); no refresh token for client credentials."""
+
+    access_token: str
+    token_type: str = Field(examples=["Bearer"])
+    expires_in: int = Field(examples=[900])
+    refresh_token: str | None = None
+    refresh_expires_in: int | None = Field(default=None, examples=[604800])
+    scope: str | None = None
+
+
+class MeOut(BaseModel):
+    """The caller, from the verified access token (no database read)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    sub: str
+    username: str | None
+    roles: list[str]
+    sid: str | None
+    scope: str
+    iat: int | None
+    exp: int | None
+
+
+class UserOut(BaseModel):
+    """A user account."""
+
+    id: str
+    username: str
+    email: str | None
+    roles: list[str]
+    disabled: bool
+    created_at: str
+
+
+class SessionOut(BaseModel):
+    """A login session (its sid stays the same across refreshes)."""
+
+    sid: str
+    user_id: str | None
+    client_id: str | None
+    created_at: str
+    last_used_at: str
+    expires_at: str
+    absolute_expires_at: str
+    revoked_at: str | None
+    revoked_reason: str | None
+    user_agent: str | None
+    ip: str | None
+    scope: str
+
+
+class KeyOut(BaseModel):
+    """A signing key's public facts; status is active, retired or expired."""
+
+    kid: str
+    alg: str
+    status: str
+    created_at: str
+    activated_at: str | None
+    retired_at: str | None
+    expires_at: str | None
+    public_jwk: dict[str, Any]
+
+
+class EventOut(BaseModel):
+    """An audit event."""
+
+    id: int
+    type: str
+    at: str
+    user_id: str | None
+    username: str | None
+    actor: str | None
+    ip: str | None
+    detail: dict[str, Any]
+
+
+class ClientOut(BaseModel):
+    """A confidential OAuth client (never its secret)."""
+
+    client_id: str
+    name: str
+    scopes: list[str]
+    created_at: str
+
+
+class ClientCreated(ClientOut):
+    """A new client with its secret, shown only in this answer."""
+
+    client_secret: str
+
+
+class UserPage(BaseModel):
+    """A page of users."""
+
+    items: list[UserOut]
+    next_cursor: str | None
+
+
+class SessionPage(BaseModel):
+    """A user's sessions, newest first."""
+
+    items: list[SessionOut]
+    next_cursor: str | None
+
+
+class KeyPage(BaseModel):
+    """Every signing key, the active one first."""
+
+    items: list[KeyOut]
+    next_cursor: str | None
+
+
+class EventPage(BaseModel):
+    """A page of the audit log, newest first."""
+
+    items: list[EventOut]
+    next_cursor: str | None
+
+
+class ClientPage(BaseModel):
+    """Every OAuth client."""
+
+    items: list[ClientOut]
+    next_cursor: str | None
+
+
+class Introspection(BaseModel):
+    """RFC 7662 2.2: ``{"active": false}``, or the claims with ``active: true``."""
+
+    model_config = ConfigDict(extra="allow")
+
+    active: bool
+
+
+class Jwks(BaseModel):
+    """A JSON Web Key Set (RFC 7517 5)."""
+
+    keys: list[dict[str, Any]]
+
+
+class Discovery(BaseModel):
+    """Authorization server metadata (RFC 8414 2, OpenID Connect Discovery)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    issuer: str
+    jwks_uri: str
+    token_endpoint: str
+    revocation_endpoint: str
+    introspection_endpoint: str
+    grant_types_supported: list[str]
+    token_endpoint_auth_methods_supported: list[str]
+    scopes_supported: list[str]
+
+
+class RevocationFeed(BaseModel):
+    """What Guards poll: revoked sessions and token ids, and per-user not-before times."""
+
+    cursor: str
+    sessions: list[str]
+    tokens: list[str]
+    users: dict[str, float]
+    more: bool
