@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 
-from jwtgate.auth import AuthService, build_auth
+from jwtgate.auth import AuthService, InvalidGrant, build_auth
 from jwtgate.config import Settings
 from jwtgate.server.web import install
 
@@ -141,5 +141,5 @@ def test_sign_out_after_the_access_cookie_expired_kills_the_session(
     c.cookies.delete("jwtgate_at")
     post_form(c, "/web/session/logout", {}, page="/web/login")
     assert all(not s.active for s in service.list_sessions(service.find_user("alice").id))
-    with pytest.raises(Exception, match="invalid|revoked|expired"):
+    with pytest.raises(InvalidGrant):
         service.refresh(refresh)

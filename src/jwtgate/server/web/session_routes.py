@@ -56,7 +56,7 @@ def _json_error(
 def _client(request: Request) -> dict[str, str | None]:
     return {
         "client_ip": request.client.host if request.client else None,
-        "user_agent": request.headers.get("user-agent"),
+        "user_agent": (request.headers.get("user-agent") or "")[:256] or None,
     }
 
 
