@@ -5,6 +5,7 @@ The token core (``Key``, ``KeySet``, ``encode``, ``decode``, ``verify_jws`` and 
 database driver.
 """
 
+from .guard import Guard, Principal
 from .jose import (
     ExpiredToken,
     ImmatureToken,
@@ -34,6 +35,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ExpiredToken",
+    "Guard",
     "ImmatureToken",
     "InvalidAudience",
     "InvalidClaim",
@@ -47,6 +49,7 @@ __all__ = [
     "KeySet",
     "MalformedToken",
     "MissingClaim",
+    "Principal",
     "RevokedToken",
     "UnknownKey",
     "UnsupportedAlgorithm",

@@ -1,0 +1,396 @@
+"""The Guard: accept the issuer's access tokens in any Python service (the resource server
+side of RFC 6750, with RFC 9068 access tokens), with no call to the issuer per request.
+
+Verifying a token checks its signature with the issuer's keys (a KeySet given in process, or
+its JWK Set URL), its ``iss``, ``aud``, ``typ`` (``at+jwt``), ``exp``/``nbf``/``iat`` with the
+configured leeway, the claims RFC 9068 2.2 makes mandatory, and the revocation list. A token
+that verified once is remembered (bounded LRU keyed by the whole token), so the common case,
+the same token on every request of a session, costs a dictionary lookup, an ``exp`` comparison
+and the revocation check, both done on every hit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Collection, Iterable, Mapping
+from datetime import timedelta
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from ..jose import Key, KeySet, decode
+from ..jose.errors import ExpiredToken, MalformedToken, UnknownKey
+from .cache import CacheEntry, TokenCache
+from .feed import RevocationFeed
+from .fetch import check_url
+from .jwks import JWKSClient
+from .policy import Requirement
+from .principal import Principal
+from .revocation import RevocationList, parse_feed
+
+if TYPE_CHECKING:
+    from .fastapi import Require
+
+__all__ = ["Guard", "GuardStats"]
+
+# RFC 9068 2.2: exp, iat, sub and jti are mandatory (iss and aud are always checked).
+REQUIRED_CLAIMS = ("exp", "iat", "sub", "jti")
+
+
+class _State(NamedTuple):
+    """One key set and the tokens verified with it; replaced whole when the keys change."""
+
+    keys: KeySet | None
+    cache: TokenCache
+
+
+class GuardStats(NamedTuple):
+    """Counters since the Guard was made (for metrics and tests)."""
+
+    hits: int
+    misses: int
+    cached: int
+    key_fetches: int
+    feed_polls: int
+    feed_failures: int
+
+
+def _number(value: float | timedelta, name: str) -> float:
+    if isinstance(value, timedelta):
+        value = value.total_seconds()
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+        raise ValueError(f"{name} must be a number of seconds >= 0")
+    return float(value)
+
+
+class Guard:
+    """Verifies access tokens from one issuer for one audience; see the module docstring.
+
+    Give exactly one of ``keys`` (a KeySet or Key, in process) and ``jwks_url``. With
+    ``revocation_url`` (and the confidential client's ``client_id``/``client_secret``) a
+    background thread follows the issuer's revocation feed every ``revocation_interval``
+    seconds, started on the first verify or by :meth:`start`, stopped by :meth:`close`.
+    Misconfiguration raises ValueError or TypeError here, never at request time.
+    """
+
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        audience: str | Collection[str],
+        jwks_url: str | None = None,
+        keys: KeySet | Key | None = None,
+        leeway: float | timedelta = 0,
+        algorithms: Iterable[str] | None = None,
+        typ: str | None = "at+jwt",
+        clock: Callable[[], float] = time.time,
+        cache_size: int = 10_000,
+        jwks_min_ttl: float = 60,
+        jwks_max_ttl: float = 86400,
+        unknown_kid_cooldown: float = 30,
+        allow_insecure_http: bool = False,
+        revocation_url: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        revocation_interval: float = 5.0,
+        http_timeout: float = 5.0,
+    ) -> None:
+        if not isinstance(issuer, str) or not issuer:
+            raise ValueError("issuer must be a non-empty string")
+        if isinstance(audience, str):
+            if not audience:
+                raise ValueError("audience must be a non-empty string")
+        elif not audience or not all(isinstance(a, str) and a for a in audience):
+            raise ValueError("audience must be a string or a collection of strings")
+        else:
+            audience = frozenset(audience)
+        if (jwks_url is None) == (keys is None):
+            raise ValueError("give exactly one of jwks_url and keys")
+        if isinstance(algorithms, str):
+            algorithms = (algorithms,)
+        if type(cache_size) is not int or cache_size < 0:
+            raise ValueError("cache_size must be an integer >= 0")
+        min_ttl = _number(jwks_min_ttl, "jwks_min_ttl")
+        max_ttl = _number(jwks_max_ttl, "jwks_max_ttl")
+        if min_ttl > max_ttl:
+            raise ValueError("jwks_min_ttl must not exceed jwks_max_ttl")
+        http_timeout = _number(http_timeout, "http_timeout")
+        if not http_timeout > 0:
+            raise ValueError("http_timeout must be > 0")
+        self.issuer = issuer
+        self.audience = audience
+        self._leeway = _number(leeway, "leeway")
+        self._algorithms = None if algorithms is None else frozenset(algorithms)
+        self._typ = typ
+        self._clock = clock
+        self._cache_size = cache_size
+        self._timeout = http_timeout
+        self._revoked = RevocationList()
+        self._state_lock = threading.Lock()
+        self._hits = self._misses = 0
+        self._jwks: JWKSClient | None = None
+        self._state = _State(None, TokenCache(cache_size))
+        if keys is not None:
+            if isinstance(keys, Key):
+                keys = KeySet([keys])
+            if not isinstance(keys, KeySet):
+                raise TypeError("keys must be a KeySet or a Key")
+            self._state = _State(keys, TokenCache(cache_size))
+        elif jwks_url is not None:
+            self._jwks = JWKSClient(
+                check_url(jwks_url, what="jwks_url", allow_insecure_http=allow_insecure_http),
+                clock=clock,
+                on_change=self._keys_changed,
+                min_ttl=min_ttl,
+                max_ttl=max_ttl,
+                cooldown=_number(unknown_kid_cooldown, "unknown_kid_cooldown"),
+                timeout=http_timeout,
+            )
+        self._feed = self._make_feed(
+            revocation_url,
+            client_id,
+            client_secret,
+            revocation_interval,
+            allow_insecure_http,
+        )
+        self._feed_ready = self._feed is None
+
+    def _make_feed(
+        self,
+        url: str | None,
+        client_id: str | None,
+        client_secret: str | None,
+        interval: float,
+        allow_insecure_http: bool,
+    ) -> RevocationFeed | None:
+        if url is None:
+            if client_id is not None or client_secret is not None:
+                raise ValueError("client_id and client_secret are used only with revocation_url")
+            return None
+        if not client_id or not client_secret:
+            raise ValueError("revocation_url needs client_id and client_secret")
+        if not isinstance(client_id, str) or not isinstance(client_secret, str):
+            raise TypeError("client_id and client_secret must be strings")
+        interval = _number(interval, "revocation_interval")
+        if not interval > 0:
+            raise ValueError("revocation_interval must be > 0")
+        return RevocationFeed(
+            check_url(url, what="revocation_url", allow_insecure_http=allow_insecure_http),
+            client_id=client_id,
+            client_secret=client_secret,
+            revocations=self._revoked,
+            interval=interval,
+            timeout=self._timeout,
+        )
+
+    # -- verification -------------------------------------------------------------------
+
+    def verify(self, token: str) -> Principal:
+        """Verify an access token and return its :class:`Principal`.
+
+        Raises an InvalidToken subclass: RevokedToken when revoked, ExpiredToken,
+        UnknownKey (also when no key set could be fetched yet), InvalidSignature, and so on.
+        Blocking: in async code use :meth:`averify`, which fetches keys without blocking.
+        """
+        if type(token) is not str:
+            token = _text(token)
+        if not self._feed_ready:
+            self._wait_for_feed()
+        state = self._state
+        entry = state.cache.get(token)
+        if entry is not None:
+            return self._hit(state, token, entry)
+        jwks = self._jwks
+        if jwks is None:
+            return self._verify(state, token)
+        if jwks.due():
+            jwks.refresh()
+            state = self._state
+        try:
+            return self._verify(state, token)
+        except UnknownKey:
+            jwks.refresh(unknown_kid=True)
+            if self._state is state:
+                raise
+            return self._verify(self._state, token)
+
+    async def averify(self, token: str) -> Principal:
+        """The async twin of :meth:`verify` (same checks, same errors)."""
+        if type(token) is not str:
+            token = _text(token)
+        if not self._feed_ready:
+            await self._await_feed()
+        state = self._state
+        entry = state.cache.get(token)
+        if entry is not None:
+            return self._hit(state, token, entry)
+        jwks = self._jwks
+        if jwks is None:
+            return self._verify(state, token)
+        if jwks.due():
+            await jwks.arefresh()
+            state = self._state
+        try:
+            return self._verify(state, token)
+        except UnknownKey:
+            await jwks.arefresh(unknown_kid=True)
+            if self._state is state:
+                raise
+            return self._verify(self._state, token)
+
+    def _hit(self, state: _State, token: str, entry: CacheEntry) -> Principal:
+        self._hits += 1
+        if self._clock() - self._leeway >= entry.exp:
+            state.cache.discard(token)
+            raise ExpiredToken("the token has expired")
+        principal = entry.principal
+        self._revoked.check(principal.sid, principal.jti, principal.sub, entry.iat)
+        return principal
+
+    def _verify(self, state: _State, token: str) -> Principal:
+        self._misses += 1
+        keys = state.keys
+        if keys is None:
+            raise UnknownKey("no signing keys yet: the JWK Set could not be fetched")
+        claims = decode(
+            token,
+            keys,
+            issuer=self.issuer,
+            audience=self.audience,
+            leeway=self._leeway,
+            require=REQUIRED_CLAIMS,
+            algorithms=self._algorithms,
+            typ=self._typ,
+            now=self._clock(),
+        )
+        principal = Principal.from_claims(claims)
+        iat = claims["iat"]
+        self._revoked.check(principal.sid, principal.jti, principal.sub, iat)
+        state.cache.put(token, CacheEntry(principal, claims["exp"], iat))
+        return principal
+
+    def _keys_changed(self, keys: KeySet) -> None:
+        # A new, empty cache with the new keys: tokens verified by a key that is gone must
+        # be verified again. Verifications in flight put into the old cache, now unreachable.
+        with self._state_lock:
+            self._state = _State(keys, TokenCache(self._cache_size))
+
+    # -- revocation feed ----------------------------------------------------------------
+
+    def _wait_for_feed(self) -> None:
+        feed = self._feed
+        if feed is not None:
+            feed.start()
+            feed.ready.wait(self._timeout * 2)
+        self._feed_ready = True
+
+    async def _await_feed(self) -> None:
+        feed = self._feed
+        if feed is not None:
+            feed.start()
+            if not feed.ready.is_set():
+                await asyncio.to_thread(feed.ready.wait, self._timeout * 2)
+        self._feed_ready = True
+
+    def apply_revocations(self, feed: Mapping[str, Any]) -> None:
+        """Apply a revocation feed body ``{cursor, sessions, tokens, users}`` (for issuers
+        that push instead of being polled). ValueError when it is not one."""
+        self._revoked.apply(parse_feed(dict(feed)))
+
+    def start(self) -> None:
+        """Start following the revocation feed now rather than on the first verify."""
+        if self._feed is not None:
+            self._feed.start()
+
+    def close(self) -> None:
+        """Stop the revocation feed thread. Verification keeps working with what is known."""
+        if self._feed is not None:
+            self._feed.close()
+
+    def __enter__(self) -> Guard:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Guard:
+        self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await asyncio.to_thread(self.close)
+
+    # -- introspection and integrations -------------------------------------------------
+
+    @property
+    def keys(self) -> KeySet | None:
+        """The key set in use (None while a JWK Set has not been fetched)."""
+        return self._state.keys
+
+    def stats(self) -> GuardStats:
+        """Cache hits and misses, tokens cached, JWKS fetches, feed polls and failures."""
+        feed = self._feed
+        return GuardStats(
+            hits=self._hits,
+            misses=self._misses,
+            cached=len(self._state.cache),
+            key_fetches=self._jwks.fetches if self._jwks is not None else 0,
+            feed_polls=feed.polls if feed is not None else 0,
+            feed_failures=feed.failures if feed is not None else 0,
+        )
+
+    def require(
+        self,
+        *,
+        roles: str | Iterable[str] = (),
+        scopes: str | Iterable[str] = (),
+        any_role: str | Iterable[str] = (),
+    ) -> Require:
+        """A FastAPI dependency giving the request's :class:`Principal`:
+        ``Depends(guard.require(roles=["admin"]))``. Answers 401 (no or bad token) or 403
+        ``insufficient_scope`` per RFC 6750 3.1. ValueError for malformed names."""
+        from .fastapi import Require
+
+        return Require(self, Requirement.of(roles, scopes, any_role))
+
+    def annotated(
+        self,
+        *,
+        roles: str | Iterable[str] = (),
+        scopes: str | Iterable[str] = (),
+        any_role: str | Iterable[str] = (),
+    ) -> Any:
+        """``Annotated[Principal, Depends(self.require(...))]``, to name once and reuse:
+        ``Admin = guard.annotated(roles="admin")`` then ``def f(user: Admin)``."""
+        from .fastapi import annotated
+
+        return annotated(self.require(roles=roles, scopes=scopes, any_role=any_role))
+
+    def __repr__(self) -> str:
+        source = f"jwks_url={self._jwks.url!r}" if self._jwks is not None else "keys=..."
+        feed = f", revocation_url={self._feed.url!r}" if self._feed is not None else ""
+        return f"Guard(issuer={self.issuer!r}, audience={self.audience!r}, {source}{feed})"
+
+
+def _text(token: object) -> str:
+    """A token given as bytes, as text; MalformedToken for anything else."""
+    if isinstance(token, bytes | bytearray):
+        try:
+            return bytes(token).decode("ascii")
+        except UnicodeDecodeError:
+            raise MalformedToken("a token is ASCII text") from None
+    if isinstance(token, str):
+        return str(token)
+    raise MalformedToken(f"a token is a string, not {type(token).__name__}")

@@ -1,0 +1,162 @@
+"""Django REST framework: an authentication class and permission classes.
+
+``JWTGateAuthentication`` reads ``Authorization: Bearer``; requests without one stay anonymous,
+a bad token is answered 401 ``invalid_token``. On success ``request.user`` is a
+:class:`TokenUser` and ``request.auth`` the :class:`Principal`. ``require(roles=...,
+scopes=..., any_role=...)`` makes a permission class: 401 without a verified token, 403
+``insufficient_scope`` without the roles or scopes, each with the RFC 6750 challenge and a JSON
+``{"error", "error_description"}`` body.
+
+The Guard comes from the class attribute ``guard`` (subclass, or ``authentication(guard)``),
+else from the Django setting ``JWTGATE_GUARD``: a Guard, or the dotted path of one. Needs the
+``django`` extra (``pip install 'jwtgate[django]'``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+try:
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+    from rest_framework.authentication import BaseAuthentication
+    from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, PermissionDenied
+    from rest_framework.permissions import BasePermission
+except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
+    raise ImportError(
+        "jwtgate.guard.django needs Django REST framework: pip install 'jwtgate[django]'"
+    ) from exc
+
+from ..jose.errors import InvalidToken
+from .bearer import Denial, bearer_token, deny
+from .core import Guard
+from .policy import InsufficientScope, Requirement
+from .principal import Principal
+
+__all__ = [
+    "InsufficientScopeDenied",
+    "InvalidBearer",
+    "JWTGateAuthentication",
+    "JWTGatePermission",
+    "TokenUser",
+    "authentication",
+    "require",
+]
+
+_DENIAL = "_jwtgate_denial"
+
+
+class TokenUser:
+    """``request.user`` for a verified token (no database row behind it)."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    is_staff = False
+    is_superuser = False
+
+    def __init__(self, principal: Principal) -> None:
+        self.principal = principal
+
+    @property
+    def pk(self) -> str:
+        return self.principal.sub
+
+    id = pk
+
+    @property
+    def username(self) -> str:
+        return self.principal.username or self.principal.sub
+
+    def __str__(self) -> str:
+        return self.username
+
+
+class InvalidBearer(AuthenticationFailed):  # type: ignore[misc]
+    """401 ``invalid_token`` with the RFC 6750 body."""
+
+    def __init__(self, denial: Denial) -> None:
+        super().__init__(detail=denial.body)
+        self.denial = denial
+
+
+class InsufficientScopeDenied(PermissionDenied):  # type: ignore[misc]
+    """403 ``insufficient_scope``; DRF copies ``auth_header`` into ``WWW-Authenticate``."""
+
+    def __init__(self, denial: Denial) -> None:
+        super().__init__(detail=denial.body)
+        self.auth_header = denial.challenge
+
+
+def _configured_guard() -> Guard:
+    value = getattr(settings, "JWTGATE_GUARD", None)
+    if isinstance(value, str):
+        value = import_string(value)
+    if not isinstance(value, Guard):
+        raise TypeError(
+            "set JWTGATE_GUARD to a Guard (or its dotted path), or subclass "
+            "JWTGateAuthentication with a guard attribute"
+        )
+    return value
+
+
+class JWTGateAuthentication(BaseAuthentication):  # type: ignore[misc]
+    """DRF authentication with a Guard (``guard`` attribute or ``JWTGATE_GUARD``)."""
+
+    guard: Guard | None = None
+
+    def get_guard(self) -> Guard:
+        """The Guard to verify with. TypeError when none is configured."""
+        return self.guard if self.guard is not None else _configured_guard()
+
+    def authenticate(self, request: Any) -> tuple[TokenUser, Principal] | None:
+        """(user, principal); None without Bearer credentials; InvalidBearer when bad."""
+        try:
+            token = bearer_token(request.META.get("HTTP_AUTHORIZATION"))
+            if token is None:
+                return None
+            principal = self.get_guard().verify(token)
+        except InvalidToken as exc:
+            denial = deny(exc)
+            setattr(request, _DENIAL, denial)
+            raise InvalidBearer(denial) from None
+        return TokenUser(principal), principal
+
+    def authenticate_header(self, request: Any) -> str:
+        """The ``WWW-Authenticate`` challenge for a 401 (RFC 6750 3)."""
+        denial = getattr(request, _DENIAL, None)
+        return (denial if isinstance(denial, Denial) else deny(None)).challenge
+
+
+def authentication(guard: Guard) -> type[JWTGateAuthentication]:
+    """A JWTGateAuthentication class bound to ``guard``."""
+    return type("JWTGateAuthentication", (JWTGateAuthentication,), {"guard": guard})
+
+
+class JWTGatePermission(BasePermission):  # type: ignore[misc]
+    """Needs a verified token meeting ``requirement`` (by default, any verified token)."""
+
+    requirement = Requirement()
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        """True, or raises NotAuthenticated (401) / InsufficientScopeDenied (403)."""
+        principal = getattr(request, "auth", None)
+        if not isinstance(principal, Principal):
+            raise NotAuthenticated(detail=deny(None).body)
+        try:
+            self.requirement.check(principal)
+        except InsufficientScope as exc:
+            raise InsufficientScopeDenied(deny(exc)) from None
+        return True
+
+
+def require(
+    *,
+    roles: str | Iterable[str] = (),
+    scopes: str | Iterable[str] = (),
+    any_role: str | Iterable[str] = (),
+) -> type[JWTGatePermission]:
+    """A permission class: ``permission_classes = [require(roles=["admin"])]``."""
+    requirement = Requirement.of(roles, scopes, any_role)
+    return type("JWTGatePermission", (JWTGatePermission,), {"requirement": requirement})
