@@ -1,0 +1,413 @@
+"""The ``jwtgate`` command: serve the auth server and administer it from a shell.
+
+Every command reads the settings from the environment (``JWTGATE_*``) or ``jwtgate.toml``, as
+the server does, and works on the database they name. Failures print what went wrong and what
+to do next on stderr, and exit with status 1 (2 for unusable settings or arguments).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import orjson
+import typer
+from pydantic import ValidationError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from .auth.errors import Conflict, NotFound, Throttled, WeakPassword
+from .config import Settings
+from .jose.errors import JWTGateError
+
+if TYPE_CHECKING:
+    from .auth.service import AuthService
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="jwtgate",
+    help="jwtgate: JWT authentication server. Settings come from JWTGATE_* environment "
+    "variables or ./jwtgate.toml (see docs/configuration.md).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+users_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
+keys_app = typer.Typer(help="List and rotate the token signing keys.", no_args_is_help=True)
+clients_app = typer.Typer(
+    help="Manage OAuth clients (client_credentials, introspection, the revocation feed).",
+    no_args_is_help=True,
+)
+token_app = typer.Typer(help="Look inside tokens.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
+app.add_typer(clients_app, name="clients")
+app.add_typer(token_app, name="token")
+app.add_typer(db_app, name="db")
+
+
+# -- plumbing ------------------------------------------------------------------------------
+
+
+def fail(message: str, hint: str = "", code: int = 1) -> NoReturn:
+    """Print ``error: message`` (and the hint) on stderr and exit with ``code``."""
+    typer.echo(f"error: {message}", err=True)
+    if hint:
+        typer.echo(hint, err=True)
+    raise typer.Exit(code)
+
+
+def _hint(exc: JWTGateError) -> str:
+    if isinstance(exc, WeakPassword):
+        return "Choose a longer, less common password (a few unrelated words work well)."
+    if isinstance(exc, Conflict):
+        return "Pick another name, or see the existing ones with `jwtgate users list`."
+    if isinstance(exc, NotFound):
+        return "See the existing ones with `jwtgate users list`."
+    if isinstance(exc, Throttled):
+        return f"Wait {exc.retry_after} s and try again."
+    return ""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """The settings from the environment and jwtgate.toml; exits 2 when they are unusable."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        lines = [
+            f"  JWTGATE_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            for e in exc.errors()
+        ]
+        fail("the configuration is not valid:\n" + "\n".join(lines), _CONFIG_HINT, code=2)
+
+
+_CONFIG_HINT = "Fix the environment variable or jwtgate.toml (see docs/configuration.md)."
+
+
+def safe_url(database_url: str) -> str:
+    """The database URL with any password hidden, for messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(database_url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable URL>"
+
+
+@contextmanager
+def failures(settings: Settings | None = None) -> Iterator[None]:
+    """Turn the errors a command may meet into a message and exit status 1."""
+    try:
+        yield
+    except JWTGateError as exc:
+        fail(str(exc), _hint(exc))
+    except ArgumentError:
+        fail("JWTGATE_DATABASE_URL is not a database URL", "Example: sqlite:///./jwtgate.db")
+    except SQLAlchemyError as exc:
+        where = safe_url(settings.database_url) if settings else "the database"
+        fail(
+            f"cannot use {where}: {type(exc).__name__}",
+            "Check JWTGATE_DATABASE_URL, that the database is reachable and writable, and "
+            "run `jwtgate db upgrade`.",
+        )
+    except ValueError as exc:
+        fail(str(exc), _CONFIG_HINT, code=2)
+
+
+@contextmanager
+def open_auth(settings: Settings) -> Iterator[AuthService]:
+    """The auth service on the configured database (schema upgraded), closed afterwards."""
+    from .auth import build_auth
+
+    with failures(settings):
+        auth = build_auth(settings)
+        try:
+            yield auth
+        finally:
+            auth.close()
+
+
+def read_password(from_stdin: bool, prompt: str = "Password") -> str:
+    """A new password from stdin (one line) or typed twice without echo."""
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            fail("no password on stdin", "Pipe it in: printf '%s\\n' \"$PASSWORD\" | jwtgate ...")
+        return password
+    value: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=True)
+    return value
+
+
+def table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> None:
+    """Print rows as aligned columns."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
+    for row in (headers, *rows):
+        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+def when(moment: Any) -> str:
+    """A datetime as ``YYYY-MM-DD HH:MM UTC``; "-" for None."""
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else "-"
+
+
+# -- serve ---------------------------------------------------------------------------------
+
+
+def base_url(settings: Settings) -> str:
+    """The URL to reach the server from this machine (a wildcard host becomes loopback)."""
+    host = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}.get(  # noqa: S104
+        settings.host, settings.host
+    )
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{settings.port}"
+
+
+def login_command(url: str, password: str) -> str:
+    """A curl command that logs ``admin`` in (the password as given, or a placeholder)."""
+    body = orjson.dumps({"username": "admin", "password": password}).decode()
+    return (
+        f"curl -s -X POST {url}/auth/login -H 'content-type: application/json' "
+        f"-d {shlex.quote(body)}"
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on [default: 127.0.0.1, JWTGATE_HOST]")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port [default: 8000, JWTGATE_PORT]", min=1, max=65535)
+    ] = None,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes (more than 1 needs a shared database)", min=1)
+    ] = 1,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "info",
+) -> None:
+    """Start the auth server.
+
+    Upgrades the database schema, creates a signing key on the first start, and on a database
+    with no users creates `admin` (role admin) with the password of JWTGATE_ADMIN_PASSWORD or a
+    generated one, printed once. Prints a curl command that logs in. Stop with Ctrl-C.
+    """
+    import uvicorn
+
+    from .server import create_app
+    from .server.logging import configure_logging
+
+    settings = load_settings(host=host, port=port)
+    url = base_url(settings)
+    with open_auth(settings) as auth:
+        given = settings.admin_password.get_secret_value() if settings.admin_password else None
+        with failures(settings):
+            created = auth.bootstrap_admin(given)
+        typer.echo(f"jwtgate: database {safe_url(settings.database_url)}, issuer {auth.issuer}")
+        password = "<admin password>"  # noqa: S105 (a placeholder in the printed command)
+        if created is not None:
+            user, generated = created
+            typer.echo(f"Created the user {user.username!r} with role admin.")
+            if generated:
+                typer.echo(f"Its password, shown only this once: {generated}")
+                password = generated
+        typer.echo(f"Log in:\n  {login_command(url, password)}")
+        typer.echo(f"API docs: {url}/docs    Web sign-in: {url}/web/login")
+        sys.stdout.flush()
+        configure_logging(log_level.upper())
+        common: dict[str, Any] = {
+            "host": settings.host,
+            "port": settings.port,
+            "log_config": None,
+            "access_log": False,
+            "server_header": False,
+            "log_level": log_level.lower(),
+        }
+        if workers == 1:
+            uvicorn.run(create_app(settings, auth=auth), **common)
+            return
+    # Each worker builds its own app from the environment (its own key ring and revocation
+    # state, kept in step through the database by the lifespan's poll).
+    os.environ["JWTGATE_HOST"] = settings.host
+    os.environ["JWTGATE_PORT"] = str(settings.port)
+    uvicorn.run("jwtgate.server.app:app_from_env", factory=True, workers=workers, **common)
+
+
+# -- users ---------------------------------------------------------------------------------
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="The username (case-insensitively unique)")],
+    role: Annotated[
+        list[str] | None, typer.Option("--role", help="A role to grant; repeat for more")
+    ] = None,
+    email: Annotated[str | None, typer.Option(help="An email address")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin (one line)")
+    ] = False,
+) -> None:
+    """Create a user. Asks for the password twice (hidden) unless --password-stdin."""
+    settings = load_settings()
+    password = read_password(password_stdin)
+    with open_auth(settings) as auth:
+        user = auth.create_user(name, password, roles=role or (), email=email)
+    roles = ", ".join(user.roles) or "no roles"
+    typer.echo(f"Created user {user.username} ({roles}), id {user.id}")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List every user: id, username, roles, state, creation time."""
+    settings = load_settings()
+    rows: list[list[str]] = []
+    with open_auth(settings) as auth:
+        cursor: str | None = None
+        while True:
+            page = auth.list_users(cursor, 200)
+            for u in page.items:
+                state = "disabled" if u.disabled else "active"
+                rows.append([u.id, u.username, ",".join(u.roles) or "-", state, when(u.created_at)])
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+    if not rows:
+        typer.echo("No users yet: `jwtgate users add NAME` or start `jwtgate serve`.")
+        return
+    table(rows, ["ID", "USERNAME", "ROLES", "STATE", "CREATED"])
+
+
+@users_app.command("disable")
+def users_disable(name: Annotated[str, typer.Argument(help="The username")]) -> None:
+    """Disable a user: logins fail and every session and access token is revoked at once."""
+    settings = load_settings()
+    with open_auth(settings) as auth:
+        user = auth.update_user(auth.find_user(name).id, disabled=True)
+    typer.echo(f"Disabled {user.username}; every session of the user is revoked.")
+
+
+@users_app.command("set-password")
+def users_set_password(
+    name: Annotated[str, typer.Argument(help="The username")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin (one line)")
+    ] = False,
+) -> None:
+    """Set a user's password (asked twice, hidden); every session of the user is revoked."""
+    settings = load_settings()
+    with open_auth(settings) as auth:
+        user_id = auth.find_user(name).id
+        password = read_password(password_stdin, "New password")
+        user = auth.update_user(user_id, password=password)
+    typer.echo(f"Password of {user.username} changed; every session of the user is revoked.")
+
+
+# -- keys, clients ---------------------------------------------------------------------------
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List the signing keys: the active one signs, retired ones still verify until expiry."""
+    settings = load_settings()
+    with open_auth(settings) as auth:
+        keys = auth.list_keys()
+    rows = [[k.kid, k.alg, k.status, when(k.created_at), when(k.expires_at)] for k in keys]
+    table(rows, ["KID", "ALG", "STATUS", "CREATED", "LEAVES JWKS"])
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    alg: Annotated[
+        str | None,
+        typer.Option(
+            help="Algorithm of the new key (ES256, EdDSA, RS256...) [default: JWTGATE_ALGORITHM]"
+        ),
+    ] = None,
+) -> None:
+    """Make a new signing key active. The old one stays in the JWKS until the last token it
+    signed has expired, so nothing in flight breaks; running servers pick it up within
+    JWTGATE_REVOCATION_POLL_INTERVAL seconds."""
+    settings = load_settings()
+    with open_auth(settings) as auth:
+        key = auth.rotate_key(alg)
+    typer.echo(f"New signing key {key.kid} ({key.alg}) is active.")
+
+
+@clients_app.command("add")
+def clients_add(
+    name: Annotated[str, typer.Argument(help="A name for people (1-128 characters)")],
+    scope: Annotated[
+        list[str] | None, typer.Option("--scope", help="A scope the client may ask for; repeat")
+    ] = None,
+) -> None:
+    """Create a confidential OAuth client. Prints its client_id and client_secret once: the
+    secret is stored hashed and cannot be shown again."""
+    settings = load_settings()
+    with open_auth(settings) as auth:
+        client, secret = auth.create_client(name, scope or ())
+    typer.echo(f"client_id:     {client.client_id}")
+    typer.echo(f"client_secret: {secret}")
+    typer.echo("Store the secret now: it is not shown again.", err=True)
+
+
+# -- token, db -----------------------------------------------------------------------------
+
+
+@token_app.command("inspect")
+def token_inspect(
+    token: Annotated[str, typer.Argument(help="The JWT, or - to read it from stdin")],
+) -> None:
+    """Show a token's header and claims (times made readable) and whether this server accepts
+    it, check by check. Exit status 0 when valid, 1 when not."""
+    from .server.web.inspector import inspect_token
+
+    if token == "-":  # noqa: S105 (the stdin marker, not a secret)
+        token = sys.stdin.read().strip()
+    settings = load_settings()
+    with open_auth(settings) as auth:
+        result = inspect_token(
+            token, auth=auth, audience=settings.audience, now=time.time(), leeway=settings.leeway
+        )
+    if result.header is not None:
+        typer.echo("Header:\n" + result.pretty(result.header))
+    if result.claims is not None:
+        typer.echo("Claims:\n" + result.pretty(result.claims))
+    for name, text in result.times:
+        typer.echo(f"  {name:<9} {text}")
+    if result.checks:
+        typer.echo("Checks:")
+        for check in result.checks:
+            typer.echo(f"  [{check.status}] {check.name}: {check.detail}")
+    verdict = "VALID" if result.valid else "INVALID"
+    typer.echo(f"{verdict}: {result.headline}. {result.reason}")
+    if not result.valid:
+        raise typer.Exit(1)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema to this version (Alembic). Safe to run twice,
+    and while servers run."""
+    from .store import create_db_engine, current_revision, upgrade
+
+    settings = load_settings()
+    with failures(settings):
+        engine = create_db_engine(settings.database_url)
+        try:
+            upgrade(settings.database_url, engine=engine)
+            revision = current_revision(engine)
+        finally:
+            engine.dispose()
+    typer.echo(f"{safe_url(settings.database_url)} is at revision {revision}.")
+
+
+def main() -> None:
+    """Entry point of the ``jwtgate`` console script."""
+    app()
