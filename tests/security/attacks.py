@@ -119,23 +119,30 @@ def self_signed_certificate(private: ec.EllipticCurvePrivateKey) -> bytes:
 
 @dataclass
 class Canary:
-    """A local HTTP server that records every request: header URLs point here, and the test
-    asserts nobody ever came."""
+    """A local HTTP server that records every request. Header URLs point at it, and the
+    tests assert nobody ever came; given a document, it serves that JSON at every path (a
+    hostile issuer's JWK Set)."""
 
     url: str
     hits: list[str]
 
 
 @contextmanager
-def canary() -> Iterator[Canary]:
+def canary(document: Any = None) -> Iterator[Canary]:
     """Run a Canary for the duration of the block."""
     hits: list[str] = []
+    body = None if document is None else jdump(document)
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             hits.append(self.path)
-            self.send_response(404)
+            self.send_response(404 if body is None else 200)
+            if body is not None:
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
             self.end_headers()
+            if body is not None:
+                self.wfile.write(body)
 
         def log_message(self, format: str, *args: object) -> None:
             pass

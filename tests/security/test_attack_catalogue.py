@@ -6,16 +6,28 @@ through the auth service: every forged token gets 401 ``invalid_token`` (never 2
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import Depends, FastAPI
+from fastapi.testclient import TestClient
 
-from jwtgate import InvalidToken
+from jwtgate import Guard, InvalidClaim, InvalidToken, Principal
+from jwtgate.guard.jwks import MAX_JWKS_KEYS
 
-from .attacks import Attack, Canary, canary, insider_attacks, outsider_attacks
+from .attacks import (
+    Attack,
+    Canary,
+    canary,
+    compact,
+    insider_attacks,
+    outsider_attacks,
+    unb64u,
+)
 from .serverkit import USER, USER_PASSWORD, Server, serve
 
 
@@ -230,3 +242,86 @@ def test_one_username_from_many_addresses_is_throttled(throttled_server: Server)
     assert blocked.status_code == 429, blocked.text
     assert int(blocked.headers["retry-after"]) >= 1
     assert blocked.json()["error"]
+
+
+# -- through Guard --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def guard(server: Server) -> Iterator[Guard]:
+    """A resource server's Guard following the real server's JWK Set over HTTP."""
+    with Guard(
+        issuer=server.settings.issuer or server.url,
+        audience="api",
+        jwks_url=server.url + "/.well-known/jwks.json",
+    ) as running:
+        yield running
+
+
+def guard_accepts(guard: Guard, attacks: list[Attack]) -> list[str]:
+    accepted = []
+    for attack in attacks:
+        try:
+            guard.verify(attack.token)
+        except InvalidToken:
+            continue
+        accepted.append(f"{attack.name} [{attack.source}]")
+    return accepted
+
+
+def test_every_forgery_is_refused_by_guard(
+    guard: Guard, attacks: dict[str, list[Attack]], attack_canary: Canary, server: Server
+) -> None:
+    control, *wrong = attacks["insider"]
+    assert guard.verify(control.token).sub  # the real key's token passes: the Guard works
+    assert guard_accepts(guard, attacks["outsider"] + wrong) == []
+    head, body, _ = control.token.split(".")
+    claims = {**json.loads(unb64u(body)), "roles": "xadminx"}
+    string_roles = compact(unb64u(head), claims, server.signing_key().sign)
+    with pytest.raises(InvalidClaim):  # "admin" in "xadminx" must never grant the role
+        guard.verify(string_roles)
+    assert attack_canary.hits == [], "a URL from a token header was fetched"
+
+
+def test_guarded_fastapi_route_answers_401_to_every_forgery(
+    guard: Guard, attacks: dict[str, list[Attack]], server: Server
+) -> None:
+    """The forgeries claim role admin: a route that needs admin must answer 401 (bad token),
+    never 403 (a real user without the role) and never 200."""
+    app = FastAPI()
+
+    @app.get("/reports")
+    def reports(user: Principal = Depends(guard.require(roles=["admin"]))) -> dict[str, str]:
+        return {"sub": user.sub}
+
+    control, *wrong = attacks["insider"]
+    with TestClient(app) as client:
+        real_user = client.get("/reports", headers=bearer(control.token))
+        assert real_user.status_code == 403, real_user.text  # alice is a user, not an admin
+        assert "insufficient_scope" in real_user.headers["www-authenticate"]
+        problems = []
+        for attack in attacks["outsider"] + wrong:
+            problem = refused_with_401(client.get("/reports", headers=bearer(attack.token)))
+            if problem is not None:
+                problems.append(f"{attack.name} [{attack.source}]: {problem}")
+        assert problems == []
+
+
+def test_a_hostile_jwks_cannot_stall_the_guard() -> None:
+    """A JWK Set of crafted RSA private keys (a prime "modulus" with a matching d), as many
+    as the Guard accepts, cost 35 s each to load before the core bounded it; a Guard pointed
+    at such a document (a compromised or spoofed issuer) must answer within seconds, and
+    answer 'no key'."""
+    from .test_fuzz_regressions import PRIME_2048, E, rsa_jwk
+
+    crafted = rsa_jwk(PRIME_2048, pow(E, -1, PRIME_2048 - 1))
+    document = {"keys": [{**crafted, "kid": f"k{i}"} for i in range(MAX_JWKS_KEYS)]}
+    with (
+        canary(document) as issuer,
+        Guard(issuer="https://issuer.test", audience="api", jwks_url=issuer.url) as guard,
+    ):
+        start = time.perf_counter()
+        with pytest.raises(InvalidToken):
+            guard.verify(compact({"alg": "RS256", "kid": "k1"}, {"sub": "x"}, "AAAA"))
+        assert time.perf_counter() - start < 5
+        assert issuer.hits, "the Guard never fetched the document"
