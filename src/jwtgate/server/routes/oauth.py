@@ -113,6 +113,7 @@ def oauth_router(ctx: ServerContext) -> APIRouter:
     @router.post(
         "/revoke",
         dependencies=form_only,
+        response_class=Response,  # RFC 7009 2.2: 200 with an empty body, not JSON
         summary="Revoke a token (RFC 7009)",
         response_description="Revoked, or nothing to revoke (RFC 7009 2.2)",
         responses=errors(400, 401, 415),
