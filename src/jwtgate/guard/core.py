@@ -197,16 +197,15 @@ class Guard:
             token = _text(token)
         if not self._feed_ready:
             self._wait_for_feed()
+        jwks = self._jwks
+        if jwks is not None and jwks.due():
+            jwks.refresh()  # before the cache: keys that changed must empty it
         state = self._state
         entry = state.cache.get(token)
         if entry is not None:
             return self._hit(state, token, entry)
-        jwks = self._jwks
         if jwks is None:
             return self._verify(state, token)
-        if jwks.due():
-            jwks.refresh()
-            state = self._state
         try:
             return self._verify(state, token)
         except UnknownKey:
@@ -221,16 +220,15 @@ class Guard:
             token = _text(token)
         if not self._feed_ready:
             await self._await_feed()
+        jwks = self._jwks
+        if jwks is not None and jwks.due():
+            await jwks.arefresh()
         state = self._state
         entry = state.cache.get(token)
         if entry is not None:
             return self._hit(state, token, entry)
-        jwks = self._jwks
         if jwks is None:
             return self._verify(state, token)
-        if jwks.due():
-            await jwks.arefresh()
-            state = self._state
         try:
             return self._verify(state, token)
         except UnknownKey:

@@ -111,11 +111,8 @@ class JWKSClient:
     def due(self) -> bool:
         """True when the keys are missing or past their max-age and a fetch may start now."""
         now = self._clock()
-        return (
-            (self._keys is None or now >= self._fresh_until)
-            and now >= self._retry_at
-            and self._inflight is None
-        )
+        # _fresh_until is -inf until the first good fetch, so no keys means due.
+        return now >= self._fresh_until and now >= self._retry_at and self._inflight is None
 
     # -- sync ---------------------------------------------------------------------------
 
