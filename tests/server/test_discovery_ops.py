@@ -1,0 +1,160 @@
+"""Discovery (JWKS, server metadata), /healthz, /metrics and the OpenAPI document."""
+
+from __future__ import annotations
+
+import httpx
+
+from jwtgate import KeySet, decode
+
+from .serverkit import ISSUER, PASSWORD, bearer, login
+
+CONTRACT_ROUTES = {
+    ("post", "/auth/login"),
+    ("post", "/auth/refresh"),
+    ("post", "/auth/logout"),
+    ("post", "/auth/logout-all"),
+    ("get", "/auth/me"),
+    ("post", "/auth/password"),
+    ("post", "/auth/register"),
+    ("post", "/auth/token"),
+    ("post", "/auth/revoke"),
+    ("post", "/auth/introspect"),
+    ("get", "/auth/revocations"),
+    ("get", "/.well-known/jwks.json"),
+    ("get", "/.well-known/openid-configuration"),
+    ("get", "/admin/users"),
+    ("post", "/admin/users"),
+    ("get", "/admin/users/{id}"),
+    ("patch", "/admin/users/{id}"),
+    ("delete", "/admin/users/{id}"),
+    ("get", "/admin/users/{id}/sessions"),
+    ("delete", "/admin/sessions/{sid}"),
+    ("get", "/admin/keys"),
+    ("post", "/admin/keys/rotate"),
+    ("get", "/admin/events"),
+    ("get", "/admin/clients"),
+    ("post", "/admin/clients"),
+    ("get", "/healthz"),
+    ("get", "/metrics"),
+}
+
+
+async def test_jwks_verifies_issued_tokens(client: httpx.AsyncClient) -> None:
+    response = await client.get("/.well-known/jwks.json")
+    assert response.status_code == 200
+    jwks = response.json()
+    assert all("d" not in key for key in jwks["keys"])
+    tokens = await login(client)
+    claims = decode(
+        tokens["access_token"], KeySet.from_jwks(jwks), issuer=ISSUER, audience="api", typ="at+jwt"
+    )
+    assert claims["preferred_username"] == "alice"
+    assert {"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "sid", "roles", "scope"} <= set(claims)
+
+
+async def test_discovery_document(client: httpx.AsyncClient) -> None:
+    meta = (await client.get("/.well-known/openid-configuration")).json()
+    assert meta["issuer"] == ISSUER
+    assert meta["jwks_uri"] == ISSUER + "/.well-known/jwks.json"
+    assert meta["token_endpoint"] == ISSUER + "/auth/token"
+    assert meta["revocation_endpoint"] == ISSUER + "/auth/revoke"
+    assert meta["introspection_endpoint"] == ISSUER + "/auth/introspect"
+    assert set(meta["grant_types_supported"]) == {"password", "refresh_token", "client_credentials"}
+    assert "client_secret_basic" in meta["token_endpoint_auth_methods_supported"]
+    assert isinstance(meta["scopes_supported"], list)
+    assert meta["token_endpoint_auth_signing_alg_values_supported"] == ["ES256"]
+
+
+async def test_healthz(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+def sample(text: str, name: str, **labels: str) -> float:
+    """The value of one sample of the Prometheus text, 0 when absent."""
+    wanted = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    prefix = f"{name}{{{wanted}}} " if labels else f"{name} "
+    for line in text.splitlines():
+        if line.startswith(prefix):
+            return float(line[len(prefix) :])
+    return 0.0
+
+
+async def test_metrics_count_logins_refreshes_errors_and_latency(
+    client: httpx.AsyncClient,
+) -> None:
+    tokens = await login(client)
+    await client.post("/auth/login", json={"username": "alice", "password": "wrong!"})
+    await client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    await client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    await client.get("/auth/me", headers=bearer("garbage"))
+    await client.get("/admin/users/123", headers=bearer("garbage"))
+    await client.get("/admin/users/456", headers=bearer("garbage"))
+    await client.get("/nowhere/1")
+    response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    text = response.text
+    assert sample(text, "jwtgate_logins_total", result="success") == 1
+    assert sample(text, "jwtgate_logins_total", result="failure") == 1
+    assert sample(text, "jwtgate_refreshes_total", result="success") == 1
+    assert sample(text, "jwtgate_refreshes_total", result="failure") == 1
+    assert sample(text, "jwtgate_token_errors_total", reason="MalformedToken") == 3
+    histogram = "jwtgate_http_request_duration_seconds_count"
+    assert sample(text, histogram, method="POST", route="/auth/login") == 2
+    # By route template, never by raw path.
+    assert sample(text, histogram, method="GET", route="/admin/users/{id}") == 2
+    assert "/admin/users/123" not in text and "/nowhere" not in text
+    assert sample(text, histogram, method="GET", route="unmatched") == 1
+
+
+async def test_metrics_are_per_app(make_server) -> None:  # type: ignore[no-untyped-def]
+    from .serverkit import make_client
+
+    first, second = make_server(), make_server()
+    async with make_client(first.app) as a, make_client(second.app) as b:
+        await login(a)
+        text = (await b.get("/metrics")).text
+    assert sample(text, "jwtgate_logins_total", result="success") == 0
+
+
+async def test_openapi_documents_every_route_and_the_password_flow(
+    client: httpx.AsyncClient,
+) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    operations = {
+        (method, path): op
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+        if not path.startswith("/web")
+    }
+    assert set(operations) >= CONTRACT_ROUTES
+    scheme = spec["components"]["securitySchemes"]["OAuth2"]
+    assert scheme["type"] == "oauth2"
+    assert scheme["flows"]["password"]["tokenUrl"] == "/auth/token"
+    for key in CONTRACT_ROUTES:
+        op = operations[key]
+        assert op.get("summary") and op.get("description"), key
+        assert any(code.startswith("2") for code in op["responses"]), key
+    protected = {k for k, op in operations.items() if op.get("security")}
+    assert ("get", "/auth/me") in protected and ("get", "/admin/users") in protected
+    for key in protected:
+        assert "401" in operations[key]["responses"], key
+    for path in ("/auth/login", "/auth/token", "/admin/users"):
+        responses = operations[("post", path)]["responses"]
+        assert responses["400"]["content"]["application/json"]["schema"]["$ref"].endswith(
+            "ErrorOut"
+        )
+    docs = await client.get("/docs")
+    assert docs.status_code == 200 and "swagger" in docs.text.lower()
+
+
+async def test_swagger_authorize_then_call(client: httpx.AsyncClient) -> None:
+    """The sequence Swagger UI runs: password grant at tokenUrl, then the bearer on a route."""
+    token = await client.post(
+        "/auth/token",
+        data={"grant_type": "password", "username": "root", "password": PASSWORD, "scope": ""},
+    )
+    access = token.json()["access_token"]
+    users = await client.get("/admin/users", headers=bearer(access))
+    assert users.status_code == 200
