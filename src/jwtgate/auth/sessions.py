@@ -66,6 +66,13 @@ class Sessions:
         )
         refresh = new_refresh_token()
         with ctx.store.write() as uow:
+            # Re-read the user, locked, in the transaction that opens the session: the record
+            # the password was checked against may be stale by now (a role change, disabling
+            # or deletion that committed meanwhile must not be undone by this login's tokens).
+            fresh = uow.users.get(user.id, for_update=True)
+            if fresh is None or fresh.disabled:
+                raise InvalidGrant()
+            user = fresh
             uow.sessions.add(session)
             uow.sessions.add_refresh(
                 hash_token(refresh), session.sid, now=now, expires_at=session.expires_at

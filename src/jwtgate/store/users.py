@@ -40,9 +40,13 @@ class SqlUserRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def get(self, user_id: str) -> UserRecord | None:
-        """The user with this id, or None."""
-        row = self._conn.execute(select(USERS).where(USERS.c.id == user_id)).first()
+    def get(self, user_id: str, *, for_update: bool = False) -> UserRecord | None:
+        """The user with this id, or None; ``for_update`` locks the row until commit
+        (PostgreSQL; SQLite's writers are serialized by BEGIN IMMEDIATE already)."""
+        query = select(USERS).where(USERS.c.id == user_id)
+        if for_update:
+            query = query.with_for_update()
+        row = self._conn.execute(query).first()
         return None if row is None else user_from_row(row)
 
     def by_username(self, username: str) -> UserRecord | None:
