@@ -3,11 +3,13 @@ header, and say what to answer when a request is turned away.
 
 - no credentials: 401, ``WWW-Authenticate: Bearer realm="jwtgate"`` with no error code (3.1:
   the client may not have known authentication was needed);
-- a bad token: 401, ``Bearer error="invalid_token", error_description="..."``;
-- a valid token without the role or scope: 403, ``Bearer error="insufficient_scope", ...``.
+- a bad token: 401, ``Bearer realm="jwtgate", error="invalid_token", error_description="..."``;
+- a valid token without the role or scope: 403, ``... error="insufficient_scope" ...``.
 
-The body is always JSON ``{"error", "error_description"}``. The scheme name is matched
-case-insensitively (RFC 7235 2.1). Integrations turn a :class:`Denial` into their response.
+The body is always JSON ``{"error", "error_description"}`` (``invalid_token`` also when the
+token is missing), with ``Cache-Control: no-store``: the same answers as jwtgate's own server.
+The scheme name is matched case-insensitively (RFC 7235 2.1). Integrations turn a
+:class:`Denial` into their response.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["REALM", "Denial", "Denied", "aauthorize", "authorize", "bearer_token", "deny"]
 
 REALM = "jwtgate"
+MISSING = "authentication required: send Authorization: Bearer <access token>"
 # RFC 6750 3: error_description and scope values use %x20-21 / %x23-5B / %x5D-7E only.
 _UNSAFE = re.compile(r"[^\x20-\x21\x23-\x5b\x5d-\x7e]")
 _MAX_DESCRIPTION = 200
@@ -64,8 +67,8 @@ class Denial:
 
     @property
     def headers(self) -> Mapping[str, str]:
-        """The response headers (``WWW-Authenticate``)."""
-        return {"WWW-Authenticate": self.challenge}
+        """The response headers: ``WWW-Authenticate``, and no caching of the answer."""
+        return {"WWW-Authenticate": self.challenge, "Cache-Control": "no-store"}
 
     @property
     def body(self) -> dict[str, str]:
@@ -85,15 +88,15 @@ def deny(error: JWTGateError | None) -> Denial:
     """The answer for ``error``: None means no credentials (401 with a bare challenge), an
     InsufficientScope 403, anything else 401 ``invalid_token`` (RFC 6750 3.1)."""
     if error is None:
-        return Denial(401, f'Bearer realm="{REALM}"', "unauthorized", "a bearer token is required")
+        return Denial(401, f'Bearer realm="{REALM}"', InvalidToken.code, MISSING)
     description = _quoted(str(error) or error.code)
+    code = InsufficientScope.code if isinstance(error, InsufficientScope) else InvalidToken.code
+    challenge = f'Bearer realm="{REALM}", error="{code}", error_description="{description}"'
     if isinstance(error, InsufficientScope):
-        challenge = f'Bearer error="insufficient_scope", error_description="{description}"'
         if error.scopes:
             challenge += f', scope="{_quoted(" ".join(error.scopes))}"'
-        return Denial(403, challenge, "insufficient_scope", description)
-    challenge = f'Bearer error="invalid_token", error_description="{description}"'
-    return Denial(401, challenge, InvalidToken.code, description)
+        return Denial(403, challenge, code, description)
+    return Denial(401, challenge, code, description)
 
 
 def authorize(guard: Guard, requirement: Requirement, authorization: str | None) -> Principal:
