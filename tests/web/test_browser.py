@@ -65,6 +65,14 @@ def short_server(browser: Browser, workdir: Path) -> Iterator[Server]:
         yield running
 
 
+@pytest.fixture(scope="module")
+def tabs_server(browser: Browser, workdir: Path) -> Iterator[Server]:
+    """Access tokens live 34 s: the pages' scripts renew them 30 s before expiry, so every tab
+    opened under one token renews at the same instant, 4 s after sign-in."""
+    with serve(workdir, JWTGATE_ACCESS_TTL="34", JWTGATE_LEEWAY="0") as running:
+        yield running
+
+
 @pytest.fixture
 def new_context(browser: Browser) -> Iterator[NewContext]:
     """Fresh browser profiles (separate cookie jars); console CSP violations fail the test."""
@@ -342,9 +350,34 @@ def test_silent_refresh_keeps_the_person_signed_in(
         pass
     assert renewal.value.status == 200
     assert access_cookie(context) != first
+    page.close()  # its timer would race the redirect below
     # Without the script (a fresh tab after expiry), navigation renews it by redirect.
     context.clear_cookies(name="jwtgate_at")
     page2 = context.new_page()
     page2.goto(short_server.url + "/web/account")
     expect(page2).to_have_url(short_server.url + "/web/account")
     expect(page2.locator("#me-username")).to_have_text("ivan")
+
+
+def test_tabs_renewing_at_the_same_instant_keep_the_session(
+    tabs_server: Server, new_context: NewContext
+) -> None:
+    """Tabs share one refresh cookie; if each presented it, the second use would look like a
+    stolen token and end the session. A Web Lock and the server's "just renewed" answer
+    keep it to one rotation."""
+    context = new_context()
+    page = context.new_page()
+    sign_in(page, tabs_server, "admin", ADMIN_PASSWORD)
+    expect(page).to_have_url(tabs_server.url + "/web/account")
+    first = access_cookie(context)
+    tabs = [page]
+    for _ in range(3):
+        tab = context.new_page()
+        tab.goto(tabs_server.url + "/web/account")
+        tabs.append(tab)
+    deadline = float(claims_of(first)["exp"]) - 30 + 2  # type: ignore[arg-type]
+    page.wait_for_timeout(max(0.0, deadline - time.time()) * 1000)  # the tabs' own timers
+    assert access_cookie(context) != first
+    for tab in tabs:
+        tab.reload()
+        expect(tab).to_have_url(tabs_server.url + "/web/account")

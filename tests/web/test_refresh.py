@@ -48,9 +48,10 @@ def test_without_any_cookie_a_page_goes_to_sign_in_and_back_after(app: FastAPI) 
 def test_script_refresh_needs_csrf_and_answers_no_token(app: FastAPI, auth: FakeAuth) -> None:
     c = client(app)
     sign_in(c)
-    c.cookies.set("jwtgate_rt", c.cookies["jwtgate_rt"], path="/web/session")
     assert c.post("/web/session/refresh", headers={"origin": LOOPBACK}).status_code == 403
+    auth.clock.now += 600  # issued a while ago: worth renewing
     csrf = c.cookies["jwtgate_csrf"]
+    old = c.cookies["jwtgate_rt"]
     response = c.post("/web/session/refresh", headers={"x-csrf-token": csrf, "origin": LOOPBACK})
     assert response.status_code == 200
     assert response.json() == {
@@ -58,8 +59,26 @@ def test_script_refresh_needs_csrf_and_answers_no_token(app: FastAPI, auth: Fake
         "expires_in": 900,
         "refresh_expires_in": 3600,
         "scope": "",
+        "renewed": True,
     }
     assert response.headers["cache-control"] == "no-store"
+    assert c.cookies["jwtgate_rt"] != old
+
+
+def test_a_second_tab_does_not_rotate_a_freshly_renewed_session(
+    app: FastAPI, auth: FakeAuth
+) -> None:
+    """Two tabs share the cookies; the one that asks second must not present the refresh
+    token again (that would look like reuse and end the session)."""
+    c = client(app)
+    sign_in(c)
+    headers = {"x-csrf-token": c.cookies["jwtgate_csrf"], "origin": LOOPBACK}
+    auth.clock.now += 3  # the first tab renewed 3 s ago (here: the sign-in itself)
+    rt = c.cookies["jwtgate_rt"]
+    second = c.post("/web/session/refresh", headers=headers)
+    assert second.json() == {"token_type": "cookie", "expires_in": 897, "renewed": False}
+    assert "set-cookie" not in second.headers and c.cookies["jwtgate_rt"] == rt
+    assert list(auth.refresh_tokens) == [rt]  # nothing was rotated
 
 
 def test_script_refresh_with_a_dead_refresh_token_is_401_and_clears(app: FastAPI) -> None:

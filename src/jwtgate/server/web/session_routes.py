@@ -66,7 +66,25 @@ def _token_body(pair: TokenPair) -> dict[str, Any]:
         "expires_in": pair.expires_in,
         "refresh_expires_in": pair.refresh_expires_in,
         "scope": pair.scope,
+        "renewed": True,
     }
+
+
+_RECENT = 10.0
+
+
+def _fresh_for(claims: dict[str, Any] | None, now: float) -> int | None:
+    """Seconds left on a valid access token issued moments ago (within a tenth of its life,
+    at most 10 s), else None: a tab that asks right after another tab renewed gets the
+    current lifetime instead of a second rotation."""
+    if claims is None:
+        return None
+    exp, iat = claims.get("exp"), claims.get("iat")
+    if not isinstance(exp, int | float) or not isinstance(iat, int | float):
+        return None
+    if now - iat >= min(_RECENT, (exp - iat) / 10):
+        return None
+    return int(exp - now)
 
 
 async def _json_credentials(ctx: WebContext, request: Request) -> tuple[str, str]:
@@ -258,6 +276,16 @@ def session_router(ctx: WebContext) -> APIRouter:
     async def refresh_json(request: Request) -> Response:
         """Silent refresh for scripts: ``X-CSRF-Token`` header; answers lifetimes, no token."""
         ctx.check_csrf(request, request.headers.get(CSRF_HEADER))
+        claims = ctx.claims(request)
+        left = _fresh_for(claims, ctx.clock())
+        if left is not None:
+            # Another tab has just renewed the cookies: do not rotate again. Two tabs
+            # presenting one refresh token would look like token theft (reuse detection)
+            # and end the session.
+            return JSONResponse(
+                {"token_type": "cookie", "expires_in": left, "renewed": False},
+                headers=_NO_STORE,
+            )
         token = request.cookies.get(ctx.names(request).refresh)
         if not token:
             return _json_error(401, "invalid_grant", "no refresh cookie")

@@ -2,6 +2,9 @@
 // Silent refresh: shortly before the access cookie expires, renew it through the refresh
 // cookie, so a page left open keeps working and a half-filled form is not lost. The tokens
 // stay in HttpOnly cookies: this script never sees them, it only sends the CSRF token.
+// Several tabs share one refresh cookie: a Web Lock lets one tab renew at a time, and the
+// server does not rotate again when the access cookie was just renewed by another tab (a
+// refresh token presented twice would end the session as a suspected theft).
 "use strict";
 (function () {
   var body = document.body;
@@ -16,8 +19,8 @@
     window.setTimeout(refresh, Math.max(wait, 1000));
   }
 
-  function refresh() {
-    fetch("/web/session/refresh", {
+  function renew() {
+    return fetch("/web/session/refresh", {
       method: "POST",
       credentials: "same-origin",
       headers: { "X-CSRF-Token": csrf, "Accept": "application/json" },
@@ -28,7 +31,12 @@
       }
       if (!response.ok) throw new Error("refresh failed: " + response.status);
       return response.json();
-    }).then(function (data) {
+    });
+  }
+
+  function refresh() {
+    var run = navigator.locks ? navigator.locks.request("jwtgate-refresh", renew) : renew();
+    run.then(function (data) {
       if (!data) return;
       failures = 0;
       schedule(Date.now() / 1000 + data.expires_in);
