@@ -7,8 +7,10 @@ be able to make the client fetch on every request. So:
 - the key set is fetched on first use and kept for the ``Cache-Control`` max-age, clamped to
   ``[min_ttl, max_ttl]``; after that the first caller refreshes it while others carry on with
   the keys they have;
-- an unknown ``kid`` triggers a refetch at most once per ``cooldown``, and callers arriving
-  while a fetch is in flight share it (sync and async alike: one ``concurrent.futures.Future``);
+- an unknown ``kid`` triggers a refetch at most once per ``cooldown`` (counted from the last
+  refetch an unknown kid triggered, so a key rotated in just after a routine fetch is picked
+  up at once), and callers arriving while a fetch is in flight share it (sync and async alike:
+  one ``concurrent.futures.Future``);
 - a failed fetch, or one returning anything but a usable JWK Set, keeps the last good key set
   and backs off (1 s, doubling, up to the cooldown) before the next attempt;
 - bodies past ``max_bytes`` are abandoned while streaming, sets past ``max_keys`` refused,
@@ -98,7 +100,7 @@ class JWKSClient:
         self._keys: KeySet | None = None
         self._fresh_until = -math.inf
         self._retry_at = -math.inf
-        self._last_attempt = -math.inf
+        self._last_unknown_kid = -math.inf
         self._failures = 0
         self._inflight: Future[None] | None = None
         self.fetches = 0  # attempts started, for tests and metrics
@@ -182,14 +184,14 @@ class JWKSClient:
             if now < self._retry_at:
                 return None, False
             if unknown_kid:
-                if now < self._last_attempt + self._cooldown:
+                if now < self._last_unknown_kid + self._cooldown:
                     return None, False
+                self._last_unknown_kid = now
             elif self._keys is not None and now < self._fresh_until:
                 return None, False  # another caller refreshed them meanwhile
             fut: Future[None] = Future()
             fut.set_running_or_notify_cancel()  # waiters timing out cannot cancel it
             self._inflight = fut
-            self._last_attempt = now
             self.fetches += 1
             return fut, True
 
