@@ -10,6 +10,7 @@ import pytest
 from jwtgate import (
     ExpiredToken,
     InvalidAudience,
+    InvalidClaim,
     InvalidIssuer,
     InvalidToken,
     InvalidTokenType,
@@ -88,6 +89,11 @@ def forge(auth: AuthService, clock: FakeClock, **changes: Any) -> str:
         ({"jti": None}, InvalidToken),
         ({"sub": None}, InvalidToken),
         ({"iat": None}, InvalidToken),
+        # RFC 9068: roles an array of strings, scope a string ("admin" in "not-admin" is True).
+        ({"roles": "not-admin"}, InvalidClaim),
+        ({"roles": ["admin", 1]}, InvalidClaim),
+        ({"roles": {"admin": True}}, InvalidClaim),
+        ({"scope": ["admin"]}, InvalidClaim),
     ],
 )
 def test_authenticate_checks_type_issuer_audience_and_required_claims(

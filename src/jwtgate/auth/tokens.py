@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..jose import UnknownKey, decode, encode
+from ..jose import InvalidClaim, UnknownKey, decode, encode
 from .keyring import KeyRing
 from .revocation import RevocationState
 
@@ -132,7 +132,7 @@ class AccessTokens:
         return claims
 
     def _decode(self, token: str) -> dict[str, Any]:
-        return decode(
+        claims = decode(
             token,
             self._keyring.keyset,
             issuer=self.issuer,
@@ -143,3 +143,11 @@ class AccessTokens:
             now=self._clock(),
             max_size=self._max_size,
         )
+        # RFC 9068 2.2.3.1: roles is an array of strings and scope one space-separated string.
+        # A string "admin-ish" would otherwise pass "admin" in roles as a substring test.
+        roles = claims.get("roles", [])
+        if type(roles) is not list or not all(type(role) is str for role in roles):
+            raise InvalidClaim("'roles' must be an array of strings")
+        if type(claims.get("scope", "")) is not str:
+            raise InvalidClaim("'scope' must be a string")
+        return claims
