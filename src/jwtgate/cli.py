@@ -109,10 +109,11 @@ def failures(settings: Settings | None = None) -> Iterator[None]:
         fail(str(exc), _hint(exc))
     except ArgumentError:
         fail("JWTGATE_DATABASE_URL is not a database URL", "Example: sqlite:///./jwtgate.db")
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, OSError) as exc:
         where = safe_url(settings.database_url) if settings else "the database"
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
         fail(
-            f"cannot use {where}: {type(exc).__name__}",
+            f"cannot use {where}: {reason}",
             "Check JWTGATE_DATABASE_URL, that the database is reachable and writable, and "
             "run `jwtgate db upgrade`.",
         )
