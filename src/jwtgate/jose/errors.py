@@ -16,7 +16,8 @@
           ├── MissingClaim            a required claim is absent
           ├── InvalidClaim            a claim has the wrong type or value
           │    └── InvalidTokenType   the ``typ`` header is not the expected one
-          └── RevokedToken            signed and valid, but revoked since
+          ├── RevokedToken            signed and valid, but revoked since
+          └── MissingToken            no token at all (RFC 6750 3: a bare challenge)
 
 Every class carries ``code``, the RFC 6750 error code a server answers with.
 """
@@ -36,6 +37,7 @@ __all__ = [
     "JWTGateError",
     "MalformedToken",
     "MissingClaim",
+    "MissingToken",
     "RevokedToken",
     "UnknownKey",
     "UnsupportedAlgorithm",
@@ -108,3 +110,12 @@ class InvalidTokenType(InvalidClaim):
 
 class RevokedToken(InvalidToken):
     """The token was valid but has been revoked (logout, reuse detection, admin action)."""
+
+
+class MissingToken(InvalidToken):
+    """The request carries no bearer token at all (RFC 6750 3: a bare challenge, no code)."""
+
+    def __init__(
+        self, message: str = "authentication required: send Authorization: Bearer <access token>"
+    ) -> None:
+        super().__init__(message)

@@ -21,7 +21,8 @@ from starlette.responses import Response
 from ..auth.errors import InsufficientScope, InvalidClient, InvalidRequest
 from ..auth.service import AuthService
 from ..config import Settings
-from .errors import MissingToken, UnsupportedMediaType
+from ..jose.errors import MissingToken
+from .errors import UnsupportedMediaType
 from .metrics import Metrics
 
 __all__ = [

@@ -42,7 +42,7 @@ from ..auth.errors import (
     Throttled,
     WeakPassword,
 )
-from ..jose.errors import InvalidToken, JWTGateError
+from ..jose.errors import InvalidToken, JWTGateError, MissingToken
 
 __all__ = [
     "REALM",
@@ -70,13 +70,6 @@ _HTTP_CODES = {
     413: "request_too_large",
     415: "invalid_request",
 }
-
-
-class MissingToken(InvalidToken):
-    """The request carries no bearer token at all (RFC 6750 3: a bare challenge, no code)."""
-
-    def __init__(self) -> None:
-        super().__init__("authentication required: send Authorization: Bearer <access token>")
 
 
 class UnsupportedMediaType(StarletteHTTPException):
