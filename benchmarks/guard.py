@@ -1,0 +1,350 @@
+"""Guard speed: ``Guard.verify`` against PyJWT's ``decode`` on the same ES256 access tokens,
+and a FastAPI endpoint over HTTP (wrk), unprotected, behind a dependency that does nothing
+(what FastAPI's dependency injection costs by itself), behind ``guard.require()``, and behind a
+PyJWT dependency as the FastAPI documentation teaches.
+
+In process, interleaved rounds and medians (benchmarks/_harness.py habits):
+
+- cold: a pool of distinct tokens, a fresh Guard each round, so every verify is a miss
+  (signature, claims, principal, cache insert);
+- warm: one token verified again and again, as when a client reuses its access token:
+  a cache hit, with ``exp`` and revocation re-checked.
+
+PyJWT gets a loaded public key object and checks ``iss``, ``aud`` and ``exp``, like the Guard.
+
+HTTP: four uvicorn servers (one worker each) started from this file, all running; wrk (one
+thread, 32 connections) sends the same bearer token to each in turn, rounds interleaved;
+medians of requests/s. Needs wrk (``apt-get install -y wrk``).
+
+    python benchmarks/guard.py [--quick] [--rounds N] [--pool N] [--duration S] [--no-http]
+"""
+
+# No "from __future__ import annotations": FastAPI reads the route signatures at run time.
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _harness import progress
+
+import jwtgate
+from jwtgate import Guard, Key, KeySet
+
+warnings.filterwarnings("ignore")
+
+ISS, AUD = "https://auth.example", "api"
+MODES = ("unprotected", "noop", "jwtgate", "pyjwt")
+BODY = {"users": [{"id": 1, "name": "Ada Lovelace"}, {"id": 2, "name": "Grace Hopper"}]}
+
+
+def claims(i: int) -> dict[str, Any]:
+    now = int(time.time())
+    return {
+        "iss": ISS,
+        "aud": AUD,
+        "sub": f"user-{i}",
+        "exp": now + 3600,
+        "iat": now,
+        "nbf": now,
+        "jti": f"token-{i}",
+        "sid": f"session-{i}",
+        "roles": ["user"],
+        "scope": "read write",
+        "preferred_username": f"user{i}",
+    }
+
+
+def mint(key: Key, i: int) -> str:
+    return jwtgate.encode(claims(i), key, headers={"typ": "at+jwt"})
+
+
+# -- in process ------------------------------------------------------------------------------
+
+
+def pyjwt_decoder(key: Key) -> Callable[[str], Any]:
+    import jwt as pyjwt
+
+    public = key.public()._public  # the cryptography key object: PyJWT's fastest path
+    return lambda t: pyjwt.decode(t, public, algorithms=["ES256"], audience=AUD, issuer=ISS)
+
+
+def interleaved(
+    setups: dict[str, Callable[[], Callable[[str], Any]]], pool: Sequence[str], rounds: int
+) -> dict[str, float]:
+    """Median µs/op per contender; ``setup()`` (untimed) gives each round's operation."""
+    names = list(setups)
+    samples: dict[str, list[float]] = {n: [] for n in names}
+    for r in range(rounds):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            op = setups[name]()
+            start = time.perf_counter()
+            for token in pool:
+                op(token)
+            samples[name].append((time.perf_counter() - start) / len(pool) * 1e6)
+    return {n: statistics.median(v) for n, v in samples.items()}
+
+
+def in_process(rounds: int, pool_size: int) -> list[tuple[str, dict[str, float]]]:
+    key = Key.generate("ES256")
+    keys = KeySet([key.public()])
+    tokens = [mint(key, i) for i in range(pool_size)]
+    pyjwt = pyjwt_decoder(key)
+
+    def guard() -> Guard:
+        return Guard(issuer=ISS, audience=AUD, keys=keys, cache_size=max(10_000, pool_size))
+
+    for check in (guard().verify, pyjwt):  # every contender refuses another audience
+        try:
+            check(jwtgate.encode({**claims(0), "aud": "other"}, key, headers={"typ": "at+jwt"}))
+        except Exception:  # each library has its own error type
+            pass
+        else:
+            raise SystemExit("a contender accepted a token for another audience")
+
+    progress("in process: cold (distinct tokens) ...")
+    cold = interleaved(
+        {
+            "Guard.verify": lambda: guard().verify,
+            "jwtgate.decode": lambda: (
+                lambda t: jwtgate.decode(t, keys, issuer=ISS, audience=AUD, typ="at+jwt")
+            ),
+            "PyJWT decode": lambda: pyjwt,
+        },
+        tokens,
+        rounds,
+    )
+    progress("in process: warm (one token repeated) ...")
+    warm_guard = guard()
+    warm_guard.verify(tokens[0])
+    repeated = [tokens[0]] * pool_size
+    warm = interleaved(
+        {"Guard.verify": lambda: warm_guard.verify, "PyJWT decode": lambda: pyjwt},
+        repeated,
+        rounds,
+    )
+    return [("cold: distinct tokens", cold), ("warm: one token repeated", warm)]
+
+
+# -- HTTP --------------------------------------------------------------------------------------
+
+
+def build_app(mode: str, pem: bytes) -> Any:
+    """The same endpoint, protected three ways (``mode`` one of MODES)."""
+    from typing import Annotated
+
+    import jwt as pyjwt
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+    from fastapi import Depends, FastAPI, HTTPException, status
+    from fastapi.security import OAuth2PasswordBearer
+
+    app = FastAPI()
+    if mode == "unprotected":
+
+        @app.get("/users")
+        async def users_open() -> dict[str, Any]:
+            return BODY
+
+    elif mode == "noop":  # what any FastAPI dependency costs: the floor for jwtgate
+
+        async def nothing() -> None:
+            return None
+
+        @app.get("/users")
+        async def users_noop(_: Annotated[None, Depends(nothing)]) -> dict[str, Any]:
+            return BODY
+
+    elif mode == "jwtgate":
+        guard = Guard(issuer=ISS, audience=AUD, keys=Key.from_pem(pem, alg="ES256"))
+        current_user = guard.require()
+
+        @app.get("/users")
+        async def users_guarded(
+            user: Annotated[jwtgate.Principal, Depends(current_user)],
+        ) -> dict[str, Any]:
+            return BODY
+
+    else:  # the FastAPI tutorial ("OAuth2 with Password, Bearer with JWT tokens"), ES256
+        public_key = load_pem_public_key(pem)
+        oauth2_scheme = OAuth2PasswordBearer(tokenUrl="token")
+
+        async def get_current_user(token: Annotated[str, Depends(oauth2_scheme)]) -> Any:
+            credentials_exception = HTTPException(
+                status_code=status.HTTP_401_UNAUTHORIZED,
+                detail="Could not validate credentials",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+            try:
+                payload = pyjwt.decode(
+                    token, public_key, algorithms=["ES256"], audience=AUD, issuer=ISS
+                )
+            except pyjwt.InvalidTokenError:
+                raise credentials_exception from None
+            if payload.get("sub") is None:
+                raise credentials_exception
+            return payload
+
+        @app.get("/users")
+        async def users_pyjwt(
+            user: Annotated[dict[str, Any], Depends(get_current_user)],
+        ) -> dict[str, Any]:
+            return BODY
+
+    return app
+
+
+def serve(mode: str, port: int) -> None:
+    """Child process: run one app until killed."""
+    import uvicorn
+
+    pem = os.environ["GUARD_BENCH_PEM"].encode()
+    uvicorn.run(
+        build_app(mode, pem), host="127.0.0.1", port=port, log_level="warning", access_log=False
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_up(url: str, process: subprocess.Popen[bytes]) -> None:
+    import httpx
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the server for {url} exited")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise SystemExit(f"the server for {url} did not start")
+
+
+def wrk(url: str, token: str, duration: float, connections: int) -> float:
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{max(1, round(duration))}s",
+            "-H",
+            f"Authorization: Bearer {token}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if not match or "Non-2xx" in out:
+        raise SystemExit(f"wrk failed or got errors:\n{out}")
+    return float(match.group(1))
+
+
+def http(rounds: int, duration: float, connections: int) -> dict[str, float] | None:
+    if shutil.which("wrk") is None:
+        progress("wrk not found: skipping HTTP (apt-get install -y wrk)")
+        return None
+    import httpx
+
+    key = Key.generate("ES256")
+    token = mint(key, 0)
+    env = {**os.environ, "GUARD_BENCH_PEM": key.public().to_pem().decode()}
+    servers: dict[str, tuple[str, subprocess.Popen[bytes]]] = {}
+    try:
+        for mode in MODES:
+            port = free_port()
+            process = subprocess.Popen(
+                [sys.executable, os.path.abspath(__file__), "--serve", mode, "--port", str(port)],
+                env=env,
+            )
+            servers[mode] = (f"http://127.0.0.1:{port}/users", process)
+        for mode, (url, process) in servers.items():
+            wait_up(url, process)
+            # Each server answers correctly before it is timed.
+            assert httpx.get(url, headers={"Authorization": f"Bearer {token}"}).status_code == 200
+            if mode in ("jwtgate", "pyjwt"):
+                assert httpx.get(url).status_code == 401
+                assert httpx.get(url, headers={"Authorization": "Bearer x.y.z"}).status_code == 401
+            wrk(url, token, min(2.0, duration), connections)  # warm up
+        samples: dict[str, list[float]] = {m: [] for m in MODES}
+        for r in range(rounds):
+            for mode in MODES[r % len(MODES) :] + MODES[: r % len(MODES)]:
+                progress(f"  http round {r + 1}/{rounds}: {mode}")
+                samples[mode].append(wrk(servers[mode][0], token, duration, connections))
+        return {m: statistics.median(v) for m, v in samples.items()}
+    finally:
+        for _, process in servers.values():
+            process.terminate()
+            process.wait(timeout=10)
+
+
+# -- report ------------------------------------------------------------------------------------
+
+
+def report(rows: list[tuple[str, dict[str, float]]], web: dict[str, float] | None) -> None:
+    for title, results in rows:
+        pyjwt = results["PyJWT decode"]
+        print(f"\n### {title}\n")
+        print("| contender | µs/op | speed vs PyJWT |")
+        print("|---|---:|---:|")
+        for name, us in sorted(results.items(), key=lambda kv: kv[1]):
+            print(f"| {name} | {us:.2f} | {pyjwt / us:.2f}x |")
+    if web is None:
+        return
+    print("\n### HTTP: FastAPI GET /users, uvicorn 1 worker, wrk 1 thread\n")
+    print("| endpoint | req/s | x unprotected |")
+    print("|---|---:|---:|")
+    labels = {
+        "unprotected": "unprotected",
+        "noop": "a no-op `Depends()` (FastAPI's floor)",
+        "jwtgate": "`Depends(guard.require())`",
+        "pyjwt": "PyJWT dependency (FastAPI docs)",
+    }
+    for mode in MODES:
+        print(f"| {labels[mode]} | {web[mode]:.0f} | {web[mode] / web['unprotected']:.2f} |")
+    print(f"\njwtgate / PyJWT dependency: {web['jwtgate'] / web['pyjwt']:.2f}x")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small and short (smoke test)")
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--pool", type=int, default=1000)
+    parser.add_argument("--http-rounds", type=int, default=5)
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--no-http", action="store_true")
+    parser.add_argument("--serve", choices=MODES, help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve:
+        serve(args.serve, args.port)
+        return 0
+    if args.quick:
+        args.rounds, args.pool, args.http_rounds, args.duration = 2, 50, 1, 1.0
+    rows = in_process(args.rounds, args.pool)
+    web = None if args.no_http else http(args.http_rounds, args.duration, args.connections)
+    print(
+        f"# jwtgate Guard benchmark (python {sys.version.split()[0]}, {args.rounds} rounds, "
+        f"pool {args.pool}; HTTP {args.http_rounds} rounds x {args.duration:g} s)"
+    )
+    report(rows, web)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
