@@ -116,8 +116,23 @@ def test_new_keys_empty_the_cache(
     clock.advance(301)  # past max-age=300: the next verify refreshes the keys first
     with pytest.raises(UnknownKey):
         guard.verify(token)
-    assert server.jwks_fetches() == 2
+    assert server.jwks_fetches() == 2  # no refetch: this very verify had just fetched them
     assert guard.verify(issuer.token()).sub == "user-1"
+
+
+async def test_new_keys_empty_the_cache_async(
+    make_guard: Callable[..., Guard], issuer: Issuer, server: TestServer, clock: FakeClock
+) -> None:
+    guard = make_guard(jwks_url=server.jwks_url)
+    token = issuer.token(exp=int(clock()) + 3600)
+    await guard.averify(token)
+    issuer.rotate()
+    server.served.jwks = issuer.jwks()
+    clock.advance(301)
+    with pytest.raises(UnknownKey):
+        await guard.averify(token)
+    assert server.jwks_fetches() == 2
+    assert (await guard.averify(issuer.token())).sub == "user-1"
 
 
 def test_the_same_keys_keep_the_cache(

@@ -198,8 +198,8 @@ class Guard:
         if not self._feed_ready:
             self._wait_for_feed()
         jwks = self._jwks
-        if jwks is not None and jwks.due():
-            jwks.refresh()  # before the cache: keys that changed must empty it
+        # Before the cache: keys that changed must empty it.
+        fetched = jwks is not None and jwks.due() and jwks.refresh()
         state = self._state
         entry = state.cache.get(token)
         if entry is not None:
@@ -209,7 +209,8 @@ class Guard:
         try:
             return self._verify(state, token)
         except UnknownKey:
-            jwks.refresh(unknown_kid=True)
+            if not fetched:
+                jwks.refresh(unknown_kid=True)
             if self._state is state:
                 raise
             return self._verify(self._state, token)
@@ -221,8 +222,7 @@ class Guard:
         if not self._feed_ready:
             await self._await_feed()
         jwks = self._jwks
-        if jwks is not None and jwks.due():
-            await jwks.arefresh()
+        fetched = jwks is not None and jwks.due() and await jwks.arefresh()
         state = self._state
         entry = state.cache.get(token)
         if entry is not None:
@@ -232,7 +232,8 @@ class Guard:
         try:
             return self._verify(state, token)
         except UnknownKey:
-            await jwks.arefresh(unknown_kid=True)
+            if not fetched:
+                await jwks.arefresh(unknown_kid=True)
             if self._state is state:
                 raise
             return self._verify(self._state, token)

@@ -10,7 +10,9 @@ be able to make the client fetch on every request. So:
 - an unknown ``kid`` triggers a refetch at most once per ``cooldown`` (counted from the last
   refetch an unknown kid triggered, so a key rotated in just after a routine fetch is picked
   up at once), and callers arriving while a fetch is in flight share it (sync and async alike:
-  one ``concurrent.futures.Future``);
+  one ``concurrent.futures.Future``); a caller whose own verification just fetched the keys
+  does not refetch for its unknown kid (the issuer publishes a key before signing with it, so
+  a set fetched after the token arrived already holds its key if it exists);
 - a failed fetch, or one returning anything but a usable JWK Set, keeps the last good key set
   and backs off (1 s, doubling, up to the cooldown) before the next attempt;
 - bodies past ``max_bytes`` are abandoned while streaming, sets past ``max_keys`` refused,
@@ -118,17 +120,19 @@ class JWKSClient:
 
     # -- sync ---------------------------------------------------------------------------
 
-    def refresh(self, *, unknown_kid: bool = False) -> None:
+    def refresh(self, *, unknown_kid: bool = False) -> bool:
         """Fetch if the policy allows, or wait for the fetch in flight when the caller needs
-        its result (no keys yet, or an unknown kid). Never raises."""
+        its result (no keys yet, or an unknown kid). True when this call ran a fetch (started
+        after the caller's token arrived, so as new as it). Never raises."""
         fut, owner = self._claim(unknown_kid)
         if fut is None:
-            return
+            return False
         if owner:
             self._fetch_sync(fut)
         elif self._keys is None or unknown_kid:
             with contextlib.suppress(FutureTimeout):
                 fut.result(timeout=self._timeout * 3)
+        return owner
 
     def _fetch_sync(self, fut: Future[None]) -> None:
         keys: KeySet | None = None
@@ -140,17 +144,19 @@ class JWKSClient:
             keys, ttl = self._accept(fetched)
         except FetchError as exc:
             error = str(exc)
+        except Exception as exc:  # a fetch must never break verification; keep the keys
+            error = f"unexpected {type(exc).__name__}"
         finally:
             self._finish(fut, keys, ttl, error)
 
     # -- async --------------------------------------------------------------------------
 
-    async def arefresh(self, *, unknown_kid: bool = False) -> None:
+    async def arefresh(self, *, unknown_kid: bool = False) -> bool:
         """The async twin of :meth:`refresh`; cancelling the caller never cancels a fetch
         other callers are waiting on."""
         fut, owner = self._claim(unknown_kid)
         if fut is None:
-            return
+            return False
         if owner:
             await asyncio.shield(self._fetch_async(fut))
         elif self._keys is None or unknown_kid:
@@ -158,6 +164,7 @@ class JWKSClient:
                 await asyncio.wait_for(
                     asyncio.shield(asyncio.wrap_future(fut)), timeout=self._timeout * 3
                 )
+        return owner
 
     async def _fetch_async(self, fut: Future[None]) -> None:
         keys: KeySet | None = None
@@ -169,6 +176,8 @@ class JWKSClient:
             keys, ttl = self._accept(fetched)
         except FetchError as exc:
             error = str(exc)
+        except Exception as exc:  # a fetch must never break verification; keep the keys
+            error = f"unexpected {type(exc).__name__}"
         finally:
             self._finish(fut, keys, ttl, error)
 
