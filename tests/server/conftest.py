@@ -17,12 +17,16 @@ from jwtgate.auth import AuthService, build_auth
 from jwtgate.config import Settings
 from jwtgate.server import create_app
 
+from ..store.dbkit import BACKENDS, fresh_database
 from .serverkit import Server, fast_settings, make_client, seed
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'jwtgate.db'}"
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The whole server suite runs twice: on a SQLite file and on a fresh PostgreSQL schema
+    (skipped with the reason when PostgreSQL is unreachable, a failure under CI=true)."""
+    with fresh_database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
