@@ -32,7 +32,25 @@ class Settings(BaseSettings):
     )
 
     database_url: str = "sqlite:///./jwtgate.db"
+    db_pool_size: int = Field(
+        default=5, ge=1, description="PostgreSQL: connections each process keeps open."
+    )
+    db_max_overflow: int = Field(
+        default=10, ge=0, description="PostgreSQL: extra connections a process may open at peak."
+    )
+    db_pool_timeout: float = Field(
+        default=30.0, gt=0, description="PostgreSQL: seconds a request waits for a connection."
+    )
+    db_pool_recycle: float = Field(
+        default=1800.0, description="PostgreSQL: seconds after which a connection is replaced."
+    )
     redis_url: str | None = None
+    redis_prefix: str = Field(
+        default="jwtgate",
+        min_length=1,
+        max_length=64,
+        description="Prefix of every Redis key and channel (one per deployment sharing Redis).",
+    )
     issuer: str | None = Field(
         default=None, description="The iss of every token; default: the served base URL."
     )
