@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from ..config import Settings
 from ..store.crypto import KeyCipher, load_master_key
+from ..store.engine import PoolOptions
 from ..store.migrate import upgrade as upgrade_schema
 from ..store.uow import SqlStore
 from .context import AuthContext
@@ -18,7 +19,7 @@ from .service import AuthService
 from .throttle import InMemoryThrottle, Throttle, ThrottlePolicy
 from .tokens import AccessTokens
 
-__all__ = ["build_auth", "default_issuer"]
+__all__ = ["build_auth", "default_issuer", "pool_options"]
 
 
 def default_issuer(settings: Settings) -> str:
@@ -29,6 +30,16 @@ def default_issuer(settings: Settings) -> str:
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"  # an IPv6 literal in a URL (RFC 3986 3.2.2)
     return f"http://{host}:{settings.port}"
+
+
+def pool_options(settings: Settings) -> PoolOptions:
+    """The database connection pool from the ``db_pool_*`` settings."""
+    return PoolOptions(
+        size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        timeout=settings.db_pool_timeout,
+        recycle=settings.db_pool_recycle,
+    )
 
 
 def build_auth(
@@ -46,7 +57,7 @@ def build_auth(
     Nothing runs at import time. Raises ValueError for unusable settings (a malformed master
     key, a master key that does not open the stored keys, an unknown algorithm).
     """
-    store = SqlStore.from_url(settings.database_url)
+    store = SqlStore.from_url(settings.database_url, pool=pool_options(settings))
     try:
         if upgrade:
             upgrade_schema(settings.database_url, engine=store.engine)

@@ -7,7 +7,7 @@ SQLAlchemy 2 on SQLite (default) or PostgreSQL, behind the Protocols in
 from __future__ import annotations
 
 from .crypto import KeyCipher, load_master_key
-from .engine import create_db_engine
+from .engine import PoolOptions, create_db_engine
 from .migrate import current_revision, head_revision, upgrade
 from .protocols import DuplicateError, Store, StoreError, UnitOfWork
 from .records import (
@@ -28,6 +28,7 @@ __all__ = [
     "EventRecord",
     "KeyCipher",
     "KeyRecord",
+    "PoolOptions",
     "RefreshLookup",
     "RefreshRecord",
     "Revocation",

@@ -1,4 +1,4 @@
-"""The engine factory: SQLite tuned for a web server, PostgreSQL as it comes.
+"""The engine factory: SQLite tuned for a web server, PostgreSQL with a sized connection pool.
 
 SQLite runs in WAL mode (readers never block the writer), with foreign keys enforced and a busy
 timeout. Write transactions start with ``BEGIN IMMEDIATE`` so that two writers queue on the busy
@@ -9,6 +9,7 @@ units of work use a plain deferred ``BEGIN``.
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +17,27 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.pool import StaticPool
 
-__all__ = ["BUSY_TIMEOUT_MS", "WRITE_OPTION", "create_db_engine", "sqlite_path"]
+__all__ = ["BUSY_TIMEOUT_MS", "WRITE_OPTION", "PoolOptions", "create_db_engine", "sqlite_path"]
 
 BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "jwtgate_write"
 """Execution option that marks a connection's next transaction as a write transaction."""
+
+
+@dataclass(frozen=True, slots=True)
+class PoolOptions:
+    """The connection pool of a server-backed database (ignored for SQLite).
+
+    Each process holds up to ``size + max_overflow`` connections; a request waits at most
+    ``timeout`` seconds for one (then sqlalchemy.exc.TimeoutError); a connection older than
+    ``recycle`` seconds is replaced (negative: never). Connections are checked with a ping
+    before use, so a database restart costs one failed ping per pooled connection, not errors.
+    """
+
+    size: int = 5
+    max_overflow: int = 10
+    timeout: float = 30.0
+    recycle: float = 1800.0
 
 
 def sqlite_path(database_url: str) -> Path | None:
@@ -34,15 +51,26 @@ def sqlite_path(database_url: str) -> Path | None:
     return Path(database)
 
 
-def create_db_engine(database_url: str, *, echo: bool = False) -> Engine:
+def create_db_engine(
+    database_url: str, *, echo: bool = False, pool: PoolOptions | None = None
+) -> Engine:
     """An engine for ``database_url`` (``sqlite:///...`` or ``postgresql+psycopg://...``).
 
-    Creates the directory of a SQLite file. Raises sqlalchemy.exc.ArgumentError for a URL it
-    cannot parse.
+    Creates the directory of a SQLite file; ``pool`` sizes the pool of other backends. Raises
+    sqlalchemy.exc.ArgumentError for a URL it cannot parse.
     """
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
-        return create_engine(url, echo=echo, pool_pre_ping=True)
+        pool = pool or PoolOptions()
+        return create_engine(
+            url,
+            echo=echo,
+            pool_pre_ping=True,
+            pool_size=pool.size,
+            max_overflow=pool.max_overflow,
+            pool_timeout=pool.timeout,
+            pool_recycle=int(pool.recycle),
+        )
     path = sqlite_path(database_url)
     kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
     if path is None:

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Engine
 
 from .audit import SqlAuditRepository
 from .clients import SqlClientRepository
-from .engine import WRITE_OPTION, create_db_engine
+from .engine import WRITE_OPTION, PoolOptions, create_db_engine
 from .keys import SqlKeyRepository
 from .revocations import SqlRevocationRepository
 from .sessions import SqlSessionRepository
@@ -42,9 +42,9 @@ class SqlStore:
         self.engine = engine
 
     @classmethod
-    def from_url(cls, database_url: str) -> SqlStore:
-        """A store with a fresh engine for ``database_url``."""
-        return cls(create_db_engine(database_url))
+    def from_url(cls, database_url: str, *, pool: PoolOptions | None = None) -> SqlStore:
+        """A store with a fresh engine for ``database_url`` (``pool``: see PoolOptions)."""
+        return cls(create_db_engine(database_url, pool=pool))
 
     @contextmanager
     def _unit(self, write: bool) -> Iterator[SqlUnitOfWork]:
