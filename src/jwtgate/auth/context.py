@@ -3,6 +3,7 @@ several use cases take alike (auditing, revoking sessions, publishing revocation
 
 Revocations are written in the use case's transaction and applied to the in-memory state only
 after it commits, through ``Pending``: a rolled-back revocation never takes effect in memory.
+Then, when an ``Announcer`` is configured (Redis), they are announced to the other instances.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from __future__ import annotations
 import math
 import os
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from ..config import Settings
 from ..store.protocols import Store, UnitOfWork
@@ -24,7 +25,18 @@ from .revocation import RevocationState
 from .throttle import Throttle
 from .tokens import AccessTokens
 
-__all__ = ["AuthContext", "Pending", "actor_name", "new_user_id"]
+__all__ = ["Announcer", "AuthContext", "Pending", "actor_name", "new_user_id"]
+
+
+class Announcer(Protocol):
+    """Tells the other instances of a deployment what changed here (Redis pub/sub).
+
+    Its methods never raise: the other instances' database poll is the fallback.
+    """
+
+    def revoked(self, events: Sequence[Revocation]) -> None: ...
+    def keys_changed(self) -> None: ...
+    def close(self) -> None: ...
 
 
 def new_user_id(now: float) -> str:
@@ -67,6 +79,7 @@ class AuthContext:
     keyring: KeyRing
     revocations: RevocationState
     tokens: AccessTokens
+    announcer: Announcer | None = None
 
     @property
     def revocation_ttl(self) -> float:
@@ -155,7 +168,16 @@ class AuthContext:
         )
 
     def publish(self, pending: Pending) -> None:
-        """Apply committed revocations to this process's in-memory state."""
+        """Apply committed revocations to this process's in-memory state, then announce them
+        to the other instances (when an announcer is configured)."""
         if pending.events:
-            self.revocations.apply_all(pending.events)
+            events = list(pending.events)
             pending.events.clear()
+            self.revocations.apply_all(events)
+            if self.announcer is not None:
+                self.announcer.revoked(events)
+
+    def announce_keys(self) -> None:
+        """Tell the other instances that the key ring changed (when an announcer is set)."""
+        if self.announcer is not None:
+            self.announcer.keys_changed()

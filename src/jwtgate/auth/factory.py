@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ..config import Settings
 from ..store.crypto import KeyCipher, load_master_key
@@ -18,6 +19,9 @@ from .revocation import RevocationState
 from .service import AuthService
 from .throttle import InMemoryThrottle, Throttle, ThrottlePolicy
 from .tokens import AccessTokens
+
+if TYPE_CHECKING:
+    from ..store.redis import RedisLink
 
 __all__ = ["build_auth", "default_issuer", "pool_options"]
 
@@ -54,10 +58,14 @@ def build_auth(
     migrations first), key ring (a key is generated on first start), revocation state.
 
     ``issuer`` overrides :func:`default_issuer`; ``throttle`` replaces the in-memory one.
+    With ``settings.redis_url``, login throttling is shared through Redis and revocations and
+    key rotations are published to, and received from, the other instances (a subscriber
+    thread, stopped by ``close()``); Redis being down at start is fine (logged, retried).
     Nothing runs at import time. Raises ValueError for unusable settings (a malformed master
     key, a master key that does not open the stored keys, an unknown algorithm).
     """
     store = SqlStore.from_url(settings.database_url, pool=pool_options(settings))
+    link: RedisLink | None = None
     try:
         if upgrade:
             upgrade_schema(settings.database_url, engine=store.engine)
@@ -75,14 +83,20 @@ def build_auth(
         )
         keyring.load()
         revocations = RevocationState(clock=clock)
+        policy = ThrottlePolicy.from_settings(settings)
+        if settings.redis_url:
+            from ..store.redis import FailureCounters, RedisLink
+            from .redis_throttle import RedisThrottle
+
+            link = RedisLink(settings.redis_url, prefix=settings.redis_prefix)
+            throttle = throttle or RedisThrottle(policy, FailureCounters(link), clock=clock)
         ctx = AuthContext(
             settings=settings,
             store=store,
             clock=clock,
             hasher=PasswordHasher.from_settings(settings),
             policy=PasswordPolicy.from_settings(settings),
-            throttle=throttle
-            or InMemoryThrottle(ThrottlePolicy.from_settings(settings), clock=clock),
+            throttle=throttle or InMemoryThrottle(policy, clock=clock),
             keyring=keyring,
             revocations=revocations,
             tokens=AccessTokens(
@@ -98,7 +112,20 @@ def build_auth(
         )
         service = AuthService(ctx)
         service.load_revocations()
+        if link is not None:
+            from .redis_sync import RedisSync
+
+            def resync() -> None:
+                service.load_revocations()
+                keyring.reload()
+
+            ctx.announcer = RedisSync(
+                link, revocations=revocations, reload_keys=keyring.reload, resync=resync
+            )
+            ctx.announcer.start()
     except BaseException:
+        if link is not None:
+            link.close()
         store.dispose()
         raise
     return service

@@ -291,6 +291,7 @@ class AuthService:
             raise InvalidRequest(str(exc)) from None
         with self._ctx.store.write() as uow:
             self._ctx.audit(uow, "key_rotated", actor=actor, kid=record.kid, alg=record.alg)
+        self._ctx.announce_keys()
         return to_key_info(record, self._ctx.clock())
 
     def list_events(
@@ -369,7 +370,9 @@ class AuthService:
         return self._ctx.store
 
     def close(self) -> None:
-        """Release the database engine."""
+        """Stop sharing through Redis (when configured) and release the database engine."""
+        if self._ctx.announcer is not None:
+            self._ctx.announcer.close()
         self._ctx.store.dispose()
 
     def load_revocations(self) -> int:

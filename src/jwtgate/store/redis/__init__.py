@@ -1,0 +1,24 @@
+"""Redis for a deployment of several instances: a circuit-broken client, failure counters
+shared by every instance (the login throttle), and a pub/sub channel (revocations and key
+rotations). Redis only accelerates: the database stays the truth, and every caller falls back
+when Redis is unavailable.
+
+Importing this package imports redis-py; the auth layer imports it only when
+``JWTGATE_REDIS_URL`` is set.
+"""
+
+from __future__ import annotations
+
+from .channel import EventChannel, Subscriber
+from .counters import FailureCounters
+from .link import Backoff, RedisLink, RedisUnavailable, safe_redis_url
+
+__all__ = [
+    "Backoff",
+    "EventChannel",
+    "FailureCounters",
+    "RedisLink",
+    "RedisUnavailable",
+    "Subscriber",
+    "safe_redis_url",
+]
