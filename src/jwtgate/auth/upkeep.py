@@ -7,17 +7,21 @@ created in the last ``LOOKBACK`` seconds; applying a revocation twice is harmles
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from ..store.protocols import UnitOfWork
 from .context import AuthContext
 from .revocation import feed
 from .validation import parse_int_cursor
 
-__all__ = ["LOOKBACK", "Upkeep"]
+__all__ = ["LOOKBACK", "PRUNE_BATCH", "Upkeep"]
 
 LOOKBACK = 30.0
 PAGE = 1000
 DAY = 86400.0
+PRUNE_BATCH = 500
+"""Rows deleted per transaction when pruning: each batch holds its locks for milliseconds."""
 
 
 class Upkeep:
@@ -75,18 +79,35 @@ class Upkeep:
             return None
         return self.prune()
 
-    def prune(self) -> dict[str, int]:
-        """Delete expired revocations, long-dead sessions (with their refresh tokens), keys no
-        token can need, and audit events past retention. Returns the counts."""
+    def prune(self, batch: int = PRUNE_BATCH) -> dict[str, int]:
+        """Delete expired revocations, refresh tokens past their expiry, long-dead sessions,
+        keys no token can need, and audit events past retention. Returns the counts.
+
+        Rows go ``batch`` at a time, one short transaction each, so logins and refreshes are
+        never held up behind a long delete (refresh tokens before sessions, so deleting a
+        session cascades to few rows).
+        """
         ctx = self._ctx
         now = ctx.clock()
         self._last_prune = now
+        dead = now - DAY
+        expired_events = now - ctx.settings.audit_retention_days * DAY
+        steps: dict[str, Callable[[UnitOfWork], int]] = {
+            "revocations": lambda uow: uow.revocations.prune(now=now, limit=batch),
+            "refresh_tokens": lambda uow: uow.sessions.prune_refresh(before=dead, limit=batch),
+            "sessions": lambda uow: uow.sessions.prune(before=dead, limit=batch),
+            "events": lambda uow: uow.events.prune(before=expired_events, limit=batch),
+        }
+        counts: dict[str, int] = {}
+        for name, step in steps.items():
+            counts[name] = 0
+            while True:
+                with ctx.store.write() as uow:
+                    deleted = step(uow)
+                counts[name] += deleted
+                if deleted < batch:
+                    break
         with ctx.store.write() as uow:
-            counts = {
-                "revocations": uow.revocations.prune(now=now),
-                "sessions": uow.sessions.prune(before=now - DAY),
-                "keys": uow.keys.prune(now=now),
-                "events": uow.events.prune(before=now - ctx.settings.audit_retention_days * DAY),
-            }
+            counts["keys"] = uow.keys.prune(now=now)  # a handful of rows
         ctx.revocations.prune()
         return counts

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, Table, delete, func, insert, or_, select
+from sqlalchemy import Connection, Row, Table, func, insert, or_, select
 
+from .batch import delete_expired
 from .models import AuditEventRow
 from .records import EventRecord
 from .rows import record_from_row, record_values
@@ -46,6 +47,6 @@ class SqlAuditRepository:
             )
         return [_event(row) for row in self._conn.execute(stmt)]
 
-    def prune(self, *, before: float) -> int:
-        """Delete events older than ``before`` (the retention limit)."""
-        return self._conn.execute(delete(EVENTS).where(EVENTS.c.at < before)).rowcount
+    def prune(self, *, before: float, limit: int | None = None) -> int:
+        """Delete events older than ``before`` (the retention limit), at most ``limit``."""
+        return delete_expired(self._conn, EVENTS, EVENTS.c.id, EVENTS.c.at < before, limit)

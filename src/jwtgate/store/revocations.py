@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, Table, delete, func, insert, select
+from sqlalchemy import Connection, Row, Table, func, insert, select
 
+from .batch import delete_expired
 from .models import RevocationRow
 from .records import Revocation
 from .rows import record_from_row
@@ -87,7 +88,8 @@ class SqlRevocationRepository:
         value = self._conn.execute(select(func.max(REVOCATIONS.c.id))).scalar_one()
         return int(value or 0)
 
-    def prune(self, *, now: float) -> int:
-        """Delete revocations whose tokens have all expired."""
-        result = self._conn.execute(delete(REVOCATIONS).where(REVOCATIONS.c.expires_at <= now))
-        return result.rowcount
+    def prune(self, *, now: float, limit: int | None = None) -> int:
+        """Delete revocations whose tokens have all expired (at most ``limit``)."""
+        return delete_expired(
+            self._conn, REVOCATIONS, REVOCATIONS.c.id, REVOCATIONS.c.expires_at <= now, limit
+        )

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Row, Table, bindparam, insert, select, update
 
+from .batch import delete_expired
 from .models import RefreshTokenRow, SessionRow
 from .records import RefreshLookup, RefreshRecord, SessionRecord
 from .rows import record_from_row, record_values
@@ -135,7 +136,14 @@ class SqlSessionRepository:
         """Rotate: True for exactly one caller per token, False for every other."""
         return self._conn.execute(_MARK_USED, {"p_id": token_id, "p_now": now}).rowcount == 1
 
-    def prune(self, *, before: float) -> int:
-        """Delete sessions (and, by cascade, their tokens) that expired before ``before``."""
-        result = self._conn.execute(delete(SESSIONS).where(SESSIONS.c.expires_at < before))
-        return result.rowcount
+    def prune(self, *, before: float, limit: int | None = None) -> int:
+        """Delete sessions (and, by cascade, their tokens) that expired before ``before``, at
+        most ``limit``."""
+        return delete_expired(
+            self._conn, SESSIONS, SESSIONS.c.sid, SESSIONS.c.expires_at < before, limit
+        )
+
+    def prune_refresh(self, *, before: float, limit: int | None = None) -> int:
+        """Delete refresh tokens that expired before ``before`` (rotated ones of live sessions
+        too: past its expiry a token can refresh nothing), at most ``limit``."""
+        return delete_expired(self._conn, TOKENS, TOKENS.c.id, TOKENS.c.expires_at < before, limit)
