@@ -37,8 +37,13 @@ from typing import Any
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _harness import progress
 
-import jwtgate
-from jwtgate import Guard, Key, KeySet
+# Then out of the path again: benchmarks/http.py would shadow the standard library's http
+# package (PyJWT and httpx import http.client).
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+
+import jwtgate  # noqa: E402
+from jwtgate import Guard, Key, KeySet  # noqa: E402
 
 warnings.filterwarnings("ignore")
 

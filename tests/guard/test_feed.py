@@ -225,3 +225,29 @@ def test_a_full_resync_forgets_what_the_issuer_forgot(feed_server: TestServer) -
         assert feed.poll(client)
         assert revocations.to_feed()["sessions"] == ["s-2"]  # s-1's tokens have all expired
     assert feed_server.served.feed_queries == [None, None]
+
+
+def test_the_poller_survives_an_unexpected_error(
+    feed_guard: Callable[..., Guard],
+    issuer: Issuer,
+    feed_server: TestServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import jwtgate.guard.feed as feed_module
+
+    real = feed_module.get_bounded
+    calls = {"n": 0}
+
+    def flaky(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("surprise")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(feed_module, "get_bounded", flaky)
+    guard = feed_guard()
+    guard.verify(issuer.token())
+    feed_server.served.feed_pages = [page("6", sessions=["s-late"])]
+    late = issuer.token(sid="s-late")
+    assert wait_until(lambda: revoked(guard, late), timeout=5)
+    assert calls["n"] >= 3

@@ -369,3 +369,22 @@ def test_symmetric_keys_in_a_jwks_are_never_used(
     guard = make_guard(jwks_url=server.jwks_url)
     with pytest.raises(UnknownKey):
         guard.verify(issuer.token(key=secret))
+
+
+def test_an_unexpected_error_in_a_fetch_keeps_the_keys(
+    make_guard: Callable[..., Guard],
+    issuer: Issuer,
+    server: TestServer,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    guard = make_guard(jwks_url=server.jwks_url)
+    guard.verify(issuer.token())
+
+    def explode(body: bytes, max_keys: int) -> KeySet:
+        raise RuntimeError("surprise")
+
+    monkeypatch.setattr("jwtgate.guard.jwks.public_keys", explode)
+    clock.advance(3600)
+    assert guard.verify(issuer.token()).sub == "user-1"
+    assert server.jwks_fetches() == 2

@@ -25,9 +25,10 @@ from fastapi.responses import JSONResponse
 from fastapi.security.base import SecurityBase
 from starlette.responses import Response
 
-from .bearer import Denial, Denied, aauthorize
+from ..jose.errors import InvalidToken
+from .bearer import Denial, Denied, aauthorize, deny
 from .core import Guard
-from .policy import Requirement
+from .policy import InsufficientScope, Requirement
 from .principal import Principal
 
 __all__ = ["BearerError", "Require", "annotated", "bearer_error_handler", "install"]
@@ -81,10 +82,19 @@ class Require(SecurityBase):
                 authorization = value.decode("latin-1")
                 break
         try:
-            return await aauthorize(self.guard, self.requirement, authorization)
+            principal = None
+            if authorization is not None and authorization[:7].lower() == "bearer ":
+                principal = self.guard._cached(authorization[7:])  # the common case
+            if principal is None:
+                return await aauthorize(self.guard, self.requirement, authorization)
+            self.requirement.check(principal)
+            return principal
+        except (InvalidToken, InsufficientScope) as exc:
+            denial = deny(exc)
         except Denied as exc:
-            _register_handler(request)
-            raise BearerError(exc.denial) from None
+            denial = exc.denial
+        _register_handler(request)
+        raise BearerError(denial)
 
     def __repr__(self) -> str:
         return f"Require({self.requirement!r})"

@@ -91,7 +91,12 @@ class RevocationFeed:
             delay = 0.0
             while not self._stop.wait(delay):
                 started = time.monotonic()
-                ok = self.poll(client)
+                try:
+                    ok = self.poll(client)
+                except Exception:  # the thread must outlive any surprise, or revocation stops
+                    self.failures += 1
+                    log.exception("revocation feed %s: poll failed unexpectedly", self.url)
+                    ok = False
                 self.ready.set()
                 if ok:
                     delay = max(0.0, self.interval - (time.monotonic() - started))

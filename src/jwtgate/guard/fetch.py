@@ -129,7 +129,9 @@ def get_bounded(
             for chunk in stream:
                 size = _collect(chunks, chunk, size, limit, deadline)
             return Fetched(dict(response.headers.items()), b"".join(chunks))
-    except httpx.HTTPError as exc:
+    except FetchError:
+        raise
+    except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
         raise FetchError(type(exc).__name__) from None
 
 
@@ -147,7 +149,9 @@ async def aget_bounded(client: httpx.AsyncClient, url: str, limit: int, timeout:
             async for chunk in stream:
                 size = _collect(chunks, chunk, size, limit, deadline)
             return Fetched(dict(response.headers.items()), b"".join(chunks))
-    except httpx.HTTPError as exc:
+    except FetchError:
+        raise
+    except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
         raise FetchError(type(exc).__name__) from None
 
 
