@@ -202,6 +202,10 @@ def serve(
     """
     import uvicorn
 
+    from .server.memory import tune_allocator
+
+    tune_allocator()
+
     from .server import create_app
     from .server.logging import configure_logging
 

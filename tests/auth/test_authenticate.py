@@ -161,3 +161,37 @@ def test_default_issuer_is_the_served_base_url(
     assert default_issuer(make_settings(issuer="https://a.test/")) == "https://a.test"
     service = make_auth(make_settings(), issuer="https://override.test")
     assert service.issuer == "https://override.test"
+
+
+def test_a_verified_token_is_remembered_but_revocation_still_applies(auth: AuthService) -> None:
+    add_user(auth)
+    pair = login(auth)
+    first = auth.authenticate(pair.access_token)
+    first["roles"] = ["admin"]  # the caller's copy: the remembered claims are untouched
+    assert auth.authenticate(pair.access_token)["roles"] != ["admin"]
+    user_id = first["sub"]
+    auth.update_user(user_id, disabled=True)
+    with pytest.raises(RevokedToken):
+        auth.authenticate(pair.access_token)
+
+
+def test_a_remembered_token_dies_with_its_session(auth: AuthService) -> None:
+    add_user(auth)
+    pair = login(auth)
+    for _ in range(3):
+        claims = auth.authenticate(pair.access_token)
+    auth.logout(claims)
+    with pytest.raises(RevokedToken):
+        auth.authenticate(pair.access_token)
+
+
+def test_remembered_tokens_survive_a_key_rotation_and_new_keys_verify(auth: AuthService) -> None:
+    add_user(auth)
+    before = login(auth)
+    auth.authenticate(before.access_token)
+    auth.rotate_key()
+    after = login(auth)
+    assert (
+        auth.authenticate(before.access_token)["sub"]
+        == auth.authenticate(after.access_token)["sub"]
+    )

@@ -90,3 +90,9 @@ def test_concurrent_upgrades_of_one_empty_database_all_succeed(database_url: str
         assert current_revision(engine) == head_revision()
     finally:
         engine.dispose()
+
+
+def test_the_shipped_head_constant_is_alembics_head() -> None:
+    from jwtgate.store.migrate import HEAD_REVISION
+
+    assert head_revision() == HEAD_REVISION

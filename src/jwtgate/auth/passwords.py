@@ -7,7 +7,9 @@ user", "wrong password" and "disabled" take the same path and the same time.
 
 from __future__ import annotations
 
+import os
 import secrets
+import threading
 
 from argon2 import PasswordHasher as _Argon2
 from argon2 import Type
@@ -21,7 +23,7 @@ __all__ = ["PasswordHasher"]
 class PasswordHasher:
     """argon2id hashing with the parameters from Settings (OWASP minimums by default)."""
 
-    __slots__ = ("_argon2", "_dummy")
+    __slots__ = ("_argon2", "_dummy", "_slots")
 
     def __init__(self, *, time_cost: int, memory_cost: int, parallelism: int) -> None:
         """ValueError for parameters argon2 refuses."""
@@ -31,6 +33,10 @@ class PasswordHasher:
             time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism, type=Type.ID
         )
         self._dummy = self._argon2.hash(secrets.token_urlsafe(32))
+        # At most one hash per CPU at a time: each holds memory_cost KiB, and more in parallel
+        # would only queue on the CPUs anyway. Without the bound, a burst of logins (or an
+        # attacker's) multiplies memory by the server's thread count.
+        self._slots = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PasswordHasher:
@@ -43,7 +49,8 @@ class PasswordHasher:
 
     def hash(self, password: str) -> str:
         """The PHC-format argon2id hash of ``password`` with a fresh random salt."""
-        return self._argon2.hash(password)
+        with self._slots:
+            return self._argon2.hash(password)
 
     def verify(self, password_hash: str | None, password: str) -> bool:
         """True when ``password`` matches ``password_hash``.
@@ -54,7 +61,8 @@ class PasswordHasher:
         target = self._dummy if password_hash is None else password_hash
         ok: bool
         try:
-            ok = self._argon2.verify(target, password)
+            with self._slots:
+                ok = self._argon2.verify(target, password)
         except (VerificationError, InvalidHashError):
             ok = False
         return ok and password_hash is not None

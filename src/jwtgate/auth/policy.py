@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from zxcvbn import zxcvbn
-
 from ..config import Settings
 from .errors import WeakPassword
 
@@ -51,6 +49,9 @@ class PasswordPolicy:
         folded = password.casefold()
         if any(folded == value.casefold() for value in inputs):
             return ["the password must not be the username or email"]
+        # Imported here: its dictionaries take 12 MiB, needed only when a password is set.
+        from zxcvbn import zxcvbn
+
         result = zxcvbn(password[:ZXCVBN_PREFIX], user_inputs=inputs)
         if int(result["score"]) >= self.min_score:
             return []

@@ -10,11 +10,13 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..jose import InvalidClaim, UnknownKey, decode, encode
+from ..jose import ExpiredToken, InvalidClaim, UnknownKey, decode, encode
 from .keyring import KeyRing
 from .revocation import RevocationState
 
@@ -29,6 +31,7 @@ __all__ = [
 
 ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - the RFC 9068 2.1 media type, not a secret
 REFRESH_BYTES = 32
+_CACHE_SIZE = 10_000  # verified access tokens kept in memory (each a small dict)
 _REFRESH_SHAPE = re.compile(r"[A-Za-z0-9_-]{43,128}")
 
 
@@ -83,6 +86,12 @@ class AccessTokens:
         self.ttl = ttl
         self.leeway = leeway
         self._max_size = max_size
+        # Verified tokens by their exact text: a client sends the same access token on every
+        # request, so signature and claims are checked once. Expiry and revocation are
+        # re-checked on every hit; a change of the key set empties the cache.
+        self._cache: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._cache_keys: object = None
+        self._cache_lock = threading.Lock()
 
     def issue(
         self,
@@ -121,15 +130,42 @@ class AccessTokens:
     def verify(self, token: str, *, check_revoked: bool = True) -> dict[str, Any]:
         """The claims of a valid access token; no SQL unless the kid is unknown (then at most
         one key reload a second). Raises an InvalidToken subclass, RevokedToken if revoked."""
-        try:
-            claims = self._decode(token)
-        except UnknownKey:
-            if not self._keyring.reload_for_unknown_kid():
-                raise
-            claims = self._decode(token)
+        claims = self._cached(token)
+        if claims is None:
+            try:
+                claims = self._decode(token)
+            except UnknownKey:
+                if not self._keyring.reload_for_unknown_kid():
+                    raise
+                claims = self._decode(token)
+            self._remember(token, claims)
         if check_revoked:
             self._revocations.check(claims)
-        return claims
+        return dict(claims)
+
+    def _cached(self, token: object) -> dict[str, Any] | None:
+        keys = self._keyring.keyset
+        with self._cache_lock:
+            if keys is not self._cache_keys:
+                self._cache.clear()
+                self._cache_keys = keys
+                return None
+            claims = self._cache.get(token) if type(token) is str else None
+            if claims is None:
+                return None
+            if self._clock() - self.leeway >= claims["exp"]:
+                del self._cache[token]  # type: ignore[arg-type]
+                raise ExpiredToken("the token has expired")
+            self._cache.move_to_end(token)  # type: ignore[arg-type]
+            return claims
+
+    def _remember(self, token: str, claims: dict[str, Any]) -> None:
+        with self._cache_lock:
+            if self._cache_keys is not self._keyring.keyset:
+                return
+            self._cache[token] = claims
+            if len(self._cache) > _CACHE_SIZE:
+                self._cache.popitem(last=False)
 
     def _decode(self, token: str) -> dict[str, Any]:
         claims = decode(

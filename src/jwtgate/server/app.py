@@ -25,6 +25,7 @@ from . import web
 from .context import ServerContext
 from .errors import install_error_handlers
 from .logging import configure_logging
+from .memory import tune_allocator
 from .metrics import Metrics
 from .middleware import BodyLimit, CatchAll, RequestObserver
 from .routes.admin import admin_router
@@ -129,4 +130,5 @@ def app_from_env() -> FastAPI:
     """The app from the environment (``JWTGATE_*``), for ``uvicorn --factory`` and
     ``jwtgate serve --workers N``; logs go to stderr as JSON lines."""
     configure_logging()
+    tune_allocator()
     return create_app(Settings())
