@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: serve test lint typecheck pytest bench fuzz soak clean browser-deps screenshots
+.PHONY: serve test lint typecheck pytest bench bench-http fuzz fuzz-api soak clean browser-deps screenshots
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "jwtgate needs Python 3.11 or newer: set PYTHON=python3.11")'
@@ -62,3 +62,18 @@ fuzz: $(STAMP)
 		$(BIN)/python -m fuzz.fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
 			-artifact_prefix=.fuzz/ -print_final_stats=1 .fuzz/$$h fuzz/corpus/$$h || exit 1; \
 	done
+
+# API fuzzing with many more examples than make test runs (schemathesis and hypothesis).
+FUZZ_API_EXAMPLES ?= 300
+fuzz-api: $(STAMP)
+	JWTGATE_FUZZ_API_EXAMPLES=$(FUZZ_API_EXAMPLES) $(BIN)/pytest -q tests/fuzzapi
+
+# Soak: mixed load on a real server for SOAK_SECONDS with its memory sampled; fails when the
+# RSS still grows after warm-up (slope printed) or any request got a 5xx.
+SOAK_SECONDS ?= 600
+soak: $(STAMP)
+	$(BIN)/python benchmarks/soak.py --seconds $(SOAK_SECONDS)
+
+# The HTTP benchmark of one worker (wrk from Debian: apt-get install wrk).
+bench-http: $(STAMP)
+	$(BIN)/python benchmarks/http.py
