@@ -146,7 +146,7 @@ class Subscriber:
         self._connected.set()
         last_seen, ping_sent = time.monotonic(), 0.0
         while not self._stop.is_set():
-            message = pubsub.get_message(timeout=0.5)
+            message = pubsub.get_message(timeout=0.1)  # the stop check runs 10 times a second
             now = time.monotonic()
             if message is not None:
                 last_seen, ping_sent = now, 0.0
