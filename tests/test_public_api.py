@@ -12,6 +12,7 @@ import jwtgate
 
 # The contract names of the token core (DESIGN.md, "Python API").
 CORE_NAMES = {
+    "Guard",
     "Key",
     "KeySet",
     "encode",
