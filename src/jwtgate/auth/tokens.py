@@ -31,7 +31,7 @@ __all__ = [
 
 ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - the RFC 9068 2.1 media type, not a secret
 REFRESH_BYTES = 32
-_CACHE_SIZE = 10_000  # verified access tokens kept in memory (each a small dict)
+_CACHE_SIZE = 2048  # verified access tokens kept in memory (about 1.5 KiB each)
 _REFRESH_SHAPE = re.compile(r"[A-Za-z0-9_-]{43,128}")
 
 
