@@ -413,6 +413,21 @@ def db_upgrade() -> None:
     typer.echo(f"{safe_url(settings.database_url)} is at revision {revision}.")
 
 
+@db_app.command("prune")
+def db_prune() -> None:
+    """Delete expired rows now (each server also does it hourly).
+
+    Expired revocations, refresh tokens past their expiry, sessions dead for a day, retired
+    keys past their last token, and audit events older than JWTGATE_AUDIT_RETENTION_DAYS, in
+    small batches: safe while servers run.
+    """
+    settings = load_settings()
+    with open_auth(settings) as auth:
+        counts = auth.prune()
+    done = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items())
+    typer.echo(f"Deleted {done}.")
+
+
 def main() -> None:
     """Entry point of the ``jwtgate`` console script."""
     app()

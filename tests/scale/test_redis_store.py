@@ -332,7 +332,8 @@ def test_a_silent_connection_is_probed_with_ping_and_dropped(
     sub.close()
     assert silent[0].pings == 1 and recorder.connects >= 1
     assert any(
-        getattr(r, "event", None) == "redis_subscription_lost" and getattr(r, "exception", None) == "TimeoutError"
+        getattr(r, "event", None) == "redis_subscription_lost"
+        and getattr(r, "exception", None) == "TimeoutError"
         for r in caplog.records
     )
 
