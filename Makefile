@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: serve test lint typecheck pytest bench bench-http fuzz fuzz-api soak clean browser-deps screenshots
+.PHONY: serve test lint typecheck pytest bench bench-http fuzz fuzz-api soak clean browser-deps scale-deps screenshots
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "jwtgate needs Python 3.11 or newer: set PYTHON=python3.11")'
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 serve: $(STAMP)
 	$(BIN)/jwtgate serve --host 127.0.0.1 --port 8000
 
-test: $(STAMP) browser-deps lint typecheck pytest
+test: $(STAMP) browser-deps scale-deps lint typecheck pytest
 
 # The browser tests drive Debian's chromium package (not a browser download). Installed when
 # missing (as root, or with sudo); under CI=true a missing chromium is an error.
@@ -31,6 +31,20 @@ browser-deps:
 		sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	elif [ "$$CI" = true ]; then echo "chromium is missing and cannot be installed" >&2; exit 1; \
 	else echo "chromium is missing: the browser tests will be skipped (apt-get install chromium)"; fi
+
+# The multi-instance tests (tests/scale) put Debian's nginx in front of two jwtgate serve
+# processes. Installed when missing (as root, or with sudo); under CI=true a missing nginx is
+# an error.
+NGINX ?= /usr/sbin/nginx
+scale-deps:
+	@if [ -x "$(NGINX)" ] || command -v nginx >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "installing nginx (Debian package) for the multi-instance tests ..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	elif command -v apt-get >/dev/null 2>&1 && command -v sudo >/dev/null 2>&1; then \
+		sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	elif [ "$$CI" = true ]; then echo "nginx is missing and cannot be installed" >&2; exit 1; \
+	else echo "nginx is missing: the multi-instance tests will be skipped (apt-get install nginx)"; fi
 
 # Run the browser tests and copy their screenshots to docs/screenshots (linked from docs/web.md).
 screenshots: $(STAMP) browser-deps
