@@ -8,12 +8,9 @@ import socket
 import threading
 from collections.abc import Iterator
 
+from ..server.live import free_port
 
-def free_port() -> int:
-    """A TCP port that was free a moment ago."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+__all__ = ["TcpProxy", "free_port", "proxy_to"]
 
 
 class TcpProxy:
