@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = ["Contender", "Row", "print_rows", "progress", "run_row"]
 
@@ -18,7 +19,7 @@ __all__ = ["Contender", "Row", "print_rows", "progress", "run_row"]
 @dataclass
 class Contender:
     name: str
-    op: Callable[[object], object]  # one operation on one item of the pool
+    op: Callable[[Any], object]  # one operation on one item of the pool
 
 
 @dataclass
@@ -26,33 +27,45 @@ class Row:
     title: str
     floor: str
     results: dict[str, float] = field(default_factory=dict)  # name -> median µs/op
+    notes: list[str] = field(default_factory=list)  # printed under the table (exclusions...)
 
     def ratio(self, name: str) -> float:
+        """This contender's median over the floor's."""
         return self.results[name] / self.results[self.floor]
 
 
 def progress(text: str) -> None:
+    """One progress line on stderr (stdout carries only the report)."""
     print(text, file=sys.stderr, flush=True)
 
 
 def run_row(
-    title: str, floor: str, contenders: Sequence[Contender], pool: Sequence[object], rounds: int
+    title: str,
+    floor: str,
+    contenders: Sequence[Contender],
+    pool: Sequence[object],
+    rounds: int,
+    notes: Sequence[str] = (),
 ) -> Row:
-    """Time every contender over the whole pool, ``rounds`` times, in rotating order."""
+    """Time every contender over the whole pool, ``rounds`` times, in rotating order.
+
+    Each round runs every contender once over the pool; the row keeps the median µs/op.
+    """
+    if rounds < 1 or not pool or not contenders:
+        raise ValueError("run_row needs at least one round, one item and one contender")
     samples: dict[str, list[float]] = {c.name: [] for c in contenders}
     perf = time.perf_counter
+    n = len(contenders)
     for r in range(rounds):
         progress(f"  {title}: round {r + 1}/{rounds}")
-        order = list(contenders[r % len(contenders) :]) + list(contenders[: r % len(contenders)])
+        order = list(contenders[r % n :]) + list(contenders[: r % n])
         for c in order:
             op = c.op
             start = perf()
             for item in pool:
                 op(item)
             samples[c.name].append((perf() - start) / len(pool) * 1e6)
-    row = Row(title, floor)
-    row.results = {name: statistics.median(v) for name, v in samples.items()}
-    return row
+    return Row(title, floor, {name: statistics.median(v) for name, v in samples.items()}, [*notes])
 
 
 def print_rows(rows: Sequence[Row], ours: str = "jwtgate") -> None:
@@ -70,3 +83,5 @@ def print_rows(rows: Sequence[Row], ours: str = "jwtgate") -> None:
                 f"\n{ours} is {peers[best] / row.results[ours]:.2f}x faster than the fastest "
                 f"peer ({best})"
             )
+        for note in row.notes:
+            print(f"\nNote: {note}")

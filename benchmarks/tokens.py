@@ -23,10 +23,16 @@ from typing import Any
 
 import orjson
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
     encode_dss_signature,
+)
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
 )
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -55,19 +61,33 @@ def b64e(b: bytes) -> str:
 
 
 class Material:
-    """One key in every library's form."""
+    """One key, made with ``cryptography`` and imported into every library through its
+    public API (jwtgate from PEM or the raw secret, the others from PEM, JWK or the key)."""
 
     def __init__(self, alg: str) -> None:
         self.alg = alg
-        self.key = jwtgate.Key.generate(alg)
-        self.keys = jwtgate.KeySet([self.key])
-        if alg.startswith("HS"):
-            self.secret = self.key._secret
-            self.pem_private = self.pem_public = None
+        self.secret: bytes | None = None
+        self.private: Any = None
+        self.public: Any = None
+        if alg == "HS256":
+            self.secret = os.urandom(32)
+            self.key = jwtgate.Key.from_secret(self.secret, alg)
+            self.pem_private = self.pem_public = ""
         else:
-            self.secret = None
-            self.pem_private = self.key.to_pem(private=True)
-            self.pem_public = self.key.to_pem()
+            if alg == "ES256":
+                self.private = ec.generate_private_key(ec.SECP256R1())
+            elif alg == "EdDSA":
+                self.private = ed25519.Ed25519PrivateKey.generate()
+            else:
+                self.private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            self.public = self.private.public_key()
+            pem = self.private.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+            self.key = jwtgate.Key.from_pem(pem, alg=alg)
+            self.pem_private = pem.decode()
+            self.pem_public = self.public.public_bytes(
+                Encoding.PEM, PublicFormat.SubjectPublicKeyInfo
+            ).decode()
+        self.keys = jwtgate.KeySet([self.key])
         self.jwk_private = self.key.to_jwk(private=True)
         self.jwk_public = self.jwk_private if self.secret else self.key.to_jwk()
 
@@ -92,13 +112,13 @@ def claims(i: int) -> dict[str, Any]:
 def floor_decode(m: Material) -> Callable[[str], object]:
     alg = m.alg
     if alg == "HS256":
-        secret = m.secret
+        secret = m.secret or b""
 
         def check(si: bytes, sig: bytes) -> None:
             if not hmac.compare_digest(hmac.digest(secret, si, "sha256"), sig):
                 raise ValueError
     else:
-        pub = m.key._public
+        pub = m.public
         if alg == "ES256":
             scheme = ec.ECDSA(hashes.SHA256())
 
@@ -131,21 +151,21 @@ def floor_decode(m: Material) -> Callable[[str], object]:
 def floor_encode(m: Material) -> Callable[[dict[str, Any]], str]:
     header = {"alg": m.alg, "typ": "JWT", "kid": m.key.kid}
     if m.alg == "HS256":
-        secret = m.secret
+        secret = m.secret or b""
 
         def sign(si: bytes) -> bytes:
             return hmac.digest(secret, si, "sha256")
     elif m.alg == "ES256":
-        priv, scheme = m.key._private, ec.ECDSA(hashes.SHA256())
+        priv, scheme = m.private, ec.ECDSA(hashes.SHA256())
 
         def sign(si: bytes) -> bytes:
             r, s = decode_dss_signature(priv.sign(si, scheme))
             return r.to_bytes(32, "big") + s.to_bytes(32, "big")
     else:
-        priv = m.key._private
+        ed: ed25519.Ed25519PrivateKey = m.private
 
         def sign(si: bytes) -> bytes:
-            return priv.sign(si)
+            return ed.sign(si)
 
     def run(c: dict[str, Any]) -> str:
         si = b64e(orjson.dumps(header)) + "." + b64e(orjson.dumps(c))
@@ -162,7 +182,7 @@ def peers_decode(m: Material) -> dict[str, Callable[[str], object]]:
     alg = m.alg
     import jwt as pyjwt
 
-    pj_key = m.secret if m.secret else m.key._public
+    pj_key = m.secret if m.secret else m.public
     out["PyJWT"] = lambda t: pyjwt.decode(t, pj_key, algorithms=[alg], audience=AUD, issuer=ISS)
 
     from joserfc import jwt as jrfc_jwt
@@ -192,7 +212,7 @@ def peers_decode(m: Material) -> dict[str, Callable[[str], object]]:
     if alg != "EdDSA":  # python-jose has no EdDSA
         from jose import jwt as pj_jwt
 
-        pjose_key = m.secret if m.secret else m.pem_public.decode()
+        pjose_key = m.secret if m.secret else m.pem_public
         out["python-jose"] = lambda t: pj_jwt.decode(
             t, pjose_key, algorithms=[alg], audience=AUD, issuer=ISS
         )
@@ -221,7 +241,7 @@ def peers_encode(m: Material) -> dict[str, Callable[[dict[str, Any]], object]]:
     alg, kid = m.alg, m.key.kid
     import jwt as pyjwt
 
-    pj_key = m.secret if m.secret else m.key._private
+    pj_key = m.secret if m.secret else m.private
     out["PyJWT"] = lambda c: pyjwt.encode(c, pj_key, algorithm=alg, headers={"kid": kid})
 
     from joserfc import jwt as jrfc_jwt
@@ -246,7 +266,7 @@ def peers_encode(m: Material) -> dict[str, Callable[[dict[str, Any]], object]]:
     if alg != "EdDSA":
         from jose import jwt as pj_jwt
 
-        pjose_key = m.secret if m.secret else m.pem_private.decode()
+        pjose_key = m.secret if m.secret else m.pem_private
         out["python-jose"] = lambda c: pj_jwt.encode(
             c, pjose_key, algorithm=alg, headers={"kid": kid}
         )
@@ -262,6 +282,43 @@ def peers_encode(m: Material) -> dict[str, Callable[[dict[str, Any]], object]]:
 # -- rows --------------------------------------------------------------------------------
 
 
+def must_reject(m: Material) -> dict[str, str]:
+    """Tokens every decoder must refuse, by what is wrong with them."""
+    past = int(time.time()) - 3600
+    return {
+        "another audience": jwtgate.encode({**claims(-1), "aud": "other"}, m.key),
+        "another issuer": jwtgate.encode({**claims(-2), "iss": "https://evil.example"}, m.key),
+        "expired an hour ago": jwtgate.encode({**claims(-3), "iat": past - 60, "exp": past}, m.key),
+    }
+
+
+def checked_decoders(
+    m: Material, contenders: dict[str, Callable[[str], object]], good: str
+) -> tuple[dict[str, Callable[[str], object]], list[str]]:
+    """The contenders that accept ``good`` and reject every bad token; notes on the others."""
+    kept: dict[str, Callable[[str], object]] = {}
+    notes: list[str] = []
+    bad = must_reject(m)
+    for name, fn in contenders.items():
+        try:
+            fn(good)
+        except Exception as exc:
+            notes.append(f"{name} rejected a valid {m.alg} token ({type(exc).__name__}): excluded")
+            continue
+        accepted = []
+        for what, token in bad.items():
+            try:
+                fn(token)
+            except Exception:
+                continue
+            accepted.append(what)
+        if accepted:
+            notes.append(f"{name} accepted a token from {', '.join(accepted)}: excluded")
+            continue
+        kept[name] = fn
+    return kept, notes
+
+
 def decode_row(alg: str, pool_size: int, rounds: int) -> Row:
     m = Material(alg)
     pool = [jwtgate.encode(claims(i), m.key) for i in range(pool_size)]
@@ -271,24 +328,15 @@ def decode_row(alg: str, pool_size: int, rounds: int) -> Row:
         return jwtgate.decode(t, keys, issuer=ISS, audience=AUD)
 
     contenders = {"floor": floor_decode(m), "jwtgate": ours, **peers_decode(m)}
-    # Every contender must really validate: a token for another audience must fail.
-    wrong = jwtgate.encode({**claims(-1), "aud": "other"}, m.key)
-    for name, fn in list(contenders.items()):
-        try:
-            fn(pool[0])
-        except Exception as exc:
-            progress(f"  {name} cannot decode {alg} ({type(exc).__name__}); excluded")
-            del contenders[name]
-            continue
-        try:
-            fn(wrong)
-        except Exception:
-            pass
-        else:
-            progress(f"  {name} accepted a token for another audience; excluded")
-            del contenders[name]
+    if alg == "EdDSA":
+        contenders.pop("python-jose", None)
+    kept, notes = checked_decoders(m, contenders, pool[0])
+    if alg == "EdDSA":
+        notes.append("python-jose has no EdDSA: not in this row")
+    for n in notes:
+        progress(f"  {n}")
     return run_row(
-        f"decode {alg}", "floor", [Contender(n, f) for n, f in contenders.items()], pool, rounds
+        f"decode {alg}", "floor", [Contender(n, f) for n, f in kept.items()], pool, rounds, notes
     )
 
 
@@ -301,32 +349,58 @@ def encode_row(alg: str, pool_size: int, rounds: int) -> Row:
         "jwtgate": lambda c: jwtgate.encode(c, key),
         **peers_encode(m),
     }
-    for name, fn in list(contenders.items()):
+    kept: dict[str, Callable[[dict[str, Any]], object]] = {}
+    notes: list[str] = []
+    for name, fn in contenders.items():
+        # Each must make a token that jwtgate accepts with the same claims.
         try:
-            jwtgate.decode(str(fn(pool[0])), m.keys, issuer=ISS, audience=AUD)
+            out = fn(pool[0])
+            token = out.decode() if isinstance(out, bytes) else str(out)
+            got = jwtgate.decode(token, m.keys, issuer=ISS, audience=AUD)
         except Exception as exc:
-            progress(f"  {name} made an {alg} token jwtgate rejects ({exc}); excluded")
-            del contenders[name]
+            notes.append(
+                f"{name} made an {alg} token jwtgate rejects ({type(exc).__name__}): excluded"
+            )
+            continue
+        if got != pool[0]:
+            notes.append(f"{name} changed the claims of an {alg} token: excluded")
+            continue
+        kept[name] = fn
+    if alg == "EdDSA":
+        notes.append("python-jose has no EdDSA: not in this row")
+    for n in notes:
+        progress(f"  {n}")
     return run_row(
-        f"encode {alg}", "floor", [Contender(n, f) for n, f in contenders.items()], pool, rounds
+        f"encode {alg}", "floor", [Contender(n, f) for n, f in kept.items()], pool, rounds, notes
     )
 
 
+ROWS = [f"decode-{a}" for a in DECODE_ALGS] + [f"encode-{a}" for a in ENCODE_ALGS]
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    """Run the rows asked for and print one Markdown table per row on stdout."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny pool and 2 rounds (smoke)")
-    parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--pool", type=int, default=1000, help="distinct tokens per row")
-    parser.add_argument("--only", default="", help="comma-separated rows, e.g. decode-HS256")
+    parser.add_argument("--rounds", type=int, default=9, help="interleaved rounds (default 9)")
+    parser.add_argument(
+        "--pool", type=int, default=2000, help="distinct tokens per row (default 2000)"
+    )
+    parser.add_argument("--only", default="", help=f"comma-separated rows, of: {', '.join(ROWS)}")
     args = parser.parse_args(argv)
+    if args.rounds < 1 or args.pool < 1:
+        parser.error("--rounds and --pool must be at least 1")
+    wanted = [w.strip() for w in args.only.split(",") if w.strip()] or ROWS
+    unknown = [w for w in wanted if w not in ROWS]
+    if unknown:
+        parser.error(f"unknown row {', '.join(unknown)}; rows are {', '.join(ROWS)}")
     rounds, pool = (2, 20) if args.quick else (args.rounds, args.pool)
-    wanted = {w.strip() for w in args.only.split(",") if w.strip()}
-    plan = [("decode", a) for a in DECODE_ALGS] + [("encode", a) for a in ENCODE_ALGS]
     rows = []
-    for kind, alg in plan:
-        if wanted and f"{kind}-{alg}" not in wanted:
+    for name in ROWS:
+        if name not in wanted:
             continue
-        progress(f"{kind} {alg} ...")
+        kind, alg = name.split("-")
+        progress(f"{kind} {alg} (pool {pool}, {rounds} rounds) ...")
         rows.append((decode_row if kind == "decode" else encode_row)(alg, pool, rounds))
     print(
         f"# jwtgate token benchmark (python {sys.version.split()[0]}, {rounds} rounds, pool {pool})"
