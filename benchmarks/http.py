@@ -6,6 +6,14 @@ bounds them (by design), and the worker's peak RSS.
 
     python benchmarks/http.py [--seconds 8] [--connections 16] [--tokens 6000]
 
+Scale-out (``--scale-out``): refreshes/s and ``GET /auth/me`` req/s through nginx in front of 1
+and then 2 instances on PostgreSQL + Redis (the deployment tests/scale/cluster.py starts), and
+the revocation propagation delay between two instances: from the moment instance A answers a
+logout to the first refusal of that token by instance B, over ``--revocations`` logouts with
+Redis and ``--poll-revocations`` by database polling alone.
+
+    python benchmarks/http.py --scale-out [--seconds 8] [--revocations 200]
+
 wrk comes from Debian (``apt-get install wrk``); the script says so when it is missing.
 """
 
@@ -120,10 +128,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--tokens", type=int, default=6000, help="refresh tokens prepared")
+    parser.add_argument("--scale-out", action="store_true", help="1 vs 2 instances, PG + Redis")
+    parser.add_argument("--revocations", type=int, default=200, help="scale-out, with Redis")
+    parser.add_argument("--poll-revocations", type=int, default=40, help="scale-out, polling")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print("wrk is missing: apt-get install -y wrk", file=sys.stderr)
         return 2
+    if args.scale_out:
+        sys.path.append(_HERE)  # after the standard library: its http package stays first
+        from _scaleout import scale_out
+
+        return scale_out(args, wrk=wrk, refresh_lua=REFRESH_LUA)
     work = Path(tempfile.mkdtemp(prefix="jwtgate-http-bench-"))
     database = f"sqlite:///{work}/bench.db"
 

@@ -171,6 +171,7 @@ def cluster(
     }
     if balancer:
         nginx_binary()  # skip before starting anything
+    workdir.mkdir(parents=True, exist_ok=True)
     running = Cluster([], None, shared)
     try:
         for _ in range(instances):  # one by one: the first creates the admin and the key
