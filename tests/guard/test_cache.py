@@ -145,3 +145,14 @@ def test_the_same_keys_keep_the_cache(
     guard.verify(token)
     assert server.jwks_fetches() == 2
     assert guard.stats().hits == 1
+
+
+def test_a_handler_cannot_change_the_claims_later_hits_see(
+    make_guard: Callable[..., Guard], issuer: Issuer
+) -> None:
+    guard = make_guard(keys=issuer.keys)
+    token = issuer.token()
+    principal = guard.verify(token)
+    with pytest.raises(TypeError):
+        principal.claims["roles"] = ["admin"]  # type: ignore[index]
+    assert guard.verify(token).claims["sub"] == principal.sub

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from ..jose.errors import InvalidClaim
@@ -55,7 +56,8 @@ class Principal:
             scopes=frozenset(scope.split()),
             sid=sid,
             jti=jti if type(jti) is str else None,
-            claims=claims,
+            # Read-only: one principal serves every cache hit of its token.
+            claims=MappingProxyType(dict(claims)),
         )
 
     @property
