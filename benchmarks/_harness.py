@@ -46,15 +46,18 @@ def run_row(
     pool: Sequence[object],
     rounds: int,
     notes: Sequence[str] = (),
+    clock: Callable[[], float] = time.process_time,
 ) -> Row:
     """Time every contender over the whole pool, ``rounds`` times, in rotating order.
 
     Each round runs every contender once over the pool; the row keeps the median µs/op.
+    The default clock is this process's CPU time, so time spent descheduled on a busy
+    machine is not counted; pass ``time.perf_counter`` for wall time (anything that waits).
     """
     if rounds < 1 or not pool or not contenders:
         raise ValueError("run_row needs at least one round, one item and one contender")
     samples: dict[str, list[float]] = {c.name: [] for c in contenders}
-    perf = time.perf_counter
+    perf = clock
     n = len(contenders)
     for r in range(rounds):
         progress(f"  {title}: round {r + 1}/{rounds}")

@@ -7,6 +7,7 @@ irreducible work in Python: base64url-decode three segments, one ``cryptography`
 twice, base64url-encode and one sign. Ratios are to the floor, from one run.
 
     python benchmarks/tokens.py [--quick] [--rounds N] [--pool N] [--only decode-HS256,...]
+                                [--clock cpu|wall]
 """
 
 from __future__ import annotations
@@ -319,7 +320,7 @@ def checked_decoders(
     return kept, notes
 
 
-def decode_row(alg: str, pool_size: int, rounds: int) -> Row:
+def decode_row(alg: str, pool_size: int, rounds: int, clock: Callable[[], float]) -> Row:
     m = Material(alg)
     pool = [jwtgate.encode(claims(i), m.key) for i in range(pool_size)]
     keys = m.keys
@@ -336,11 +337,17 @@ def decode_row(alg: str, pool_size: int, rounds: int) -> Row:
     for n in notes:
         progress(f"  {n}")
     return run_row(
-        f"decode {alg}", "floor", [Contender(n, f) for n, f in kept.items()], pool, rounds, notes
+        f"decode {alg}",
+        "floor",
+        [Contender(n, f) for n, f in kept.items()],
+        pool,
+        rounds,
+        notes,
+        clock,
     )
 
 
-def encode_row(alg: str, pool_size: int, rounds: int) -> Row:
+def encode_row(alg: str, pool_size: int, rounds: int, clock: Callable[[], float]) -> Row:
     m = Material(alg)
     pool = [claims(i) for i in range(pool_size)]
     key = m.key
@@ -371,10 +378,17 @@ def encode_row(alg: str, pool_size: int, rounds: int) -> Row:
     for n in notes:
         progress(f"  {n}")
     return run_row(
-        f"encode {alg}", "floor", [Contender(n, f) for n, f in kept.items()], pool, rounds, notes
+        f"encode {alg}",
+        "floor",
+        [Contender(n, f) for n, f in kept.items()],
+        pool,
+        rounds,
+        notes,
+        clock,
     )
 
 
+CLOCKS = {"cpu": time.process_time, "wall": time.perf_counter}
 ROWS = [f"decode-{a}" for a in DECODE_ALGS] + [f"encode-{a}" for a in ENCODE_ALGS]
 
 
@@ -387,6 +401,12 @@ def main(argv: list[str] | None = None) -> int:
         "--pool", type=int, default=2000, help="distinct tokens per row (default 2000)"
     )
     parser.add_argument("--only", default="", help=f"comma-separated rows, of: {', '.join(ROWS)}")
+    parser.add_argument(
+        "--clock",
+        choices=sorted(CLOCKS),
+        default="cpu",
+        help="cpu: this process's CPU time, steadier on a shared machine (default); wall",
+    )
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.pool < 1:
         parser.error("--rounds and --pool must be at least 1")
@@ -401,9 +421,12 @@ def main(argv: list[str] | None = None) -> int:
             continue
         kind, alg = name.split("-")
         progress(f"{kind} {alg} (pool {pool}, {rounds} rounds) ...")
-        rows.append((decode_row if kind == "decode" else encode_row)(alg, pool, rounds))
+        rows.append(
+            (decode_row if kind == "decode" else encode_row)(alg, pool, rounds, CLOCKS[args.clock])
+        )
     print(
-        f"# jwtgate token benchmark (python {sys.version.split()[0]}, {rounds} rounds, pool {pool})"
+        f"# jwtgate token benchmark (python {sys.version.split()[0]}, {rounds} rounds, "
+        f"pool {pool}, {args.clock} clock)"
     )
     print_rows(rows)
     return 0

@@ -43,11 +43,13 @@ def test_every_row_times_jwtgate_the_floor_and_the_peers() -> None:
         # One progress line per row on stderr, none of it on stdout.
         assert f"{row} (pool" in done.stderr
     assert "round 1/" not in out
+    assert "cpu clock" in out.splitlines()[0]
 
 
 def test_only_runs_the_rows_asked_for() -> None:
-    done = run("--quick", "--only", "encode-HS256")
+    done = run("--quick", "--only", "encode-HS256", "--clock", "wall")
     assert done.returncode == 0, done.stderr
+    assert "wall clock" in done.stdout.splitlines()[0]
     assert "### encode HS256" in done.stdout
     assert done.stdout.count("### ") == 1
 
