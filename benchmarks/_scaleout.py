@@ -9,6 +9,7 @@ nginx round-robin in front of ``jwtgate serve`` processes sharing a fresh Postgr
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -101,6 +102,36 @@ def refresh_script(
     return script
 
 
+def cpu_times() -> tuple[int, int]:
+    """(busy, total) jiffies of the whole machine, from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def process_jiffies(pids: Sequence[int]) -> int:
+    """User + system CPU time of these processes, in jiffies."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total
+
+
+def busy_during(
+    pids: Sequence[int], run: Callable[..., tuple[float, int, int]], *args: Any, **kwargs: Any
+) -> tuple[tuple[float, int, int], tuple[float, float]]:
+    """``run(*args, **kwargs)``'s result, the machine's busy CPU share meanwhile, and the
+    share the ``pids`` (the instances) took."""
+    busy0, total0 = cpu_times()
+    own0 = process_jiffies(pids)
+    result = run(*args, **kwargs)
+    busy1, total1 = cpu_times()
+    own1 = process_jiffies(pids)
+    elapsed = max(total1 - total0, 1)
+    return result, ((busy1 - busy0) / elapsed, (own1 - own0) / elapsed)
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
@@ -147,14 +178,19 @@ def scale_out(
                 JWTGATE_MASTER_KEY=key,
             ) as running:
                 me_url, bearer = running.url + "/auth/me", {"Authorization": f"Bearer {access}"}
+                pids = [live.process.pid for live in running.instances]
                 progress("  warming up")
                 warm_for = min(WARM_SECONDS, args.seconds)
                 wrk(me_url, warm_for, args.connections, args.threads, headers=bearer)
                 wrk(running.url + "/auth/refresh", warm_for, *w[1:], script=warm)
                 progress("  wrk: GET /auth/me")
-                me, _, me_bad = wrk(me_url, *w, headers=bearer)
+                (me, _, me_bad), results[f"me_cpu{n}"] = busy_during(
+                    pids, wrk, me_url, *w, headers=bearer
+                )
                 progress("  wrk: POST /auth/refresh")
-                rate, total, bad = wrk(running.url + "/auth/refresh", *w, script=script)
+                (rate, total, bad), results[f"refresh_cpu{n}"] = busy_during(
+                    pids, wrk, running.url + "/auth/refresh", *w, script=script
+                )
                 results[f"me{n}"] = me
                 results[f"refresh{n}"] = rate * (total - bad) / max(total, 1)
                 results[f"bad{n}"] = me_bad
@@ -186,11 +222,15 @@ def report(args: argparse.Namespace, results: dict[str, Any]) -> None:
         f"# jwtgate scale-out benchmark: PostgreSQL + Redis, nginx round-robin, "
         f"wrk -t{args.threads} -c{args.connections} -d{args.seconds}s\n"
     )
-    print("| measure | 1 instance | 2 instances | 2 ÷ 1 |")
-    print("|---|---:|---:|---:|")
+    print(f"Machine: {os.cpu_count()} CPUs shared by wrk, nginx, PostgreSQL, Redis and the")
+    print("instances. CPU: the machine's busy share during the run, and the instances' share.\n")
+    print("| measure | 1 instance | 2 instances | 2 ÷ 1 | CPU, 1 instance | CPU, 2 instances |")
+    print("|---|---:|---:|---:|---:|---:|")
     for name, key in (("refreshes/s (successful)", "refresh"), ("GET /auth/me req/s", "me")):
         one, two = results[f"{key}1"], results[f"{key}2"]
-        print(f"| {name} | {one:.0f} | {two:.0f} | {two / one:.2f} |")
+        cpu = [results[f"{key}_cpu{n}"] for n in (1, 2)]
+        shares = " | ".join(f"{busy:.0%} (instances {own:.0%})" for busy, own in cpu)
+        print(f"| {name} | {one:.0f} | {two:.0f} | {two / one:.2f} | {shares} |")
     print("\n| revocation propagation, A's 204 to B's first 401 | n | median | p99 | max |")
     print("|---|---:|---:|---:|---:|")
     for name, key in (
