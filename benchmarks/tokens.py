@@ -19,7 +19,7 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -320,6 +320,23 @@ def checked_decoders(
     return kept, notes
 
 
+def timed_row(
+    title: str,
+    kept: Mapping[str, Callable[[Any], object]],
+    notes: list[str],
+    pool: Sequence[object],
+    rounds: int,
+    clock: Callable[[], float],
+) -> Row:
+    """Run the contenders that passed their checks; the notes say who did not and why."""
+    if title.endswith("EdDSA"):
+        notes.append("python-jose has no EdDSA: not in this row")
+    for n in notes:
+        progress(f"  {n}")
+    contenders = [Contender(n, f) for n, f in kept.items()]
+    return run_row(title, "floor", contenders, pool, rounds, notes, clock)
+
+
 def decode_row(alg: str, pool_size: int, rounds: int, clock: Callable[[], float]) -> Row:
     m = Material(alg)
     pool = [jwtgate.encode(claims(i), m.key) for i in range(pool_size)]
@@ -329,22 +346,8 @@ def decode_row(alg: str, pool_size: int, rounds: int, clock: Callable[[], float]
         return jwtgate.decode(t, keys, issuer=ISS, audience=AUD)
 
     contenders = {"floor": floor_decode(m), "jwtgate": ours, **peers_decode(m)}
-    if alg == "EdDSA":
-        contenders.pop("python-jose", None)
     kept, notes = checked_decoders(m, contenders, pool[0])
-    if alg == "EdDSA":
-        notes.append("python-jose has no EdDSA: not in this row")
-    for n in notes:
-        progress(f"  {n}")
-    return run_row(
-        f"decode {alg}",
-        "floor",
-        [Contender(n, f) for n, f in kept.items()],
-        pool,
-        rounds,
-        notes,
-        clock,
-    )
+    return timed_row(f"decode {alg}", kept, notes, pool, rounds, clock)
 
 
 def encode_row(alg: str, pool_size: int, rounds: int, clock: Callable[[], float]) -> Row:
@@ -373,19 +376,7 @@ def encode_row(alg: str, pool_size: int, rounds: int, clock: Callable[[], float]
             notes.append(f"{name} changed the claims of an {alg} token: excluded")
             continue
         kept[name] = fn
-    if alg == "EdDSA":
-        notes.append("python-jose has no EdDSA: not in this row")
-    for n in notes:
-        progress(f"  {n}")
-    return run_row(
-        f"encode {alg}",
-        "floor",
-        [Contender(n, f) for n, f in kept.items()],
-        pool,
-        rounds,
-        notes,
-        clock,
-    )
+    return timed_row(f"encode {alg}", kept, notes, pool, rounds, clock)
 
 
 CLOCKS = {"cpu": time.process_time, "wall": time.perf_counter}
