@@ -3,6 +3,7 @@ write. The client fixture itself fails any 5xx and any error without the JSON bo
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import AsyncIterator
 
@@ -106,6 +107,75 @@ async def test_form_fields_too_long_are_400(client: httpx.AsyncClient) -> None:
         "/auth/token", data={"grant_type": "password", "username": "a" * 300, "password": "b"}
     )
     assert response.status_code == 400 and error_of(response) == "invalid_request"
+
+
+NUL_JSON = [
+    ("/auth/login", {"username": "ali\x00ce", "password": PASSWORD}),
+    ("/auth/register", {"username": "bob\x00", "password": PASSWORD}),
+    ("/admin/users", {"username": "bob", "password": PASSWORD, "email": "b\x00@example.com"}),
+    ("/admin/users", {"username": "bob", "password": PASSWORD, "roles": ["r\x00"]}),
+    ("/admin/clients", {"name": "svc\x00"}),
+    ("/admin/clients", {"name": "svc", "scopes": ["read\x00"]}),
+    ("/admin/keys/rotate", {"alg": "ES256\x00"}),
+]
+NUL_QUERIES = [
+    "/admin/users?q=%00",
+    "/admin/users?cursor=%00",
+    "/admin/users/%00",
+    "/admin/users/%00/sessions",
+    "/admin/events?type=%00",
+    "/admin/events?user=a%00",
+]
+
+
+async def test_nul_characters_are_400_on_every_backend(
+    client: httpx.AsyncClient, admin: dict[str, str], auth: AuthService
+) -> None:
+    # PostgreSQL text cannot hold NUL: refused at the edge, so both backends answer alike.
+    users, clients = len(auth.list_users(limit=200).items), len(auth.list_clients())
+    for path, body in NUL_JSON:
+        response = await client.post(path, json=body, headers=admin)
+        assert response.status_code == 400, (path, body)
+        assert "NUL" in response.json()["error_description"]
+    for path in NUL_QUERIES:
+        response = await client.get(path, headers=admin)
+        assert response.status_code == 400 and error_of(response) == "invalid_request", path
+    revoke = await client.delete("/admin/sessions/%00", headers=admin)
+    assert revoke.status_code == 400
+    form = await client.post(
+        "/auth/token", data={"grant_type": "password", "username": "a\x00", "password": "x"}
+    )
+    assert form.status_code == 400 and error_of(form) == "invalid_request"
+    assert len(auth.list_users(limit=200).items) == users and len(auth.list_clients()) == clients
+    # Passwords and tokens are only hashed or parsed: a NUL there is just a wrong credential.
+    wrong = await client.post("/auth/login", json={"username": "alice", "password": "x\x00"})
+    assert wrong.status_code == 401 and error_of(wrong) == "invalid_grant"
+
+
+async def test_a_client_id_with_nul_is_an_unknown_client(client: httpx.AsyncClient) -> None:
+    basic = {"authorization": "Basic " + base64.b64encode(b"c\x00:secret").decode()}
+    requests = [
+        ("POST", "/auth/token", {"grant_type": "client_credentials"}, basic),
+        (
+            "POST",
+            "/auth/token",
+            {"grant_type": "client_credentials", "client_id": "c\x00", "client_secret": "s"},
+            {},
+        ),
+        (
+            "POST",
+            "/auth/introspect",
+            {"token": "x", "client_id": "c\x00", "client_secret": "s"},
+            {},
+        ),
+        ("POST", "/auth/revoke", {"token": "x"}, basic),
+        ("GET", "/auth/revocations", None, basic),
+    ]
+    for method, path, form, headers in requests:
+        response = await client.request(method, path, data=form, headers=headers)
+        assert response.status_code == 401, (path, response.text)
+        assert error_of(response) == "invalid_client"
+        assert response.headers["www-authenticate"] == 'Basic realm="jwtgate"'
 
 
 @pytest.mark.parametrize("path", JSON_ROUTES + FORM_ROUTES)

@@ -120,13 +120,18 @@ def client_credentials(
     basic = _basic_credentials(request.headers.get("authorization", ""))
     if basic is not None and (form_id or form_secret):
         raise InvalidRequest("use one client authentication method, not both")
+    credentials: tuple[str, str] | None = None
     if basic is not None:
-        return basic if basic[0] else None
-    if form_secret and not form_id:
+        credentials = basic if basic[0] else None
+    elif form_secret and not form_id:
         raise InvalidClient("client_secret without client_id")
-    if form_id and form_secret:
-        return form_id, form_secret
-    return None
+    elif form_id and form_secret:
+        credentials = form_id, form_secret
+    if credentials is not None and "\x00" in credentials[0]:
+        # No client id holds a NUL, and PostgreSQL cannot even compare one: the same answer as
+        # any unknown client.
+        raise InvalidClient()
+    return credentials
 
 
 @dataclass(frozen=True)

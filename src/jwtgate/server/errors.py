@@ -169,7 +169,8 @@ def validation_description(errors: Sequence[Any]) -> str:
         elif kind == "extra_forbidden":
             lines.append(f"{_location(loc)}: unknown field")
         else:
-            lines.append(f"{_location(loc)}: {error.get('msg', 'invalid value')}")
+            message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+            lines.append(f"{_location(loc)}: {message}")
     return "; ".join(dict.fromkeys(lines)) or "the request is not valid"
 
 

@@ -3,13 +3,17 @@
 Requests are strict (no "1" for true, no number for a string) and refuse unknown fields, so a
 typo is a 400 instead of a silent no-op. Lengths are bounded before any work is done. Responses
 are documented here; the routes build them from the auth layer's value objects.
+
+Names, emails, roles, scopes and ids refuse NUL characters (:data:`NoNul`): PostgreSQL text
+cannot hold them, so without this check one backend would answer 400 and the other 500.
+Passwords and tokens may hold anything: they are only hashed or parsed, never stored.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 __all__ = [
     "ClientCreated",
@@ -28,6 +32,7 @@ __all__ = [
     "LoginRequest",
     "LogoutRequest",
     "MeOut",
+    "NoNul",
     "PasswordChange",
     "RefreshRequest",
     "RegisterRequest",
@@ -42,12 +47,22 @@ __all__ = [
     "UserPage",
 ]
 
-Username = Annotated[str, Field(min_length=1, max_length=256)]
+
+def _without_nul(value: str | None) -> str | None:
+    if value is not None and "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+NoNul = AfterValidator(_without_nul)
+"""Refuses a string with a NUL character (a 400 on every backend; see the module docstring)."""
+
+Username = Annotated[str, Field(min_length=1, max_length=256), NoNul]
 Password = Annotated[str, Field(min_length=1, max_length=4096)]
 Secret = Annotated[str, Field(min_length=1, max_length=16 * 1024)]
-Email = Annotated[str, Field(max_length=320)]
-Name = Annotated[str, Field(min_length=1, max_length=128)]
-Role = Annotated[str, Field(min_length=1, max_length=64)]
+Email = Annotated[str, Field(max_length=320), NoNul]
+Name = Annotated[str, Field(min_length=1, max_length=128), NoNul]
+Role = Annotated[str, Field(min_length=1, max_length=64), NoNul]
 
 
 class Request(BaseModel):
@@ -117,7 +132,7 @@ class CreateClient(Request):
 class RotateKey(Request):
     """``POST /admin/keys/rotate`` (optional body)."""
 
-    alg: Annotated[str, Field(min_length=1, max_length=16)] | None = None
+    alg: Annotated[str, Field(min_length=1, max_length=16), NoNul] | None = None
 
 
 class TokenForm(BaseModel):
@@ -126,11 +141,11 @@ class TokenForm(BaseModel):
     Unknown parameters are ignored, as RFC 6749 3.2 requires.
     """
 
-    grant_type: Annotated[str | None, Field(max_length=64)] = None
-    username: Annotated[str | None, Field(max_length=256)] = None
+    grant_type: Annotated[str | None, Field(max_length=64), NoNul] = None
+    username: Annotated[str | None, Field(max_length=256), NoNul] = None
     password: Annotated[str | None, Field(max_length=4096)] = None
     refresh_token: Annotated[str | None, Field(max_length=16 * 1024)] = None
-    scope: Annotated[str | None, Field(max_length=1024)] = None
+    scope: Annotated[str | None, Field(max_length=1024), NoNul] = None
     client_id: Annotated[str | None, Field(max_length=256)] = None
     client_secret: Annotated[str | None, Field(max_length=1024)] = None
 

@@ -16,6 +16,7 @@ from ..schemas import (
     EventPage,
     KeyOut,
     KeyPage,
+    NoNul,
     RotateKey,
     SessionPage,
     UpdateUser,
@@ -26,8 +27,10 @@ from . import errors
 
 __all__ = ["admin_router"]
 
-Id = Annotated[str, Path(min_length=1, max_length=64)]
-Cursor = Annotated[str | None, Query(max_length=128, description="next_cursor of the last page")]
+Id = Annotated[str, Path(min_length=1, max_length=64), NoNul]
+Cursor = Annotated[
+    str | None, Query(max_length=128, description="next_cursor of the last page"), NoNul
+]
 Limit = Annotated[int, Query(ge=1, le=200, description="items per page")]
 
 
@@ -52,7 +55,7 @@ def admin_router(ctx: ServerContext) -> APIRouter:
         cursor: Cursor = None,
         limit: Limit = 50,
         q: Annotated[
-            str | None, Query(max_length=256, description="username/email contains")
+            str | None, Query(max_length=256, description="username/email contains"), NoNul
         ] = None,
     ) -> Response:
         """Users in creation order, paginated; ``q`` filters on username or email."""
@@ -110,9 +113,7 @@ def admin_router(ctx: ServerContext) -> APIRouter:
     @router.delete(
         "/sessions/{sid}", status_code=204, summary="Revoke a session", responses=errors(404)
     )
-    def revoke_session(
-        sid: Annotated[str, Path(min_length=1, max_length=64)], admin: Admin
-    ) -> Response:
+    def revoke_session(sid: Id, admin: Admin) -> Response:
         """Revoke one session: its refresh token dies and its access tokens are rejected."""
         auth.revoke_session(sid, actor=admin)
         return Response(status_code=204)
@@ -141,8 +142,10 @@ def admin_router(ctx: ServerContext) -> APIRouter:
         _: Admin,
         cursor: Cursor = None,
         limit: Limit = 50,
-        type: Annotated[str | None, Query(max_length=64, description="event type")] = None,
-        user: Annotated[str | None, Query(max_length=64, description="user id or username")] = None,
+        type: Annotated[str | None, Query(max_length=64, description="event type"), NoNul] = None,
+        user: Annotated[
+            str | None, Query(max_length=64, description="user id or username"), NoNul
+        ] = None,
     ) -> Response:
         """Audit events, newest first, paginated; filter by type or user."""
         return json_response(auth.list_events(cursor, limit, type, user).to_dict())

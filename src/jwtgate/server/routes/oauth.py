@@ -24,7 +24,7 @@ from ..context import (
     require_role,
     user_agent,
 )
-from ..schemas import Introspection, RevocationFeed, TokenForm, TokenOut
+from ..schemas import Introspection, NoNul, RevocationFeed, TokenForm, TokenOut
 from . import errors
 
 __all__ = ["GRANT_TYPES", "oauth_router"]
@@ -173,7 +173,7 @@ def oauth_router(ctx: ServerContext) -> APIRouter:
     )
     async def revocations(
         request: Request,
-        since: Annotated[str | None, Query(max_length=64)] = None,
+        since: Annotated[str | None, Query(max_length=64), NoNul] = None,
     ) -> Response:
         """Revoked session ids, token ids and per-user not-before times since the cursor (the
         whole live state without one). A confidential client authenticates by HTTP Basic, or
