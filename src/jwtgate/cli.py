@@ -7,8 +7,10 @@ to do next on stderr, and exit with status 1 (2 for unusable settings or argumen
 
 from __future__ import annotations
 
+import errno
 import os
 import shlex
+import socket
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -172,6 +174,35 @@ def base_url(settings: Settings) -> str:
     return f"http://{host}:{settings.port}"
 
 
+def check_listen(host: str, port: int) -> None:
+    """Exit with a message and a next step when ``host:port`` cannot be listened on.
+
+    Checked before anything else so that a busy port fails at once, not after the admin
+    password was printed and a server log line said "startup complete".
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as uvicorn decides
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host.strip("[]"), port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                fail(
+                    f"port {port} on {host} is already in use",
+                    "Stop the other server, or pick another port with --port (or JWTGATE_PORT).",
+                )
+            if exc.errno == errno.EACCES:
+                fail(
+                    f"not allowed to listen on port {port}",
+                    "Ports below 1024 need privileges: pick one such as 8000 with --port.",
+                )
+            reason = exc.strerror or type(exc).__name__
+            fail(
+                f"cannot listen on {host}:{port}: {reason}",
+                "Use an address of this machine with --host (127.0.0.1, or 0.0.0.0 for all).",
+            )
+
+
 def login_command(url: str, password: str) -> str:
     """A curl command that logs ``admin`` in (the password as given, or a placeholder)."""
     body = orjson.dumps({"username": "admin", "password": password}).decode()
@@ -210,6 +241,7 @@ def serve(
     from .server.logging import configure_logging
 
     settings = load_settings(host=host, port=port)
+    check_listen(settings.host, settings.port)
     url = base_url(settings)
     with open_auth(settings) as auth:
         given = settings.admin_password.get_secret_value() if settings.admin_password else None

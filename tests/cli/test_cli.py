@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -226,6 +227,8 @@ def uvicorn_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, dict[str, 
 
     calls: list[tuple[Any, dict[str, Any]]] = []
     monkeypatch.setattr(uvicorn, "run", lambda target, **kw: calls.append((target, kw)))
+    # The ports these tests name are never listened on; the check has its own test.
+    monkeypatch.setattr("jwtgate.cli.check_listen", lambda host, port: None)
     monkeypatch.setattr("jwtgate.server.logging.configure_logging", lambda *a, **k: None)
     return calls
 
@@ -278,6 +281,24 @@ def test_serve_with_workers_uses_the_app_factory(
     assert os.environ["JWTGATE_HOST"] == "0.0.0.0" and os.environ["JWTGATE_PORT"] == "9001"
     run("serve", "--workers", "0", code=2)
     run("serve", "--port", "70000", code=2)
+
+
+def test_serve_on_a_busy_port_says_so_before_anything_else(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        output = run("serve", "--port", str(port), code=1)
+    assert f"error: port {port} on 127.0.0.1 is already in use" in output
+    assert "--port" in output and "Log in" not in output
+    assert not (tmp_path / "jwtgate.db").exists()  # no admin created, no password shown
+
+
+def test_serve_on_an_address_of_another_machine_says_what_to_use(env: dict[str, str]) -> None:
+    output = run("serve", "--host", "192.0.2.1", "--port", "8000", code=1)
+    assert "cannot listen on 192.0.2.1:8000" in output and "--host" in output
 
 
 def test_the_installed_command_runs(env: dict[str, str], tmp_path: Path) -> None:
