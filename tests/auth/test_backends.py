@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jwtgate import RevokedToken
-from jwtgate.auth import AuthService, Conflict, InvalidGrant
+from jwtgate.auth import AuthService, Conflict, InvalidGrant, NotFound
 
 from .authkit import PASSWORD, add_user, login
 
@@ -41,3 +41,16 @@ def test_full_flow(backend_auth: AuthService) -> None:
     auth.delete_user(uid)
     assert auth.list_users().items == ()
     assert auth.register("bob", PASSWORD).username == "bob"
+
+
+def test_a_username_with_a_nul_character_is_an_unknown_user(backend_auth: AuthService) -> None:
+    # PostgreSQL text cannot hold NUL: the lookup must not reach the database with it
+    # (it raised a DataError there, a 500 at the web sign-in).
+    add_user(backend_auth)
+    for name in ("alice\x00", "\x00", "al\x00ice"):
+        with pytest.raises(InvalidGrant):
+            backend_auth.login(name, PASSWORD)
+    with pytest.raises(NotFound):
+        backend_auth.find_user("alice\x00")
+    failures = backend_auth.list_events(type="login_failure").items
+    assert any(event.username == "alice\ufffd" for event in failures)

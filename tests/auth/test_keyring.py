@@ -93,6 +93,15 @@ def test_rotate_to_another_algorithm_and_refuse_unknown_ones(auth: AuthService) 
             auth.rotate_key(bad)
 
 
+def test_an_asymmetric_deployment_cannot_rotate_to_a_secret_key(auth: AuthService) -> None:
+    before = auth.jwks()
+    for alg in ("HS256", "HS512"):
+        with pytest.raises(InvalidRequest, match="JWKS"):
+            auth.rotate_key(alg)
+    assert auth.jwks() == before
+    assert auth.rotate_key("EdDSA").alg == "EdDSA"
+
+
 def test_hmac_keys_sign_but_never_appear_in_the_jwks(
     make_auth: Callable[..., AuthService], make_settings: Callable[..., Settings]
 ) -> None:

@@ -105,7 +105,8 @@ class AuthContext:
                 type=type,
                 at=self.clock(),
                 user_id=user.id if user is not None else user_id,
-                username=(user.username if user is not None else username),
+                # A name someone typed may hold NUL, which PostgreSQL text cannot store.
+                username=(user.username if user is not None else _printable(username)),
                 actor=actor_name(actor),
                 ip=ip[:64] if ip else None,
                 detail=detail,
@@ -181,3 +182,8 @@ class AuthContext:
         """Tell the other instances that the key ring changed (when an announcer is set)."""
         if self.announcer is not None:
             self.announcer.keys_changed()
+
+
+def _printable(text: str | None) -> str | None:
+    """``text`` with NUL characters shown as U+FFFD, for the audit log."""
+    return None if text is None else text.replace("\x00", "\ufffd")

@@ -138,6 +138,14 @@ class KeyRing:
         """
         alg = self.algorithm if alg is None else alg
         _check_alg(alg)
+        if alg.startswith("HS") and not self.algorithm.startswith("HS"):
+            # An HMAC key is never published: every Guard following the JWKS would reject
+            # all tokens from then on. Only a deployment configured for HMAC may use one.
+            raise ValueError(
+                f"{alg} keys are secret and never in the JWKS, so services that verify with "
+                "the JWKS would reject every token; set JWTGATE_ALGORITHM to an HMAC "
+                "algorithm to run without a JWKS on purpose"
+            )
         now = self._clock()
         with self._store.write() as uow:
             uow.keys.lock()

@@ -51,6 +51,8 @@ class SqlUserRepository:
 
     def by_username(self, username: str) -> UserRecord | None:
         """The user with this username (any case), or None."""
+        if "\x00" in username:
+            return None  # no stored name has one, and PostgreSQL text cannot even hold it
         key = username_key(username)
         row = self._conn.execute(select(USERS).where(USERS.c.username_key == key)).first()
         return None if row is None else user_from_row(row)
