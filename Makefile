@@ -33,18 +33,20 @@ browser-deps:
 	else echo "chromium is missing: the browser tests will be skipped (apt-get install chromium)"; fi
 
 # The multi-instance tests (tests/scale) put Debian's nginx in front of two jwtgate serve
-# processes. Installed when missing (as root, or with sudo); under CI=true a missing nginx is
-# an error.
-NGINX ?= /usr/sbin/nginx
+# processes, and the scale-out benchmark's smoke test drives them with wrk. Both are installed
+# when missing (as root, or with sudo); under CI=true a missing one is an error.
 scale-deps:
-	@if [ -x "$(NGINX)" ] || command -v nginx >/dev/null 2>&1; then :; \
+	@missing=""; for tool in nginx wrk; do \
+		command -v $$tool >/dev/null 2>&1 || [ -x /usr/sbin/$$tool ] || missing="$$missing $$tool"; \
+	done; \
+	if [ -z "$$missing" ]; then :; \
 	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-		echo "installing nginx (Debian package) for the multi-instance tests ..."; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+		echo "installing$$missing (Debian packages) for the multi-instance tests ..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	elif command -v apt-get >/dev/null 2>&1 && command -v sudo >/dev/null 2>&1; then \
-		sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
-	elif [ "$$CI" = true ]; then echo "nginx is missing and cannot be installed" >&2; exit 1; \
-	else echo "nginx is missing: the multi-instance tests will be skipped (apt-get install nginx)"; fi
+		sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	elif [ "$$CI" = true ]; then echo "missing and cannot be installed:$$missing" >&2; exit 1; \
+	else echo "missing:$$missing: the multi-instance tests will be skipped (apt-get install$$missing)"; fi
 
 # Run the browser tests and copy their screenshots to docs/screenshots (linked from docs/web.md).
 screenshots: $(STAMP) browser-deps
@@ -88,6 +90,6 @@ SOAK_SECONDS ?= 600
 soak: $(STAMP)
 	$(BIN)/python benchmarks/soak.py --seconds $(SOAK_SECONDS)
 
-# The HTTP benchmark of one worker (wrk from Debian: apt-get install wrk).
-bench-http: $(STAMP)
+# The HTTP benchmark of one worker (wrk from Debian: make scale-deps installs it).
+bench-http: $(STAMP) scale-deps
 	$(BIN)/python benchmarks/http.py

@@ -122,6 +122,14 @@ def main(argv: list[str] | None = None) -> int:
         help="stop after this many request rounds even if time is left",
     )
     parser.add_argument(
+        "--access-ttl",
+        type=int,
+        default=60,
+        help="access token lifetime in seconds (JWTGATE_ACCESS_TTL); revocations live as long "
+        "as the tokens they cover, so it must be well under the warm-up for the run to reach "
+        "its steady state",
+    )
+    parser.add_argument(
         "--max-slope",
         type=float,
         default=256.0,
@@ -134,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         **{k: v for k, v in os.environ.items() if not k.startswith("JWTGATE_")},
         "JWTGATE_DATABASE_URL": f"sqlite:///{work}/soak.db",
         "JWTGATE_ADMIN_PASSWORD": PASSWORD,
+        "JWTGATE_ACCESS_TTL": str(args.access_ttl),
         "JWTGATE_ARGON2_TIME_COST": "1",
         "JWTGATE_ARGON2_MEMORY_COST": "1024",
         "JWTGATE_THROTTLE_IP_FAILURES": "1000000",

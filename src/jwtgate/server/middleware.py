@@ -1,5 +1,6 @@
-"""ASGI middlewares of the API: the request-body limit, the catch-all 500, and the observer
-that times every request for the metrics and writes one access-log line.
+"""ASGI middlewares of the API: the request-body limit, the catch-all 500 (503 when the
+database cannot be reached), and the observer that times every request for the metrics and
+writes one access-log line.
 
 They are plain ASGI (not ``BaseHTTPMiddleware``) so that streaming bodies stay streaming and
 no per-request task is spawned.
@@ -12,6 +13,7 @@ import time
 import traceback
 from typing import TYPE_CHECKING
 
+import sqlalchemy.exc
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -72,8 +74,20 @@ class BodyLimit:
         await self.app(scope, limited_receive, send)
 
 
+# The database could not be reached or could not answer in time (refused or dropped
+# connection, pool exhausted, SQLite busy past its timeout): the request may be retried.
+DATABASE_UNAVAILABLE = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,
+)
+RETRY_AFTER_SECONDS = 1
+
+
 class CatchAll:
-    """Answer any unexpected exception with 500 ``server_error`` in the JSON error body.
+    """Answer any unexpected exception with 500 ``server_error`` in the JSON error body, or
+    with 503 ``temporarily_unavailable`` and ``Retry-After`` when the database is unreachable
+    (the request did not take effect and a retry may succeed).
 
     The log line names the exception type and where it was raised, never its message or the
     request (either may hold a password or a token). Nothing of the traceback reaches the client.
@@ -99,10 +113,11 @@ class CatchAll:
         except Exception as exc:
             frames = traceback.extract_tb(exc.__traceback__)
             where = [f"{f.filename}:{f.lineno} in {f.name}" for f in frames[-8:]]
+            unavailable = isinstance(exc, DATABASE_UNAVAILABLE)
             log.error(
-                "unhandled exception",
+                "database unavailable" if unavailable else "unhandled exception",
                 extra={
-                    "event": "unhandled_exception",
+                    "event": "database_unavailable" if unavailable else "unhandled_exception",
                     "exception": type(exc).__qualname__,
                     "route": route_template(scope),
                     "stack": where,
@@ -110,9 +125,20 @@ class CatchAll:
             )
             if started:
                 raise
-            response = error_response(
-                500, "server_error", "the server failed to handle this request; it has been logged"
-            )
+            if unavailable:
+                response = error_response(
+                    503,
+                    "temporarily_unavailable",
+                    "the database cannot be reached; the request did not take effect, "
+                    "try again shortly",
+                    {"retry-after": str(RETRY_AFTER_SECONDS)},
+                )
+            else:
+                response = error_response(
+                    500,
+                    "server_error",
+                    "the server failed to handle this request; it has been logged",
+                )
             await response(scope, receive, send)
 
 
