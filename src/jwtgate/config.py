@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     db_pool_recycle: float = Field(
         default=1800.0, description="PostgreSQL: seconds after which a connection is replaced."
     )
+    sqlite_cache_kib: int = Field(
+        default=2048,
+        ge=64,
+        le=1_048_576,
+        description="SQLite: page cache of each pooled connection in KiB (PRAGMA cache_size); "
+        "a process holds up to 15 connections.",
+    )
     redis_url: str | None = None
     redis_prefix: str = Field(
         default="jwtgate",

@@ -1,13 +1,17 @@
-"""The engine factory: SQLite in WAL mode with foreign keys and a busy timeout."""
+"""The engine factory: SQLite in WAL mode with foreign keys, a busy timeout and a bounded
+page cache."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import text
 
-from jwtgate.store import create_db_engine
+from jwtgate.auth import build_auth
+from jwtgate.config import Settings
+from jwtgate.store import SqlStore, create_db_engine
 from jwtgate.store.engine import BUSY_TIMEOUT_MS, sqlite_path
 
 
@@ -18,9 +22,41 @@ def test_sqlite_file_runs_in_wal_with_foreign_keys_and_a_busy_timeout(tmp_path: 
             assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
             assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
             assert conn.execute(text("PRAGMA busy_timeout")).scalar() == BUSY_TIMEOUT_MS
+            assert conn.execute(text("PRAGMA cache_size")).scalar() == -2048  # KiB
         assert (tmp_path / "sub" / "x.db").exists()  # the directory was created
     finally:
         engine.dispose()
+
+
+def test_the_sqlite_page_cache_follows_the_setting(tmp_path: Path) -> None:
+    """JWTGATE_SQLITE_CACHE_KIB bounds each pooled connection's page cache."""
+    service = build_auth(
+        Settings(
+            database_url=f"sqlite:///{tmp_path / 'x.db'}",
+            sqlite_cache_kib=256,
+            argon2_time_cost=1,
+            argon2_memory_cost=8,
+            argon2_parallelism=1,
+        )
+    )
+    try:
+        store = service.store
+        assert isinstance(store, SqlStore)
+        engine = store.engine
+        connections = [engine.raw_connection() for _ in range(2)]  # two pooled connections
+        try:
+            for conn in connections:
+                assert conn.execute("PRAGMA cache_size").fetchone() == (-256,)
+        finally:
+            for conn in connections:
+                conn.close()
+    finally:
+        service.close()
+
+
+def test_the_sqlite_cache_setting_is_bounded() -> None:
+    with pytest.raises(ValidationError, match="sqlite_cache_kib"):
+        Settings(sqlite_cache_kib=8)
 
 
 def test_in_memory_sqlite_is_one_shared_database() -> None:

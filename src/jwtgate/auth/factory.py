@@ -43,6 +43,7 @@ def pool_options(settings: Settings) -> PoolOptions:
         max_overflow=settings.db_max_overflow,
         timeout=settings.db_pool_timeout,
         recycle=settings.db_pool_recycle,
+        sqlite_cache_kib=settings.sqlite_cache_kib,
     )
 
 

@@ -8,6 +8,7 @@ units of work use a plain deferred ``BEGIN``.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,18 +27,22 @@ WRITE_OPTION = "jwtgate_write"
 
 @dataclass(frozen=True, slots=True)
 class PoolOptions:
-    """The connection pool of a server-backed database (ignored for SQLite).
+    """The connection pool of a server-backed database, and SQLite's page cache.
 
     Each process holds up to ``size + max_overflow`` connections; a request waits at most
     ``timeout`` seconds for one (then sqlalchemy.exc.TimeoutError); a connection older than
     ``recycle`` seconds is replaced (negative: never). Connections are checked with a ping
     before use, so a database restart costs one failed ping per pooled connection, not errors.
+    SQLite ignores these (SQLAlchemy's own pool of 5 + 10 applies); each SQLite connection
+    keeps a page cache of up to ``sqlite_cache_kib`` KiB (``PRAGMA cache_size``), which fills
+    as the database grows: a process's bound is connections x that.
     """
 
     size: int = 5
     max_overflow: int = 10
     timeout: float = 30.0
     recycle: float = 1800.0
+    sqlite_cache_kib: int = 2048
 
 
 def sqlite_path(database_url: str) -> Path | None:
@@ -60,8 +65,8 @@ def create_db_engine(
     sqlalchemy.exc.ArgumentError for a URL it cannot parse.
     """
     url = make_url(database_url)
+    pool = pool or PoolOptions()
     if url.get_backend_name() != "sqlite":
-        pool = pool or PoolOptions()
         return create_engine(
             url,
             echo=echo,
@@ -79,12 +84,12 @@ def create_db_engine(
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, echo=echo, **kwargs)
-    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "connect", functools.partial(_sqlite_connect, pool.sqlite_cache_kib))
     event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
-def _sqlite_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+def _sqlite_connect(cache_kib: int, dbapi_connection: sqlite3.Connection, _record: Any) -> None:
     # The driver's own implicit BEGIN is switched off; _sqlite_begin emits ours.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
@@ -94,6 +99,8 @@ def _sqlite_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
         # In WAL mode NORMAL loses nothing on a process crash (kill -9), only on power loss.
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        # Negative: a size in KiB, not in pages (SQLite's default is -2000).
+        cursor.execute(f"PRAGMA cache_size = -{int(cache_kib)}")
     finally:
         cursor.close()
 
