@@ -170,6 +170,10 @@ class Stream:
                     self.chains[chain].append(response.json()["refresh_token"])
                 self.in_flight[chain] = False
 
+    def busy_enough(self) -> bool:
+        """Users created and every chain rotated enough for the checks to mean something."""
+        return len(self.created) > 5 and all(len(c) > 3 for c in self.chains)
+
     def __enter__(self) -> Stream:
         for t in self.threads:
             t.start()
@@ -196,7 +200,12 @@ def test_kill_9_loses_nothing_that_was_acknowledged(tmp_path: Path) -> None:
         chains.append(login.json()["refresh_token"])
     try:
         with Stream(server.url, admin, chains) as stream:
-            time.sleep(1.5)
+            # Kill once every chain has rotated a few times (how long that takes depends on
+            # the machine), with requests in flight.
+            deadline = time.monotonic() + 60
+            while not stream.busy_enough() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.2)
             server.kill9()
             # Read after the kill: a chain marked idle now sent nothing that could have been
             # committed unacknowledged (its flag is set before each request is sent).
@@ -204,7 +213,7 @@ def test_kill_9_loses_nothing_that_was_acknowledged(tmp_path: Path) -> None:
     finally:
         if server.process.poll() is None:
             server.kill9()
-    assert len(stream.created) > 5 and all(len(c) > 3 for c in stream.chains)
+    assert stream.busy_enough()
 
     db = tmp_path / "jwtgate.db"
     with sqlite3.connect(db) as conn:
