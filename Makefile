@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: serve test lint typecheck pytest bench bench-http fuzz fuzz-api soak clean browser-deps scale-deps screenshots
+.PHONY: serve test lint typecheck pytest bench bench-http fuzz fuzz-api soak clean browser-deps scale-deps node-deps screenshots
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "jwtgate needs Python 3.11 or newer: set PYTHON=python3.11")'
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 serve: $(STAMP)
 	$(BIN)/jwtgate serve --host 127.0.0.1 --port 8000
 
-test: $(STAMP) browser-deps scale-deps lint typecheck pytest
+test: $(STAMP) browser-deps scale-deps node-deps lint typecheck pytest
 
 # The browser tests drive Debian's chromium package (not a browser download). Installed when
 # missing (as root, or with sudo); under CI=true a missing chromium is an error.
@@ -47,6 +47,22 @@ scale-deps:
 		sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	elif [ "$$CI" = true ]; then echo "missing and cannot be installed:$$missing" >&2; exit 1; \
 	else echo "missing:$$missing: the multi-instance tests will be skipped (apt-get install$$missing)"; fi
+
+# Protocol tests run clients and providers nobody here wrote (npm openid-client, oauth4webapi,
+# oidc-provider, jose) from tests/node's committed package-lock.json. Node and npm come from
+# Debian when missing (as root, or with sudo); under CI=true a missing one is an error.
+node-deps:
+	@if ! command -v npm >/dev/null 2>&1; then \
+		if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+			echo "installing nodejs and npm (Debian packages) for the protocol tests ..."; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+		elif [ "$$CI" = true ]; then echo "node and npm are missing and cannot be installed" >&2; exit 1; \
+		else echo "npm is missing: the protocol tests will be skipped (apt-get install nodejs npm)"; exit 0; fi; \
+	fi; \
+	if [ ! -f tests/node/node_modules/.package-lock.json ] || [ tests/node/package-lock.json -nt tests/node/node_modules/.package-lock.json ]; then \
+		echo "installing the npm packages of tests/node (npm ci) ..."; \
+		npm ci --prefix tests/node --no-audit --no-fund --loglevel=error >/dev/null; \
+	fi
 
 # Run the browser tests and copy their screenshots to docs/screenshots (linked from docs/web.md).
 screenshots: $(STAMP) browser-deps
