@@ -16,6 +16,7 @@ body. Descriptions never echo what the client sent (it may be a password or a to
           ├── InsufficientScope 403, WWW-Authenticate: Bearer error="insufficient_scope"
           ├── Throttled ...... 429, Retry-After (RFC 6585 4)
           ├── Conflict ....... 409
+          ├── EmailNotVerified 403 (sign-in waits for a verified address)
           ├── NotFound ....... 404 (RegistrationDisabled too)
           └── the rest ....... 400 (InvalidRequest, InvalidScope, UnsupportedGrantType,
                                     WeakPassword with "reasons")
@@ -35,6 +36,7 @@ from starlette.responses import Response
 
 from ..auth.errors import (
     Conflict,
+    EmailNotVerified,
     InsufficientScope,
     InvalidClient,
     InvalidGrant,
@@ -127,6 +129,8 @@ def _status_and_headers(exc: JWTGateError, request: Request) -> tuple[int, dict[
         return 429, {"retry-after": str(max(1, int(exc.retry_after)))}
     if isinstance(exc, Conflict):
         return 409, {}
+    if isinstance(exc, EmailNotVerified):
+        return 403, {}
     if isinstance(exc, NotFound):
         return 404, {}
     return 400, {}

@@ -1,0 +1,189 @@
+"""Password reset through a real SMTP server: the mail, the link and the code, single use,
+expiry, the newest code only, another account's code, and the throttles."""
+
+from __future__ import annotations
+
+import pytest
+
+from jwtgate.auth import AuthService, InvalidGrant, Throttled, WeakPassword
+
+from ..auth.authkit import FakeClock
+from .mailkit import SmtpServer
+
+PASSWORD = "Old-password-81"
+NEW = "Brand-new-pass-27"
+
+
+def _user(auth: AuthService, name: str = "ann", email: str = "ann@example.com") -> str:
+    return auth.create_user(name, PASSWORD, email=email).id
+
+
+def test_the_reset_mail_has_a_text_and_an_html_part_with_the_link_and_the_code(
+    auth: AuthService, smtp: SmtpServer
+) -> None:
+    _user(auth)
+    auth.account_email.forgot("ann")
+    auth.deliver_mail()
+    mail = smtp.last("ann@example.com")
+    assert mail.subject == "Acme Login: reset your password"
+    assert "noreply@auth.test" in str(mail.message["From"])
+    assert mail.link.startswith("https://auth.test/web/password/reset?token=")
+    assert mail.code in mail.text and mail.code in mail.html
+    assert mail.link.replace("&", "&amp;") in mail.html
+    assert "15 minutes" in mail.text
+
+
+def test_a_code_resets_the_password_ignoring_dashes_spaces_and_case_and_revokes_sessions(
+    auth: AuthService, smtp: SmtpServer
+) -> None:
+    _user(auth)
+    pair = auth.login("ann", PASSWORD)
+    auth.account_email.forgot("ann@example.com")  # by address works too
+    auth.deliver_mail()
+    code = smtp.last("ann@example.com").code
+    typed = " " + code.replace("-", " ").lower() + " "
+    auth.account_email.reset(NEW, code=typed, login="ann")
+    assert auth.login("ann", NEW).access_token
+    with pytest.raises(InvalidGrant):
+        auth.login("ann", PASSWORD)
+    with pytest.raises(InvalidGrant):
+        auth.refresh(pair.refresh_token or "")
+    auth.deliver_mail()
+    notice = smtp.last("ann@example.com", count=2)
+    assert notice.subject == "Acme Login: your password was changed"
+    # The mail proved the address: it is verified now.
+    assert auth.find_user("ann").email_verified is True
+
+
+def test_a_link_token_works_once(auth: AuthService, smtp: SmtpServer) -> None:
+    _user(auth)
+    auth.account_email.forgot("ann")
+    auth.deliver_mail()
+    token = smtp.last("ann@example.com").token
+    auth.account_email.reset(NEW, token=token)
+    with pytest.raises(InvalidGrant):
+        auth.account_email.reset("Another-pass-93", token=token)
+    assert auth.login("ann", NEW).access_token
+
+
+def test_an_expired_code_and_link_are_refused(
+    auth: AuthService, smtp: SmtpServer, clock: FakeClock
+) -> None:
+    _user(auth)
+    auth.account_email.forgot("ann")
+    auth.deliver_mail()
+    mail = smtp.last("ann@example.com")
+    clock.advance(15 * 60 + 1)
+    with pytest.raises(InvalidGrant):
+        auth.account_email.reset(NEW, token=mail.token)
+    with pytest.raises(InvalidGrant):
+        auth.account_email.reset(NEW, code=mail.code, login="ann")
+    assert auth.login("ann", PASSWORD).access_token
+
+
+def test_only_the_newest_code_works(
+    auth: AuthService, smtp: SmtpServer, clock: FakeClock
+) -> None:
+    _user(auth)
+    auth.account_email.forgot("ann")
+    auth.deliver_mail()
+    first = smtp.last("ann@example.com")
+    clock.advance(1)
+    auth.account_email.forgot("ann")
+    auth.deliver_mail()
+    second = smtp.last("ann@example.com", count=2)
+    assert first.code != second.code
+    with pytest.raises(InvalidGrant):
+        auth.account_email.reset(NEW, token=first.token)
+    auth.account_email.reset(NEW, code=second.code, login="ann")
+
+
+def test_a_code_of_another_account_is_refused(auth: AuthService, smtp: SmtpServer) -> None:
+    _user(auth)
+    _user(auth, "bob", "bob@example.com")
+    auth.account_email.forgot("ann")
+    auth.account_email.forgot("bob")
+    auth.deliver_mail()
+    ann = smtp.last("ann@example.com")
+    with pytest.raises(InvalidGrant):
+        auth.account_email.reset(NEW, code=ann.code, login="bob")
+    assert auth.login("bob", PASSWORD).access_token
+    auth.account_email.reset(NEW, code=ann.code, login="ann")
+
+
+def test_five_wrong_codes_use_the_code_up(auth: AuthService, smtp: SmtpServer) -> None:
+    _user(auth)
+    auth.account_email.forgot("ann")
+    auth.deliver_mail()
+    code = smtp.last("ann@example.com").code
+    wrong = "2222-2222" if code != "2222-2222" else "3333-3333"
+    for _ in range(5):
+        with pytest.raises(InvalidGrant):
+            auth.account_email.reset(NEW, code=wrong, login="ann")
+    with pytest.raises(InvalidGrant):
+        auth.account_email.reset(NEW, code=code, login="ann")
+
+
+def test_a_weak_password_leaves_the_token_usable(auth: AuthService, smtp: SmtpServer) -> None:
+    _user(auth)
+    auth.account_email.forgot("ann")
+    auth.deliver_mail()
+    token = smtp.last("ann@example.com").token
+    with pytest.raises(WeakPassword):
+        auth.account_email.reset("password", token=token)
+    auth.account_email.reset(NEW, token=token)
+
+
+def test_an_unknown_account_gets_no_mail_and_the_same_answer(
+    auth: AuthService, smtp: SmtpServer
+) -> None:
+    _user(auth)
+    assert auth.account_email.forgot("nobody") is None
+    assert auth.account_email.forgot("nobody@example.com") is None
+    assert auth.account_email.forgot("ann") is None
+    auth.deliver_mail()
+    assert [m.to for m in smtp.wait(1)] == ["ann@example.com"]
+
+
+def test_at_most_three_mails_per_account_in_fifteen_minutes(
+    auth: AuthService, smtp: SmtpServer, clock: FakeClock
+) -> None:
+    _user(auth)
+    for _ in range(5):
+        auth.account_email.forgot("ann")  # still accepted: the answer must not tell
+        auth.deliver_mail()
+    assert len(smtp.wait(3)) == 3
+    assert auth.list_events(type="mail_throttled").items
+    clock.advance(15 * 60 + 1)
+    auth.account_email.forgot("ann")
+    auth.deliver_mail()
+    assert len(smtp.wait(4)) == 4
+
+
+def test_twenty_requests_from_one_address_then_429(auth: AuthService, clock: FakeClock) -> None:
+    for i in range(20):
+        auth.account_email.forgot(f"someone{i}", ip="192.0.2.7")
+    with pytest.raises(Throttled) as caught:
+        auth.account_email.forgot("ann", ip="192.0.2.7")
+    assert 0 < caught.value.retry_after <= 15 * 60 + 1
+    auth.account_email.forgot("ann", ip="192.0.2.8")  # another address is not affected
+    clock.advance(15 * 60 + 1)
+    auth.account_email.forgot("ann", ip="192.0.2.7")
+
+
+def test_wrong_codes_from_one_address_are_throttled(auth: AuthService) -> None:
+    for _ in range(20):
+        with pytest.raises(InvalidGrant):
+            auth.account_email.reset(NEW, code="2222-2222", login="ann", ip="192.0.2.9")
+    with pytest.raises(Throttled):
+        auth.account_email.reset(NEW, code="2222-2222", login="ann", ip="192.0.2.9")
+
+
+def test_a_disabled_account_gets_no_reset_mail(auth: AuthService, smtp: SmtpServer) -> None:
+    user_id = _user(auth)
+    _user(auth, "bob", "bob@example.com")
+    auth.update_user(user_id, disabled=True)
+    auth.account_email.forgot("ann")
+    auth.account_email.forgot("bob")
+    auth.deliver_mail()
+    assert [m.to for m in smtp.wait(1)] == ["bob@example.com"]
