@@ -34,7 +34,7 @@ class SaveToDir:
         data = content if isinstance(content, bytes) else content.encode()
         header = f"X-Envelope-To: {', '.join(envelope.rcpt_tos)}\r\n".encode()
         tls = "yes" if session.ssl is not None else "no"
-        user = getattr(session, "login_data", None)
+        user = session.auth_data if session.authenticated else None
         header += f"X-Test-TLS: {tls}\r\nX-Test-Auth: {user.decode() if user else '-'}\r\n".encode()
         tmp.write_bytes(header + data)
         os.replace(tmp, self.maildir / f"{name}.eml")
@@ -54,9 +54,7 @@ class Authenticator:
             and data.login == self.username
             and data.password == self.password
         )
-        if ok:
-            session.login_data = data.login
-        return AuthResult(success=ok, handled=False)
+        return AuthResult(success=ok, handled=False, auth_data=data.login if ok else None)
 
 
 def main() -> None:
