@@ -132,9 +132,19 @@ class SmtpServer:
         """Start (or restart on the same port) and wait until it accepts connections."""
         log = (self.maildir.parent / f"smtpd-{self.port}.log").open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.email.smtpd_main", "--port", str(self.port),
-             "--maildir", str(self.maildir), *self.args],
-            stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+            [
+                sys.executable,
+                "-m",
+                "tests.email.smtpd_main",
+                "--port",
+                str(self.port),
+                "--maildir",
+                str(self.maildir),
+                *self.args,
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

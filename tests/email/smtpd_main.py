@@ -48,7 +48,9 @@ class Authenticator:
         self.username = username.encode()
         self.password = password.encode()
 
-    def __call__(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+    def __call__(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
         ok = (
             isinstance(data, LoginPassword)
             and data.login == self.username

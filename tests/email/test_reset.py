@@ -81,9 +81,7 @@ def test_an_expired_code_and_link_are_refused(
     assert auth.login("ann", PASSWORD).access_token
 
 
-def test_only_the_newest_code_works(
-    auth: AuthService, smtp: SmtpServer, clock: FakeClock
-) -> None:
+def test_only_the_newest_code_works(auth: AuthService, smtp: SmtpServer, clock: FakeClock) -> None:
     _user(auth)
     auth.account_email.forgot("ann")
     auth.deliver_mail()

@@ -132,7 +132,7 @@ class EmailNotVerified(AuthError):
     def __init__(
         self,
         message: str = "verify your email address first: follow the link or enter the code "
-        "from the mail we sent; POST /auth/email/verify/request with {\"login\"} (or the "
+        'from the mail we sent; POST /auth/email/verify/request with {"login"} (or the '
         "sign-in page) sends a new one",
     ) -> None:
         super().__init__(message)

@@ -276,7 +276,7 @@ class AuthService:
         password: str | None = None,
         *,
         actor: Claims | None = None,
-        email: str | None | EllipsisType = ...,
+        email: str | EllipsisType | None = ...,
         email_verified: bool | None = None,
     ) -> User:
         """Change roles, disable/enable, set a password or the address (``None`` removes it;
@@ -286,8 +286,10 @@ class AuthService:
         if email is not ... or email_verified is not None:
             current = self._users.get(id)
             address = current.email if email is ... else email
-            verified = bool(email_verified) if email_verified is not None else (
-                current.email_verified and address == current.email
+            verified = (
+                bool(email_verified)
+                if email_verified is not None
+                else (current.email_verified and address == current.email)
             )
             self._email.set_email(id, address, verified, actor=actor)
         return self._users.update(

@@ -117,9 +117,7 @@ class SqlAccountRepository:
         """Use a token: True for exactly one caller, and only before it expires."""
         result = self._conn.execute(
             update(TOKENS)
-            .where(
-                TOKENS.c.id == token_id, TOKENS.c.used_at.is_(None), TOKENS.c.expires_at > now
-            )
+            .where(TOKENS.c.id == token_id, TOKENS.c.used_at.is_(None), TOKENS.c.expires_at > now)
             .values(used_at=now)
         )
         return result.rowcount == 1
@@ -131,9 +129,7 @@ class SqlAccountRepository:
         )
         self._conn.execute(
             update(TOKENS)
-            .where(
-                TOKENS.c.id == token_id, TOKENS.c.attempts >= limit, TOKENS.c.used_at.is_(None)
-            )
+            .where(TOKENS.c.id == token_id, TOKENS.c.attempts >= limit, TOKENS.c.used_at.is_(None))
             .values(used_at=now)
         )
 

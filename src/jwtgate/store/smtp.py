@@ -10,7 +10,6 @@ out of the repr and of every error and log line.
 from __future__ import annotations
 
 import smtplib
-import socket
 import ssl
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -49,7 +48,9 @@ class SmtpTarget:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme not in _PORTS:
-            raise ValueError("JWTGATE_SMTP_URL must start with smtp://, smtps:// or smtp+starttls://")
+            raise ValueError(
+                "JWTGATE_SMTP_URL must start with smtp://, smtps:// or smtp+starttls://"
+            )
         if not parts.hostname:
             raise ValueError("JWTGATE_SMTP_URL has no host")
         if parts.path not in ("", "/") or parts.query or parts.fragment:
@@ -81,10 +82,15 @@ class SmtpMailer:
         t = self.target
         if t.scheme == "smtps":
             return smtplib.SMTP_SSL(
-                t.host, t.port, local_hostname=self._local_name, timeout=self._timeout,
+                t.host,
+                t.port,
+                local_hostname=self._local_name,
+                timeout=self._timeout,
                 context=self._tls,
             )
-        client = smtplib.SMTP(t.host, t.port, local_hostname=self._local_name, timeout=self._timeout)
+        client = smtplib.SMTP(
+            t.host, t.port, local_hostname=self._local_name, timeout=self._timeout
+        )
         if t.scheme == "smtp+starttls":
             client.ehlo()
             if not client.has_extn("starttls"):
@@ -112,16 +118,22 @@ class SmtpMailer:
         except MailError:
             raise
         except smtplib.SMTPAuthenticationError as exc:
-            raise MailError(f"SMTP authentication failed ({exc.smtp_code})", permanent=True) from None
+            raise MailError(
+                f"SMTP authentication failed ({exc.smtp_code})", permanent=True
+            ) from None
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as exc:
-            raise MailError(f"the SMTP server refused the mail ({type(exc).__name__})", permanent=True) from None
+            raise MailError(
+                f"the SMTP server refused the mail ({type(exc).__name__})", permanent=True
+            ) from None
         except smtplib.SMTPResponseException as exc:
             raise MailError(
                 f"the SMTP server answered {exc.smtp_code}", permanent=500 <= exc.smtp_code < 600
             ) from None
         except ssl.SSLError as exc:
-            raise MailError(f"TLS with the SMTP server failed ({exc.reason or type(exc).__name__})") from None
-        except (smtplib.SMTPException, OSError, socket.timeout) as exc:
+            raise MailError(
+                f"TLS with the SMTP server failed ({exc.reason or type(exc).__name__})"
+            ) from None
+        except (TimeoutError, smtplib.SMTPException, OSError) as exc:
             raise MailError(f"the SMTP server is unreachable ({type(exc).__name__})") from None
 
     def __repr__(self) -> str:

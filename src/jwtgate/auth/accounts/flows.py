@@ -68,7 +68,9 @@ class AccountEmail:
             raise Throttled(max(1, int((oldest or now) + WINDOW - now) + 1))
 
     def _check_wrong(self, ip: str | None) -> None:
-        wait = self._wrong.retry_after(ip or "")
+        if not ip:
+            return
+        wait = self._wrong.retry_after(ip)
         if wait > 0:
             raise Throttled(wait)
 
@@ -229,8 +231,9 @@ class AccountEmail:
         address = check_email(email)
         user = self._user(user_id)
         with self._ctx.store.write() as uow:
-            uow.accounts.set_email(user.id, address, verified=verified and address is not None,
-                                   now=self._ctx.clock())
+            uow.accounts.set_email(
+                user.id, address, verified=verified and address is not None, now=self._ctx.clock()
+            )
             uow.accounts.revoke(user.id, VERIFY_PURPOSES, now=self._ctx.clock())
             self._ctx.audit(uow, "email_set", user=user, actor=actor, email_verified=verified)
 
@@ -293,7 +296,8 @@ class AccountEmail:
                 user = uow.users.get(found.user_id)
                 if user is not None:
                     return found, user
-        self._wrong.add(ip or "")
+        if ip:
+            self._wrong.add(ip)
         raise BadLink()
 
     def _lookup(
@@ -312,8 +316,9 @@ class AccountEmail:
             if link is None:
                 return None
             found = uow.accounts.by_hash(setup.secrets.link_hash(link))
-            ok = found is not None and found.purpose in purposes
-            return found if ok and found.used_at is None and found.expires_at > now else None
+            if found is None or found.purpose not in purposes:
+                return None
+            return found if found.used_at is None and found.expires_at > now else None
         if code is None:
             raise InvalidRequest("send a token, or a code")
         if isinstance(user_id, str):

@@ -49,9 +49,19 @@ class MessageBuilder:
                 raise ValueError(f"JWTGATE_MAIL_TEMPLATE_DIR is not a directory: {template_dir}")
             loaders.insert(0, FileSystemLoader(template_dir))
         loader = ChoiceLoader(loaders)
-        common = {"loader": loader, "undefined": StrictUndefined, "keep_trailing_newline": True}
-        self._text = Environment(autoescape=False, **common)  # noqa: S701 (plain text, not HTML)
-        self._html = Environment(autoescape=select_autoescape(default=True), **common)
+        # Plain text is not HTML: escaping would show "&amp;" in the mail.
+        self._text = Environment(
+            loader=loader,
+            undefined=StrictUndefined,
+            keep_trailing_newline=True,
+            autoescape=select_autoescape(enabled_extensions=(), default=False),
+        )
+        self._html = Environment(
+            loader=loader,
+            undefined=StrictUndefined,
+            keep_trailing_newline=True,
+            autoescape=select_autoescape(default=True),
+        )
         self.product = product
         self.public_url = public_url.rstrip("/")
         self.sender = sender

@@ -147,7 +147,10 @@ class Outbox:
             self._failed(job, exc)
             return
         except Exception as exc:  # a broken override template must not stop the worker
-            self._failed(job, MailError(f"the mail could not be built ({type(exc).__name__})", permanent=True))
+            self._failed(
+                job,
+                MailError(f"the mail could not be built ({type(exc).__name__})", permanent=True),
+            )
             return
         if message is None:
             return
@@ -279,6 +282,11 @@ class Outbox:
             )
         log.warning(
             "mail delivery failed",
-            extra={"event": "mail_failed" if final else "mail_retry", "kind": job.kind,
-                   "job": job.id, "attempt": attempts, "error": error},
+            extra={
+                "event": "mail_failed" if final else "mail_retry",
+                "kind": job.kind,
+                "job": job.id,
+                "attempt": attempts,
+                "error": error,
+            },
         )

@@ -7,12 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Request
 from starlette.responses import Response
 
-from ..account_schemas import EmailChange, ForgotRequest, ResetRequest, VerifyRequest, VerifySend
 from ...auth.errors import InvalidRequest
+from ..account_schemas import EmailChange, ForgotRequest, ResetRequest, VerifyRequest, VerifySend
 from ..context import ServerContext, bearer_scheme, client_ip, require_json
 from . import errors
 
 __all__ = ["account_email_router"]
+
 
 def account_email_router(ctx: ServerContext) -> APIRouter:
     """Routes under ``/auth/password`` and ``/auth/email``."""
@@ -50,8 +51,11 @@ def account_email_router(ctx: ServerContext) -> APIRouter:
         dependencies=json_only,
         summary="Set a new password with a reset or invitation token, or a code",
         responses=errors(
-            400, 415, 429, s400="invalid_grant (bad, used or expired token or code), "
-            "weak_password or invalid_request"
+            400,
+            415,
+            429,
+            s400="invalid_grant (bad, used or expired token or code), "
+            "weak_password or invalid_request",
         ),
     )
     def reset(body: ResetRequest, request: Request) -> Response:
@@ -88,7 +92,7 @@ def account_email_router(ctx: ServerContext) -> APIRouter:
         elif body is not None and body.login is not None:
             mail.request_verification_for(body.login, ip=ip)
         else:
-            raise InvalidRequest("send a bearer token, or {\"login\"}")
+            raise InvalidRequest('send a bearer token, or {"login"}')
         return Response(status_code=202)
 
     @router.post(
