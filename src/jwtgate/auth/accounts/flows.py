@@ -21,6 +21,7 @@ from ..errors import InvalidGrant, InvalidRequest, NotFound, Throttled
 from ..validation import check_email
 from .codes import normalize_code, parse_link_token
 from .limits import WindowCounter
+from .mail import LogMailer
 from .outbox import MailSetup, Outbox
 
 __all__ = ["AccountEmail", "BadLink"]
@@ -54,6 +55,17 @@ class AccountEmail:
         self._setup = setup
         self.outbox = Outbox(ctx, setup)
         self._wrong = WindowCounter(limit=REQUESTS_PER_ADDRESS, window=WINDOW, clock=ctx.clock)
+
+    @property
+    def mail_description(self) -> str:
+        """One line saying where mail goes, for ``jwtgate serve`` (no credentials)."""
+        mailer = self._setup.mailer
+        if isinstance(mailer, LogMailer):
+            return (
+                "Mail: JWTGATE_SMTP_URL is not set, so mail (password resets, invitations) "
+                "goes to the server log, links included: for development only."
+            )
+        return f"Mail: {mailer!r}, links to {self._setup.builder.public_url}"
 
     # -- limits ---------------------------------------------------------------------------
 
