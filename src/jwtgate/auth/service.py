@@ -372,7 +372,7 @@ class AuthService:
         """Password reset, address verification, invitations and email change."""
         return self._email
 
-    def deliver_mail(self, limit: int = 20) -> int:
+    def deliver_mail(self, limit: int = 100) -> int:
         """Deliver due mail from the outbox (the server's worker calls it every second);
         returns how many jobs were handled."""
         return self._email.outbox.deliver_due(limit)
