@@ -146,3 +146,14 @@ def test_an_invitation_expires_after_seven_days(
     clock.advance(7 * 86400 + 1)
     with pytest.raises(InvalidGrant):
         auth.account_email.reset(NEW, token=mail.token)
+
+
+def test_an_invitation_revoked_before_it_went_out_is_never_sent(
+    auth: AuthService, smtp: SmtpServer
+) -> None:
+    user = auth.create_user("cat", "", email="cat@example.com", invite=True)
+    assert auth.account_email.invitation_pending(user.id)  # queued counts as open
+    auth.account_email.revoke_invite(user.id)
+    assert not auth.account_email.invitation_pending(user.id)
+    auth.deliver_mail()
+    assert smtp.messages() == []

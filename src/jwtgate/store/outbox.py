@@ -96,6 +96,24 @@ class SqlOutboxRepository:
             ).scalar_one()
         )
 
+    def queued(self, user_id: str, kind: str) -> bool:
+        """Whether a mail of this kind to the user waits to be sent."""
+        row = self._conn.execute(
+            select(OUTBOX.c.id)
+            .where(OUTBOX.c.user_id == user_id, OUTBOX.c.kind == kind, OUTBOX.c.status == PENDING)
+            .limit(1)
+        ).first()
+        return row is not None
+
+    def cancel(self, user_id: str, kind: str) -> int:
+        """Drop the user's queued mails of this kind (an invitation revoked before it went)."""
+        result = self._conn.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.user_id == user_id, OUTBOX.c.kind == kind, OUTBOX.c.status == PENDING)
+            .values(status="dropped", last_error="cancelled")
+        )
+        return result.rowcount
+
     def for_user(self, user_id: str, limit: int = 50) -> list[MailJob]:
         """The user's jobs, newest first."""
         stmt = (

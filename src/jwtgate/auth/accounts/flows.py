@@ -264,12 +264,15 @@ class AccountEmail:
         user = self._user(user_id)
         with self._ctx.store.write() as uow:
             count = uow.accounts.revoke(user.id, ["invite"], now=self._ctx.clock())
+            count += uow.outbox.cancel(user.id, "invite")
             self._ctx.audit(uow, "invitation_revoked", user=user, actor=actor, count=count)
         return count
 
     def invitation_pending(self, user_id: str) -> bool:
-        """Whether the user has an invitation that still works."""
+        """Whether the user has an invitation that still works, or one on its way."""
         with self._ctx.store.read() as uow:
+            if uow.outbox.queued(user_id, "invite"):
+                return True
             return uow.accounts.pending(user_id, "invite", now=self._ctx.clock())
 
     @staticmethod

@@ -3,7 +3,9 @@ and the account's address (verify it, change it).
 
 A link from a mail opens a page with a button; only the button's POST uses the token, so a
 mail scanner that fetches links burns nothing. Pages that carry a token in their URL are sent
-with ``Referrer-Policy: no-referrer`` and ``no-store``.
+with ``no-store``; like every page, with ``Referrer-Policy: same-origin``, so the token never
+leaves in a Referer to another site (and ``no-referrer`` would make the form's own POST carry
+``Origin: null``, which the CSRF check rightly refuses).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from .context import WebContext, form_text
 
 __all__ = ["email_router"]
 
-_TOKEN_PAGE = {"referrer-policy": "no-referrer", "cache-control": "no-store"}
+_TOKEN_PAGE = {"cache-control": "no-store"}
 
 
 def _ip(request: Request) -> str | None:
