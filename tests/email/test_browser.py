@@ -19,6 +19,7 @@ from ..web.browserkit import (
     SCREENSHOTS,
     Server,
     chromium_path,
+    publish_screenshots,
     serve,
 )
 from .mailkit import SmtpServer, smtp_server
@@ -41,6 +42,7 @@ def browser() -> Iterator[Browser]:
         chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
         yield chromium
         chromium.close()
+    publish_screenshots()
 
 
 @pytest.fixture(scope="module")

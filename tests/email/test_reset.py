@@ -185,3 +185,41 @@ def test_a_disabled_account_gets_no_reset_mail(auth: AuthService, smtp: SmtpServ
     auth.account_email.forgot("bob")
     auth.deliver_mail()
     assert [m.to for m in smtp.wait(1)] == ["bob@example.com"]
+
+
+def test_no_table_holds_a_mailed_token_or_code_in_clear(
+    auth: AuthService, smtp: SmtpServer
+) -> None:
+    from sqlalchemy import inspect, text
+
+    _user(auth)
+    auth.account_email.forgot("ann")
+    auth.create_user("cat", "", email="cat@example.com", invite=True)
+    auth.deliver_mail()
+    secrets: list[str] = []
+    for mail in smtp.wait(2):
+        secrets += [mail.token, mail.code, mail.code.replace("-", "")]
+    engine = auth.store.engine  # type: ignore[attr-defined]
+    dump = []
+    with engine.connect() as conn:
+        for table in inspect(engine).get_table_names():
+            dump += [repr(tuple(row)) for row in conn.execute(text(f'SELECT * FROM "{table}"'))]
+    everything = "\n".join(dump)
+    assert "ann@example.com" in everything  # the dump does see the data
+    for secret in secrets:
+        assert secret not in everything
+
+
+def test_used_tokens_and_finished_mail_are_pruned(
+    auth: AuthService, smtp: SmtpServer, clock: FakeClock
+) -> None:
+    _user(auth)
+    auth.account_email.forgot("ann")
+    auth.deliver_mail()
+    auth.account_email.reset(NEW, token=smtp.last("ann@example.com").token)
+    auth.deliver_mail()
+    assert auth.prune()["account_tokens"] == 0  # kept a day, for the record
+    clock.advance(86400 + 1)
+    assert auth.prune()["account_tokens"] == 1
+    clock.advance(7 * 86400)
+    assert auth.prune()["mail_outbox"] == 3  # the request, the reset mail, the notice
