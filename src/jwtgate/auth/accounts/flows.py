@@ -305,7 +305,10 @@ class AccountEmail:
         wrong code, against the candidates' live tokens. Raises BadLink, InvalidRequest."""
         ctx = self._ctx
         now = ctx.clock()
-        with ctx.store.write() as uow:
+        # A link is only looked up (a read: GETs of mailed links come from scanners too); a
+        # code may count a wrong attempt against the account's token (a write).
+        unit = ctx.store.read() if token is not None else ctx.store.write()
+        with unit as uow:
             found = self._lookup(uow, purposes, token, code, login, user_id, now)
             if found is not None:
                 user = uow.users.get(found.user_id)

@@ -34,6 +34,7 @@ def account_email_router(ctx: ServerContext) -> APIRouter:
     @router.post(
         "/password/forgot",
         status_code=202,
+        response_class=Response,
         dependencies=json_only,
         summary="Mail a password-reset link and code",
         responses=errors(400, 415, 429, s429="20 requests from this address in 15 minutes"),
@@ -75,6 +76,7 @@ def account_email_router(ctx: ServerContext) -> APIRouter:
     @router.post(
         "/email/verify/request",
         status_code=202,
+        response_class=Response,
         dependencies=json_only,
         summary="Mail an address-verification link and code",
         responses=errors(400, 401, 404, 415, 429),
@@ -115,6 +117,7 @@ def account_email_router(ctx: ServerContext) -> APIRouter:
     @router.post(
         "/email",
         status_code=202,
+        response_class=Response,
         dependencies=json_only,
         summary="Change the caller's email address",
         responses=errors(400, 401, 415, 429),

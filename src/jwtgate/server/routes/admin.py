@@ -87,6 +87,7 @@ def admin_router(ctx: ServerContext) -> APIRouter:
     @router.post(
         "/users/{id}/invitation",
         status_code=202,
+        response_class=Response,
         summary="Send the invitation again",
         responses=errors(400, 404),
     )
