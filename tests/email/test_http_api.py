@@ -286,3 +286,16 @@ async def test_email_change_over_http(
     verified = await client.post("/auth/email/verify", json={"token": confirm.token})
     assert verified.status_code == 204
     assert server.auth.find_user("alice").email == "new@example.com"
+
+
+async def test_the_password_grant_of_an_unverified_account_is_invalid_grant_with_the_reason(
+    make_server: Callable[..., Server],
+) -> None:
+    server = make_server(require_verified_email=True)
+    async with make_client(server.app) as client:
+        response = await client.post(
+            "/auth/token",
+            data={"grant_type": "password", "username": "alice", "password": PASSWORD},
+        )
+        assert (response.status_code, error_of(response)) == (400, "invalid_grant")
+        assert "verify" in response.json()["error_description"]

@@ -223,3 +223,20 @@ def test_used_tokens_and_finished_mail_are_pruned(
     assert auth.prune()["account_tokens"] == 1
     clock.advance(7 * 86400)
     assert auth.prune()["mail_outbox"] == 3  # the request, the reset mail, the notice
+
+
+def test_an_address_shared_by_two_accounts_mails_each_its_own_code(
+    auth: AuthService, smtp: SmtpServer
+) -> None:
+    _user(auth, "ann", "family@example.com")
+    _user(auth, "bob", "family@example.com")
+    auth.account_email.forgot("FAMILY@example.com")
+    auth.deliver_mail()
+    mails = smtp.wait(2, to="family@example.com")
+    by_name = {("ann" if "Hello ann" in m.text else "bob"): m for m in mails}
+    assert set(by_name) == {"ann", "bob"}
+    with pytest.raises(InvalidGrant):  # the code names its account, whatever the login
+        auth.account_email.reset(NEW, code=by_name["ann"].code, login="bob")
+    auth.account_email.reset(NEW, code=by_name["bob"].code, login="family@example.com")
+    assert auth.login("bob", NEW).access_token
+    assert auth.login("ann", PASSWORD).access_token

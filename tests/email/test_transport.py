@@ -137,3 +137,38 @@ def test_without_smtp_mail_goes_to_the_log(
         assert "web/password/reset?token=" in caplog.text
     finally:
         auth.close()
+
+
+def test_a_deployment_overrides_a_template_and_a_broken_one_fails_audited(
+    tmp_path: Path, smtp: SmtpServer
+) -> None:
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "password_reset.subject.txt").write_text(
+        "Reset at {{ product }} for {{ username }}"
+    )
+    (templates / "verify_email.txt").write_text("{{ no_such_variable }}")
+    settings = fast_settings(
+        f"sqlite:///{tmp_path / 'db.sqlite'}",
+        smtp_url=smtp.url,
+        mail_template_dir=str(templates),
+        product_name="Acme",
+    )
+    auth = build_auth(settings, clock=FakeClock())
+    try:
+        user = auth.create_user("ann", "Old-password-81", email="ann@example.com")
+        auth.account_email.forgot("ann")
+        claims = auth.authenticate(auth.login("ann", "Old-password-81").access_token)
+        auth.account_email.request_verification(claims)
+        auth.deliver_mail()
+        mail = smtp.wait(1)[0]
+        assert mail.subject == "Reset at Acme for ann"
+        assert mail.code in mail.text  # the other parts are still the built-in ones
+        failed = auth.list_events(type="mail_failed").items
+        assert [e.detail["kind"] for e in failed] == ["verify_email"]
+        assert len(smtp.messages()) == 1
+        assert user.id == failed[0].user_id
+    finally:
+        auth.close()
+    with pytest.raises(ValueError, match="MAIL_TEMPLATE_DIR"):
+        build_auth(fast_settings(settings.database_url, mail_template_dir=str(tmp_path / "none")))
