@@ -189,6 +189,25 @@ def test_confirm_the_address_then_change_it(server: Server, smtp: SmtpServer, pa
     expect(page.locator("#email-state")).to_have_text("confirmed")
 
 
+def test_the_account_email_pages_fit_a_phone_screen(server: Server, browser: Browser) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    sign_in(page, server, "ann", "Third-password-55")
+    for path in (
+        "/web/password/forgot",
+        "/web/password/reset",
+        "/web/email/verify",
+        "/web/account/email",
+        "/web/invite?token=x",
+    ):
+        page.goto(server.url + path)
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, (path, width)
+    shot(page, "account_email_phone")
+    context.close()
+
+
 def test_sign_in_waits_for_a_confirmed_address_and_offers_a_new_mail(
     browser: Browser, workdir: Path, smtp: SmtpServer
 ) -> None:
