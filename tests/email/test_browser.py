@@ -224,6 +224,10 @@ def test_sign_in_waits_for_a_confirmed_address_and_offers_a_new_mail(
         page.get_by_label("Password", exact=True).fill(NEW)
         page.get_by_label("Password again").fill(NEW)
         page.get_by_role("button", name="Create account").click()
+        expect(page.get_by_role("status")).to_have_text(
+            "Account dan created. We sent a confirmation to dan@example.com. "
+            "Open its link to be able to sign in."
+        )
         sign_in(page, strict, "dan", NEW)
         expect(page.get_by_role("alert")).to_contain_text("Confirm your email address first")
         shot(page, "login_unverified")

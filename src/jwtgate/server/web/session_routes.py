@@ -224,9 +224,12 @@ def session_router(ctx: WebContext) -> APIRouter:
             return ctx.render(
                 request, "register.html", 400, username=username, email=email, error=message
             )
-        return ctx.redirect(
-            "/web/login", conn=request, flash=f"Account {username} created. You can sign in now."
-        )
+        done = f"Account {username} created. You can sign in now."
+        if email:
+            done = f"Account {username} created. We sent a confirmation to {email}."
+            if ctx.settings.require_verified_email:
+                done += " Open its link to be able to sign in."
+        return ctx.redirect("/web/login", conn=request, flash=done)
 
     def _session_claims(request: Request) -> dict[str, Any] | None:
         """The access cookie's claims; failing that (expired), those of a renewal through the
