@@ -172,3 +172,9 @@ def test_a_deployment_overrides_a_template_and_a_broken_one_fails_audited(
         auth.close()
     with pytest.raises(ValueError, match="MAIL_TEMPLATE_DIR"):
         build_auth(fast_settings(settings.database_url, mail_template_dir=str(tmp_path / "none")))
+
+
+def test_the_smtp_url_is_a_secret_setting() -> None:
+    settings = fast_settings("sqlite://", smtp_url="smtps://u:hunter2@mail.example")
+    assert "hunter2" not in repr(settings) and "hunter2" not in str(settings.safe_dict())
+    assert settings.safe_dict()["smtp_url"] == "**********"
