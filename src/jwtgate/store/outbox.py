@@ -41,6 +41,19 @@ class SqlOutboxRepository:
         result = self._conn.execute(insert(OUTBOX).values(values))
         return int(result.inserted_primary_key[0])  # type: ignore[index]
 
+    def has_due(self, *, now: float) -> bool:
+        """Whether any job is due and unclaimed (a cheap read before a claiming write)."""
+        row = self._conn.execute(
+            select(OUTBOX.c.id)
+            .where(
+                OUTBOX.c.status == PENDING,
+                OUTBOX.c.next_attempt_at <= now,
+                or_(OUTBOX.c.claimed_until.is_(None), OUTBOX.c.claimed_until < now),
+            )
+            .limit(1)
+        ).first()
+        return row is not None
+
     def claim(self, *, now: float, lease: float, limit: int) -> list[MailJob]:
         """Lease up to ``limit`` due jobs to the caller until ``now + lease``."""
         due = (
