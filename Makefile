@@ -66,7 +66,7 @@ node-deps:
 
 # Run the browser tests and copy their screenshots to docs/screenshots (linked from docs/web.md).
 screenshots: $(STAMP) browser-deps
-	JWTGATE_PUBLISH_SCREENSHOTS=1 $(BIN)/pytest -q -m browser tests/web/test_browser.py
+	JWTGATE_PUBLISH_SCREENSHOTS=1 $(BIN)/pytest -q -m browser tests/web/test_browser.py tests/email/test_browser.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples fuzz

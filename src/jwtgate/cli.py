@@ -257,6 +257,7 @@ def serve(
                 password = generated
         typer.echo(f"Log in:\n  {login_command(url, password)}")
         typer.echo(f"API docs: {url}/docs    Web sign-in: {url}/web/login")
+        typer.echo(auth.account_email.mail_description)
         sys.stdout.flush()
         configure_logging(log_level.upper())
         common: dict[str, Any] = {

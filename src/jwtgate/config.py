@@ -106,6 +106,25 @@ class Settings(BaseSettings):
 
     revocation_poll_interval: float = 2.0
     audit_retention_days: int = 90
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        description="smtp://, smtps:// or smtp+starttls://[user:password@]host[:port]; "
+        "unset: mail goes to the server log (development only).",
+    )
+    smtp_timeout: float = Field(default=10.0, gt=0, le=120)
+    smtp_ca_file: str | None = Field(
+        default=None, description="PEM file of CAs to trust for the SMTP server's TLS certificate."
+    )
+    mail_from: str = Field(default="jwtgate <noreply@localhost>", min_length=3, max_length=320)
+    public_url: str | None = Field(
+        default=None, description="Base of the links in mail; default: the issuer."
+    )
+    product_name: str = Field(default="jwtgate", min_length=1, max_length=64)
+    mail_template_dir: str | None = Field(
+        default=None, description="Directory whose mail templates replace the built-in ones."
+    )
+    mail_max_attempts: int = Field(default=10, ge=1, le=50)
+    require_verified_email: bool = False
     cors_origins: list[str] = Field(default_factory=list)
     cookie_secure: bool = True
 
@@ -127,7 +146,7 @@ class Settings(BaseSettings):
     def safe_dict(self) -> dict[str, Any]:
         """The settings with every secret masked, for logs and ``--help`` output."""
         out = self.model_dump()
-        for name in ("admin_password", "master_key"):
+        for name in ("admin_password", "master_key", "smtp_url"):
             if out.get(name) is not None:
                 out[name] = "**********"
         return out

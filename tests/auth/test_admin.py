@@ -25,7 +25,15 @@ def test_create_get_find_and_the_user_shape(auth: AuthService) -> None:
     assert user.roles == ("admin", "dev")
     assert auth.get_user(user.id) == user == auth.find_user("ALICE")
     body = user.to_dict()
-    assert set(body) == {"id", "username", "email", "roles", "disabled", "created_at"}
+    assert set(body) == {
+        "id",
+        "username",
+        "email",
+        "email_verified",
+        "roles",
+        "disabled",
+        "created_at",
+    }
     assert body["created_at"].endswith("Z") and body["roles"] == ["admin", "dev"]
     with pytest.raises(Conflict):
         auth.create_user("alice", PASSWORD)

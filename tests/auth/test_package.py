@@ -29,6 +29,7 @@ EXPECTED_CODES = {
     "InsufficientScope": "insufficient_scope",
     "Throttled": "too_many_requests",
     "Conflict": "conflict",
+    "EmailNotVerified": "email_not_verified",
     "WeakPassword": "weak_password",
     "NotFound": "not_found",
     "RegistrationDisabled": "not_found",

@@ -320,3 +320,19 @@ def test_the_installed_command_runs(env: dict[str, str], tmp_path: Path) -> None
         [str(script), "users", "disable", "nobody"], capture_output=True, text=True, check=False
     )
     assert failed.returncode == 1 and "no such user" in failed.stderr
+
+
+def test_serve_says_where_mail_goes_and_never_the_smtp_password(
+    env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    uvicorn_calls: list[tuple[Any, dict[str, Any]]],
+) -> None:
+    assert "goes to the server log" in run("serve")
+    monkeypatch.setenv("JWTGATE_SMTP_URL", "smtp+starttls://mailer:hunter2@mail.example:2525")
+    monkeypatch.setenv("JWTGATE_PUBLIC_URL", "https://login.example")
+    output = run("serve")
+    assert "smtp+starttls://mail.example:2525" in output and "https://login.example" in output
+    assert "hunter2" not in output and "server log" not in output
+    monkeypatch.setenv("JWTGATE_SMTP_URL", "http://mailer:hunter2@mail.example")
+    bad = run("serve", code=2)  # unusable settings
+    assert "JWTGATE_SMTP_URL" in bad and "hunter2" not in bad

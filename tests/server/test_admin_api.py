@@ -9,7 +9,7 @@ import pytest
 
 from .serverkit import NEW_PASSWORD, PASSWORD, bearer, error_of, login
 
-USER_KEYS = {"id", "username", "email", "roles", "disabled", "created_at"}
+USER_KEYS = {"id", "username", "email", "email_verified", "roles", "disabled", "created_at"}
 
 
 @pytest.fixture

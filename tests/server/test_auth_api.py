@@ -248,7 +248,15 @@ async def test_register_when_enabled(make_server: Callable[..., Server]) -> None
         )
         assert response.status_code == 201
         user = response.json()
-        assert set(user) == {"id", "username", "email", "roles", "disabled", "created_at"}
+        assert set(user) == {
+            "id",
+            "username",
+            "email",
+            "email_verified",
+            "roles",
+            "disabled",
+            "created_at",
+        }
         assert user["username"] == "dave" and user["disabled"] is False
         taken = await c.post("/auth/register", json={"username": "DAVE", "password": NEW_PASSWORD})
         assert taken.status_code == 409 and error_of(taken) == "conflict"

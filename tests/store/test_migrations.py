@@ -23,6 +23,8 @@ TABLES = {
     "signing_keys",
     "clients",
     "audit_events",
+    "account_tokens",
+    "mail_outbox",
     "alembic_version",
 }
 
@@ -33,7 +35,7 @@ def test_upgrade_on_an_empty_database_creates_every_table(database_url: str) -> 
         assert current_revision(engine) is None
         upgrade(database_url)
         assert set(inspect(engine).get_table_names()) == TABLES
-        assert current_revision(engine) == head_revision() == "0001"
+        assert current_revision(engine) == head_revision() == "0005"
     finally:
         engine.dispose()
 
@@ -96,3 +98,30 @@ def test_the_shipped_head_constant_is_alembics_head() -> None:
     from jwtgate.store.migrate import HEAD_REVISION
 
     assert head_revision() == HEAD_REVISION
+
+
+def test_a_database_of_revision_0001_upgrades_in_place_keeping_its_users(
+    database_url: str,
+) -> None:
+    from sqlalchemy import text
+
+    upgrade(database_url, "0001")
+    engine = create_db_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO users (id, username, username_key, email, password_hash, roles,"
+                    " disabled, created_at, updated_at) VALUES ('u1', 'Ann', 'ann',"
+                    " 'ann@example.com', 'x', '[]', false, 1, 1)"
+                )
+            )
+        upgrade(database_url)
+        assert current_revision(engine) == head_revision()
+        with engine.connect() as conn:
+            row = conn.execute(text("SELECT username, email, email_verified FROM users")).one()
+        # An address from before verification existed is not claimed to be verified.
+        assert tuple(row) == ("Ann", "ann@example.com", False)
+        assert {"account_tokens", "mail_outbox"} <= set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()

@@ -40,6 +40,13 @@ class Clock:
         return self.now
 
 
+class FakeAccountEmail:
+    """The account-email facade, with no mail (the real one is tested in tests/email)."""
+
+    def invitation_pending(self, user_id: str) -> bool:
+        return False
+
+
 @dataclass
 class FakeAuth:
     """The facade's behaviour the pages rely on, in memory."""
@@ -58,6 +65,7 @@ class FakeAuth:
     clients: list[Client] = field(default_factory=list)
     keys: list[tuple[Key, KeyInfo]] = field(default_factory=list)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
+    account_email: FakeAccountEmail = field(default_factory=FakeAccountEmail)
 
     def __post_init__(self) -> None:
         self.rotate_key()
@@ -214,6 +222,8 @@ class FakeAuth:
         email: str | None = None,
         *,
         actor: Any = None,
+        email_verified: bool = False,
+        invite: bool = False,
     ) -> User:
         if not username:
             raise InvalidRequest("username is required")

@@ -23,6 +23,10 @@ PAGES = (
     "/web/admin/clients",
     "/web/admin/events",
     "/web/inspect",
+    "/web/password/forgot",
+    "/web/password/reset",
+    "/web/email/verify",
+    "/web/account/email",
 )
 
 

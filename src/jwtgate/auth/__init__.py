@@ -9,6 +9,7 @@ from __future__ import annotations
 from .errors import (
     AuthError,
     Conflict,
+    EmailNotVerified,
     InsufficientScope,
     InvalidClient,
     InvalidGrant,
@@ -30,6 +31,7 @@ __all__ = [
     "Claims",
     "Client",
     "Conflict",
+    "EmailNotVerified",
     "Event",
     "InsufficientScope",
     "InvalidClient",

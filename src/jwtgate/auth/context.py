@@ -13,7 +13,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..config import Settings
 from ..store.protocols import Store, UnitOfWork
@@ -24,6 +24,9 @@ from .policy import PasswordPolicy
 from .revocation import RevocationState
 from .throttle import Throttle
 from .tokens import AccessTokens
+
+if TYPE_CHECKING:
+    from .accounts.outbox import MailSetup
 
 __all__ = ["Announcer", "AuthContext", "Pending", "actor_name", "new_user_id"]
 
@@ -80,6 +83,7 @@ class AuthContext:
     revocations: RevocationState
     tokens: AccessTokens
     announcer: Announcer | None = None
+    mail: MailSetup | None = None
 
     @property
     def revocation_ttl(self) -> float:

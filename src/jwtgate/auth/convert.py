@@ -17,6 +17,7 @@ def to_user(record: UserRecord) -> User:
         roles=record.roles,
         disabled=record.disabled,
         created_at=utc(record.created_at),
+        email_verified=record.email_verified,
     )
 
 

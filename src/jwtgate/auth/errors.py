@@ -13,6 +13,7 @@
           ├── Throttled               too_many_requests: too many failed logins, see retry_after
           ├── Conflict                conflict: the username is taken
           ├── WeakPassword            weak_password: the password policy refused the password
+          ├── EmailNotVerified        email_not_verified: sign-in waits for a verified address
           ├── NotFound                not_found: no such user, session or client
           └── RegistrationDisabled    not_found: self-registration is switched off
 
@@ -30,6 +31,7 @@ from ..jose.errors import JWTGateError
 __all__ = [
     "AuthError",
     "Conflict",
+    "EmailNotVerified",
     "InsufficientScope",
     "InvalidClient",
     "InvalidGrant",
@@ -118,6 +120,22 @@ class WeakPassword(AuthError):
     def __init__(self, reasons: Sequence[str]) -> None:
         self.reasons = tuple(reasons)
         super().__init__("; ".join(self.reasons) or "the password is too weak")
+
+
+class EmailNotVerified(AuthError):
+    """The password was right, but ``JWTGATE_REQUIRE_VERIFIED_EMAIL`` wants the account's
+    address verified first (the verification mail's link or code; a new one through
+    ``POST /auth/email/verify/request {"login"}``)."""
+
+    code = "email_not_verified"
+
+    def __init__(
+        self,
+        message: str = "verify your email address first: follow the link or enter the code "
+        'from the mail we sent; POST /auth/email/verify/request with {"login"} (or the '
+        "sign-in page) sends a new one",
+    ) -> None:
+        super().__init__(message)
 
 
 class NotFound(AuthError):

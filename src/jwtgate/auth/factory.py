@@ -11,6 +11,8 @@ from ..store.crypto import KeyCipher, load_master_key
 from ..store.engine import PoolOptions
 from ..store.migrate import upgrade as upgrade_schema
 from ..store.uow import SqlStore
+from .accounts.mail import Mailer
+from .accounts.setup import mail_setup
 from .context import AuthContext
 from .keyring import KeyRing
 from .passwords import PasswordHasher
@@ -54,11 +56,13 @@ def build_auth(
     upgrade: bool = True,
     issuer: str | None = None,
     throttle: Throttle | None = None,
+    mailer: Mailer | None = None,
 ) -> AuthService:
     """Build the auth service from settings: engine, schema (``upgrade``: run the Alembic
     migrations first), key ring (a key is generated on first start), revocation state.
 
-    ``issuer`` overrides :func:`default_issuer`; ``throttle`` replaces the in-memory one.
+    ``issuer`` overrides :func:`default_issuer`; ``throttle`` replaces the in-memory one;
+    ``mailer`` replaces the one ``smtp_url`` selects (SMTP, or the log without it).
     With ``settings.redis_url``, login throttling is shared through Redis and revocations and
     key rotations are published to, and received from, the other instances (a subscriber
     thread, stopped by ``close()``); Redis being down at start is fine (logged, retried).
@@ -84,6 +88,8 @@ def build_auth(
         )
         keyring.load()
         revocations = RevocationState(clock=clock)
+        the_issuer = issuer or default_issuer(settings)
+        mail = mail_setup(settings, master_key=master, public_url=the_issuer, mailer=mailer)
         policy = ThrottlePolicy.from_settings(settings)
         if settings.redis_url:
             from ..store.redis import FailureCounters, RedisLink
@@ -104,12 +110,13 @@ def build_auth(
                 keyring,
                 revocations,
                 clock=clock,
-                issuer=issuer or default_issuer(settings),
+                issuer=the_issuer,
                 audience=settings.audience,
                 ttl=settings.access_ttl,
                 leeway=settings.leeway,
                 max_size=settings.max_token_size,
             ),
+            mail=mail,
         )
         service = AuthService(ctx)
         service.load_revocations()

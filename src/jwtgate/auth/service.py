@@ -8,15 +8,18 @@ calls it from ``def`` routes. The service owns the transactions (one unit of wor
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from types import EllipsisType
 from typing import Any
 
 from ..jose.errors import MalformedToken
 from ..store.protocols import Store
+from .accounts import AccountEmail
+from .accounts.setup import default_mail_setup
 from .clients import Clients
 from .context import AuthContext, Pending
 from .convert import to_client, to_event, to_key_info, to_session
 from .credentials import check_credentials
-from .errors import InvalidRequest, NotFound, RegistrationDisabled
+from .errors import EmailNotVerified, InvalidRequest, NotFound, RegistrationDisabled
 from .oauth import OAuthTokens
 from .scopes import grant_scope
 from .sessions import Sessions
@@ -42,6 +45,7 @@ class AuthService:
         self._clients = Clients(ctx)
         self._oauth = OAuthTokens(ctx, self._sessions)
         self._upkeep = Upkeep(ctx)
+        self._email = AccountEmail(ctx, ctx.mail or default_mail_setup(ctx.settings))
 
     # -- tokens for users ------------------------------------------------------------------
 
@@ -135,9 +139,14 @@ class AuthService:
 
         Raises RegistrationDisabled, Conflict, WeakPassword, InvalidRequest.
         """
-        if not self._ctx.settings.allow_registration:
+        settings = self._ctx.settings
+        if not settings.allow_registration:
             raise RegistrationDisabled()
-        return self._users.create(username, password, email=email, event="user_registered")
+        if settings.require_verified_email and not email:
+            raise InvalidRequest("an email address is required: it must be verified to sign in")
+        user = self._users.create(username, password, email=email, event="user_registered")
+        self._email.registered(user.id)
+        return user
 
     # -- OAuth 2.0 (RFC 6749, 7009, 7662) ------------------------------------------------------
 
@@ -157,6 +166,8 @@ class AuthService:
         """
         granted = grant_scope(scope, self._ctx.settings.user_scopes)
         user = check_credentials(self._ctx, username, password, ip=client_ip)
+        if self._ctx.settings.require_verified_email and user.email and not user.email_verified:
+            raise EmailNotVerified()
         return self._sessions.start(
             user, scope=granted, client_id=client_id, ip=client_ip, user_agent=user_agent
         )
@@ -227,9 +238,27 @@ class AuthService:
         email: str | None = None,
         *,
         actor: Claims | None = None,
+        email_verified: bool = False,
+        invite: bool = False,
     ) -> User:
-        """Create a user (audited "user_created"). Raises Conflict, WeakPassword, InvalidRequest."""
-        return self._users.create(username, password, roles=roles, email=email, actor=actor)
+        """Create a user (audited "user_created"). With ``invite`` (and no password: pass
+        ``""``), the user's address gets a link to choose a password, valid 7 days. The
+        address is unverified unless ``email_verified``. Raises Conflict, WeakPassword,
+        InvalidRequest."""
+        if invite:
+            if password:
+                raise InvalidRequest("an invitation lets the user choose the password: send none")
+            if not email:
+                raise InvalidRequest("an invitation needs an email address")
+            password = self._email.unusable_password()
+        elif not password:
+            raise InvalidRequest("a password is required (or invite: true)")
+        user = self._users.create(username, password, roles=roles, email=email, actor=actor)
+        if email_verified and user.email:
+            self._email.set_email(user.id, user.email, True, actor=actor)
+        if invite:
+            self._email.invite(user.id, actor=actor)
+        return self._users.get(user.id) if email_verified else user
 
     def get_user(self, id: str) -> User:
         """One user by id. Raises NotFound."""
@@ -247,10 +276,22 @@ class AuthService:
         password: str | None = None,
         *,
         actor: Claims | None = None,
+        email: str | EllipsisType | None = ...,
+        email_verified: bool | None = None,
     ) -> User:
-        """Change roles, disable/enable, or set a password. Disabling, a role change and a new
-        password revoke every session of the user. Raises NotFound, WeakPassword, InvalidRequest.
+        """Change roles, disable/enable, set a password or the address (``None`` removes it;
+        unverified unless ``email_verified``). Disabling, a role change and a new password
+        revoke every session of the user. Raises NotFound, WeakPassword, InvalidRequest.
         """
+        if email is not ... or email_verified is not None:
+            current = self._users.get(id)
+            address = current.email if email is ... else email
+            verified = (
+                bool(email_verified)
+                if email_verified is not None
+                else (current.email_verified and address == current.email)
+            )
+            self._email.set_email(id, address, verified, actor=actor)
         return self._users.update(
             id, roles=roles, disabled=disabled, password=password, actor=actor
         )
@@ -323,6 +364,18 @@ class AuthService:
     def list_clients(self) -> list[Client]:
         """Every OAuth client, oldest first (never their secrets)."""
         return self._clients.all()
+
+    # -- account email (docs/email.md) ---------------------------------------------------
+
+    @property
+    def account_email(self) -> AccountEmail:
+        """Password reset, address verification, invitations and email change."""
+        return self._email
+
+    def deliver_mail(self, limit: int = 100) -> int:
+        """Deliver due mail from the outbox (the server's worker calls it every second);
+        returns how many jobs were handled."""
+        return self._email.outbox.deliver_due(limit)
 
     # -- keys and revocation state for others --------------------------------------------
 

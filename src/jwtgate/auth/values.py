@@ -69,13 +69,16 @@ class User:
     roles: tuple[str, ...]
     disabled: bool
     created_at: datetime
+    email_verified: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        """``{id, username, email, roles, disabled, created_at}``, created_at in ISO 8601."""
+        """``{id, username, email, email_verified, roles, disabled, created_at}``, created_at
+        in ISO 8601."""
         return {
             "id": self.id,
             "username": self.username,
             "email": self.email,
+            "email_verified": self.email_verified,
             "roles": list(self.roles),
             "disabled": self.disabled,
             "created_at": iso(self.created_at),

@@ -28,6 +28,7 @@ from .logging import configure_logging
 from .memory import tune_allocator
 from .metrics import Metrics
 from .middleware import BodyLimit, CatchAll, RequestObserver
+from .routes.account_email import account_email_router
 from .routes.admin import admin_router
 from .routes.auth import auth_router
 from .routes.oauth import oauth_router
@@ -70,6 +71,26 @@ async def _poll_revocations(auth: AuthService, interval: float) -> None:
             )
 
 
+MAIL_INTERVAL = 1.0
+"""Seconds between two looks at the mail outbox (sending right after a commit would need a
+signal between instances; one second is well within what a user waits for a mail)."""
+
+
+async def _deliver_mail(auth: AuthService, interval: float) -> None:
+    """Deliver due mail from the outbox until cancelled; a failure (the database down) is
+    logged by type and retried on the next tick. Failed deliveries are the outbox's business:
+    retried with back-off and audited."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await run_in_threadpool(auth.deliver_mail)
+        except Exception as exc:
+            log.warning(
+                "mail outbox check failed",
+                extra={"event": "outbox_failed", "exception": type(exc).__qualname__},
+            )
+
+
 def create_app(settings: Settings, *, auth: AuthService | None = None) -> FastAPI:
     """Build the auth server for ``settings``.
 
@@ -83,12 +104,14 @@ def create_app(settings: Settings, *, auth: AuthService | None = None) -> FastAP
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         task = asyncio.create_task(_poll_revocations(service, settings.revocation_poll_interval))
+        mailer = asyncio.create_task(_deliver_mail(service, MAIL_INTERVAL))
         try:
             yield
         finally:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
+            for running in (task, mailer):
+                running.cancel()
+                with suppress(asyncio.CancelledError):
+                    await running
             if owned:
                 service.close()
 
@@ -108,6 +131,7 @@ def create_app(settings: Settings, *, auth: AuthService | None = None) -> FastAP
 
     install_error_handlers(app)
     app.include_router(auth_router(ctx))
+    app.include_router(account_email_router(ctx))
     app.include_router(oauth_router(ctx))
     app.include_router(admin_router(ctx))
     app.include_router(wellknown_router(ctx))

@@ -16,6 +16,8 @@ body. Descriptions never echo what the client sent (it may be a password or a to
           ├── InsufficientScope 403, WWW-Authenticate: Bearer error="insufficient_scope"
           ├── Throttled ...... 429, Retry-After (RFC 6585 4)
           ├── Conflict ....... 409
+          ├── EmailNotVerified 403 (sign-in waits for a verified address; 400 invalid_grant
+          │                    at /auth/token, RFC 6749 5.2)
           ├── NotFound ....... 404 (RegistrationDisabled too)
           └── the rest ....... 400 (InvalidRequest, InvalidScope, UnsupportedGrantType,
                                     WeakPassword with "reasons")
@@ -35,6 +37,7 @@ from starlette.responses import Response
 
 from ..auth.errors import (
     Conflict,
+    EmailNotVerified,
     InsufficientScope,
     InvalidClient,
     InvalidGrant,
@@ -127,6 +130,8 @@ def _status_and_headers(exc: JWTGateError, request: Request) -> tuple[int, dict[
         return 429, {"retry-after": str(max(1, int(exc.retry_after)))}
     if isinstance(exc, Conflict):
         return 409, {}
+    if isinstance(exc, EmailNotVerified):
+        return 403, {}
     if isinstance(exc, NotFound):
         return 404, {}
     return 400, {}
@@ -136,6 +141,8 @@ def domain_error_response(exc: JWTGateError, request: Request) -> Response:
     """The answer to a domain error (see the module docstring for the mapping)."""
     status, headers = _status_and_headers(exc, request)
     code = getattr(exc, "code", None) or "invalid_request"
+    if isinstance(exc, EmailNotVerified) and request.url.path == "/auth/token":
+        status, code = 400, "invalid_grant"  # RFC 6749 5.2 has no code of its own for it
     extra: dict[str, Any] = {}
     if isinstance(exc, WeakPassword):
         extra["reasons"] = list(exc.reasons)

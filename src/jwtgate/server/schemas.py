@@ -109,9 +109,13 @@ class CreateUser(Request):
     """``POST /admin/users``."""
 
     username: Username
-    password: Password
+    password: Password | None = None
     roles: Annotated[list[Role], Field(max_length=32)] = []
     email: Email | None = None
+    email_verified: bool = False
+    invite: bool = Field(
+        default=False, description="no password: mail the user a link to choose one (7 days)"
+    )
 
 
 class UpdateUser(Request):
@@ -120,6 +124,8 @@ class UpdateUser(Request):
     roles: Annotated[list[Role], Field(max_length=32)] | None = None
     disabled: bool | None = None
     password: Password | None = None
+    email: Email | None = Field(default=None, description="null removes the address")
+    email_verified: bool | None = None
 
 
 class CreateClient(Request):
@@ -191,6 +197,7 @@ class UserOut(BaseModel):
     id: str
     username: str
     email: str | None
+    email_verified: bool
     roles: list[str]
     disabled: bool
     created_at: str

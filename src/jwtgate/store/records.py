@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "AccountToken",
     "ClientRecord",
     "EventRecord",
     "KeyRecord",
+    "MailJob",
     "RefreshLookup",
     "RefreshRecord",
     "Revocation",
@@ -33,6 +35,7 @@ class UserRecord:
     created_at: float
     updated_at: float
     not_before: float | None = None
+    email_verified: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,5 +127,41 @@ class EventRecord:
     username: str | None = None
     actor: str | None = None
     ip: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict, compare=False)
+    id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AccountToken:
+    """A row of ``account_tokens``; both hashes stay out of the repr."""
+
+    id: int
+    user_id: str
+    purpose: str
+    token_hash: str = field(repr=False)
+    code_hash: str = field(repr=False)
+    email: str | None
+    created_at: float
+    expires_at: float
+    used_at: float | None = None
+    attempts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class MailJob:
+    """A row of ``mail_outbox`` (``id`` 0 before it is stored)."""
+
+    kind: str
+    status: str
+    created_at: float
+    next_attempt_at: float
+    user_id: str | None = None
+    login: str | None = None
+    recipient: str | None = None
+    ip: str | None = None
+    claimed_until: float | None = None
+    attempts: int = 0
+    sent_at: float | None = None
+    last_error: str | None = None
     detail: dict[str, Any] = field(default_factory=dict, compare=False)
     id: int = 0

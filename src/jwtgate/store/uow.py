@@ -7,10 +7,12 @@ from contextlib import AbstractContextManager, contextmanager
 
 from sqlalchemy import Connection, Engine
 
+from .accounts import SqlAccountRepository
 from .audit import SqlAuditRepository
 from .clients import SqlClientRepository
 from .engine import WRITE_OPTION, PoolOptions, create_db_engine
 from .keys import SqlKeyRepository
+from .outbox import SqlOutboxRepository
 from .revocations import SqlRevocationRepository
 from .sessions import SqlSessionRepository
 from .users import SqlUserRepository
@@ -29,6 +31,8 @@ class SqlUnitOfWork:
         self.keys = SqlKeyRepository(conn)
         self.clients = SqlClientRepository(conn)
         self.events = SqlAuditRepository(conn)
+        self.accounts = SqlAccountRepository(conn)
+        self.outbox = SqlOutboxRepository(conn)
 
 
 class SqlStore:

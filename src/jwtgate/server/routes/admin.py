@@ -70,9 +70,42 @@ def admin_router(ctx: ServerContext) -> APIRouter:
         responses=errors(400, 409, 415),
     )
     def create_user(body: CreateUser, admin: Admin) -> Response:
-        """Create a user with roles; the password must pass the password policy."""
-        user = auth.create_user(body.username, body.password, body.roles, body.email, actor=admin)
+        """Create a user with roles; the password must pass the password policy. With
+        ``"invite": true`` and no password, the address gets a link to choose one (7 days).
+        The address is unverified unless ``email_verified`` is true."""
+        user = auth.create_user(
+            body.username,
+            body.password or "",
+            body.roles,
+            body.email,
+            actor=admin,
+            email_verified=body.email_verified,
+            invite=body.invite,
+        )
         return json_response(user.to_dict(), 201)
+
+    @router.post(
+        "/users/{id}/invitation",
+        status_code=202,
+        response_class=Response,
+        summary="Send the invitation again",
+        responses=errors(400, 404),
+    )
+    def resend_invitation(id: Id, admin: Admin) -> Response:
+        """A new invitation mail (7 days); the earlier link and code stop working."""
+        auth.account_email.invite(id, actor=admin)
+        return Response(status_code=202)
+
+    @router.delete(
+        "/users/{id}/invitation",
+        status_code=204,
+        summary="Revoke the invitation",
+        responses=errors(404),
+    )
+    def revoke_invitation(id: Id, admin: Admin) -> Response:
+        """The invitation's link and code stop working (the account stays)."""
+        auth.account_email.revoke_invite(id, actor=admin)
+        return Response(status_code=204)
 
     @router.get("/users/{id}", response_model=UserOut, summary="Read a user", responses=errors(404))
     def get_user(id: Id, _: Admin) -> Response:
@@ -89,8 +122,15 @@ def admin_router(ctx: ServerContext) -> APIRouter:
     def update_user(id: Id, body: UpdateUser, admin: Admin) -> Response:
         """Only the fields sent change. Disabling, a role change or a new password revoke every
         session of the user. Answers the updated user."""
+        email = body.email if "email" in body.model_fields_set else ...
         user = auth.update_user(
-            id, roles=body.roles, disabled=body.disabled, password=body.password, actor=admin
+            id,
+            roles=body.roles,
+            disabled=body.disabled,
+            password=body.password,
+            actor=admin,
+            email=email,
+            email_verified=body.email_verified,
         )
         return json_response(user.to_dict())
 

@@ -25,6 +25,7 @@ from .account_routes import account_router
 from .admin_routes import admin_router
 from .context import Forbidden, SignInRequired, WebContext
 from .cookies import CSRF_HEADER, CsrfRejected, origin_of
+from .email_routes import email_router
 from .middleware import CookieBearer, PageHeaders, csrf_error_response
 from .session_routes import session_router
 
@@ -71,6 +72,7 @@ def install(
     app.include_router(session_router(ctx))
     app.include_router(account_router(ctx))
     app.include_router(admin_router(ctx))
+    app.include_router(email_router(ctx))
     app.mount("/web/static", StaticFiles(directory=STATIC), name="web-static")
 
     @app.exception_handler(SignInRequired)

@@ -67,14 +67,17 @@ def admin_router(ctx: WebContext) -> APIRouter:
         username = form_text(form, "username")
         roles = split_words(form_text(form, "roles", strip=False))
         email = form_text(form, "email") or None
+        invite = form.get("invite") == "yes"
         try:
             created = await run_in_threadpool(
                 lambda: ctx.auth.create_user(
                     username,
-                    form_text(form, "password", strip=False),
+                    "" if invite else form_text(form, "password", strip=False),
                     roles=roles,
                     email=email,
                     actor=claims,
+                    email_verified=form.get("email_verified") == "yes",
+                    invite=invite,
                 )
             )
         except AuthError as exc:
@@ -85,7 +88,8 @@ def admin_router(ctx: WebContext) -> APIRouter:
         return ctx.redirect(
             f"/web/admin/users/{created.id}",
             conn=request,
-            flash=f"User {created.username} created.",
+            flash=f"User {created.username} created."
+            + (f" An invitation is on its way to {created.email}." if invite else ""),
         )
 
     def user_page(request: Request, user_id: str, status_code: int = 200, **extra: Any) -> Response:
@@ -102,6 +106,7 @@ def admin_router(ctx: WebContext) -> APIRouter:
             user=claims,
             target=target,
             sessions=sessions,
+            invitation=ctx.auth.account_email.invitation_pending(target.id),
             **extra,
         )
 
@@ -128,6 +133,14 @@ def admin_router(ctx: WebContext) -> APIRouter:
         elif action == "password":
             changes = {"password": form_text(form, "password", strip=False)}
             done = "Password set; the user's sessions were signed out."
+        elif action == "email":
+            changes = {
+                "email": form_text(form, "email") or None,
+                "email_verified": form.get("email_verified") == "yes",
+            }
+            done = "Email address saved."
+        elif action in ("invite", "uninvite"):
+            return await _invitation(request, user_id, action == "invite", claims)
         else:
             return await run_in_threadpool(
                 user_page, request, user_id, 400, error="Unknown action."
@@ -137,6 +150,21 @@ def admin_router(ctx: WebContext) -> APIRouter:
         except AuthError as exc:
             status = 404 if isinstance(exc, NotFound) else 400
             return await run_in_threadpool(user_page, request, user_id, status, error=_message(exc))
+        return ctx.redirect(f"/web/admin/users/{user_id}", conn=request, flash=done)
+
+    async def _invitation(
+        request: Request, user_id: str, send: bool, claims: dict[str, Any]
+    ) -> Response:
+        mail = ctx.auth.account_email
+        try:
+            if send:
+                await run_in_threadpool(lambda: mail.invite(user_id, actor=claims))
+            else:
+                await run_in_threadpool(lambda: mail.revoke_invite(user_id, actor=claims))
+        except AuthError as exc:
+            status = 404 if isinstance(exc, NotFound) else 400
+            return await run_in_threadpool(user_page, request, user_id, status, error=_message(exc))
+        done = "Invitation sent; an earlier one stops working." if send else "Invitation revoked."
         return ctx.redirect(f"/web/admin/users/{user_id}", conn=request, flash=done)
 
     @router.post("/users/{user_id}/delete")

@@ -101,6 +101,7 @@ class WebContext:
         self.env.filters["device"] = describe_device
         self.env.filters["detail"] = detail_text
         self.env.globals["allow_registration"] = self.settings.allow_registration
+        self.env.globals["require_verified_email"] = self.settings.require_verified_email
 
     # -- cookies -------------------------------------------------------------------------
 

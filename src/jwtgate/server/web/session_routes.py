@@ -19,6 +19,7 @@ from ... import InvalidToken
 from ...auth.errors import (
     AuthError,
     Conflict,
+    EmailNotVerified,
     InvalidGrant,
     InvalidRequest,
     RegistrationDisabled,
@@ -121,7 +122,14 @@ def session_router(ctx: WebContext) -> APIRouter:
     def _login_failed(request: Request, exc: AuthError, username: str, next_path: str) -> Response:
         status, headers = 401, {}
         message = "Wrong username or password."
-        if isinstance(exc, Throttled):
+        unverified = isinstance(exc, EmailNotVerified)
+        if unverified:
+            status = 403
+            message = (
+                "Confirm your email address first: open the link in the mail we sent, "
+                "or send a new one."
+            )
+        elif isinstance(exc, Throttled):
             status, headers = 429, {"retry-after": str(exc.retry_after)}
             message = (
                 "Too many failed sign-in attempts. "
@@ -130,7 +138,13 @@ def session_router(ctx: WebContext) -> APIRouter:
         elif not isinstance(exc, InvalidGrant):
             status, message = 400, str(exc)
         response = ctx.render(
-            request, "login.html", status, error=message, username=username, next=next_path
+            request,
+            "login.html",
+            status,
+            error=message,
+            username=username,
+            next=next_path,
+            unverified=unverified,
         )
         response.headers.update(headers)
         return response
@@ -168,6 +182,8 @@ def session_router(ctx: WebContext) -> APIRouter:
             return _json_error(429, exc.code, str(exc), {"retry-after": str(exc.retry_after)})
         except InvalidGrant as exc:
             return _json_error(401, exc.code, str(exc))
+        except EmailNotVerified as exc:
+            return _json_error(403, exc.code, str(exc))
         except AuthError as exc:
             return _json_error(400, exc.code, str(exc))
         response = JSONResponse(_token_body(pair), headers=_NO_STORE)
@@ -208,9 +224,12 @@ def session_router(ctx: WebContext) -> APIRouter:
             return ctx.render(
                 request, "register.html", 400, username=username, email=email, error=message
             )
-        return ctx.redirect(
-            "/web/login", conn=request, flash=f"Account {username} created. You can sign in now."
-        )
+        done = f"Account {username} created. You can sign in now."
+        if email:
+            done = f"Account {username} created. We sent a confirmation to {email}."
+            if ctx.settings.require_verified_email:
+                done += " Open its link to be able to sign in."
+        return ctx.redirect("/web/login", conn=request, flash=done)
 
     def _session_claims(request: Request) -> dict[str, Any] | None:
         """The access cookie's claims; failing that (expired), those of a renewal through the
