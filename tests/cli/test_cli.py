@@ -118,13 +118,62 @@ def test_users_add_list_disable_set_password(env: dict[str, str]) -> None:
 
 
 def test_users_add_prompts_twice_without_echo(env: dict[str, str]) -> None:
-    output = run("users", "add", "bob", input=f"{PASSWORD}\n{PASSWORD}\n")
-    assert "Created user bob (no roles)" in output
-    assert PASSWORD not in output
+    """At a real terminal (a pty): asked twice, nothing echoed; a mismatch asks again."""
+    screen = at_terminal(["users", "add", "bob"], [PASSWORD, PASSWORD])
+    assert "Created user bob (no roles)" in screen
+    assert PASSWORD not in screen and "may be echoed" not in screen
     assert can_login("bob", PASSWORD)
-    mismatch = runner.invoke(app, ["users", "add", "carol"], input=f"{PASSWORD}\nother\n")
-    assert mismatch.exit_code != 0
-    assert "do not match" in mismatch.output.lower() or "match" in mismatch.output.lower()
+    mismatch = at_terminal(["users", "add", "carol"], [PASSWORD, "other", PASSWORD, PASSWORD])
+    assert "do not match" in mismatch.lower() and "Created user carol" in mismatch
+    assert PASSWORD not in mismatch
+
+
+def test_users_add_without_a_terminal_says_to_use_password_stdin(env: dict[str, str]) -> None:
+    # Was: "Warning: Password input may be echoed." then "Aborted." (getpass at EOF).
+    output = run("users", "add", "bob", input="", code=1)
+    assert "error: cannot ask for the password: stdin is not a terminal" in output
+    assert "| jwtgate users add bob --password-stdin" in output
+    assert "echoed" not in output and "Aborted" not in output
+    run("users", "add", "alice", "--password-stdin", input=PASSWORD + "\n")
+    again = run("users", "set-password", "alice", input="", code=1)
+    assert "jwtgate users set-password alice --password-stdin" in again
+
+
+def at_terminal(args: list[str], lines: list[str]) -> str:
+    """Run the installed command with a pty as its terminal, typing ``lines`` as it asks."""
+    import os
+    import pty
+    import select
+    import time
+
+    script = Path(sys.executable).with_name("jwtgate")
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [str(script), *args], stdin=follower, stdout=follower, stderr=follower
+    )
+    os.close(follower)
+    # A line is typed once a prompt ends in ": " after the last one typed: click writes
+    # "Password:" and getpass, having switched echo off, the final " ". Whatever appears on
+    # screen after that was echoed.
+    screen, typed, mark, deadline = b"", 0, 0, time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            screen += chunk
+            if typed < len(lines) and screen[mark:].endswith(b": "):
+                os.write(leader, lines[typed].encode() + b"\n")
+                typed, mark = typed + 1, len(screen)
+        elif process.poll() is not None:
+            break
+    process.wait(timeout=10)
+    os.close(leader)
+    return screen.decode(errors="replace")
 
 
 def test_users_errors_say_what_to_do(env: dict[str, str]) -> None:
@@ -205,19 +254,109 @@ def test_unusable_settings_exit_2(env: dict[str, str], monkeypatch: pytest.Monke
     assert "JWTGATE_ACCESS_TTL" in output and "docs/configuration.md" in output
 
 
-def test_an_unusable_database_exits_1_with_a_hint(
-    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+def test_commands_refuse_to_create_a_database(
+    bare_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    blocker = tmp_path / "file"
-    blocker.write_text("")
-    monkeypatch.setenv("JWTGATE_DATABASE_URL", f"sqlite:///{blocker}/sub/x.db")
-    output = run("users", "list", code=1)
-    assert "JWTGATE_DATABASE_URL" in output
-    monkeypatch.setenv("JWTGATE_DATABASE_URL", "postgresql+psycopg://u:hunter2@127.0.0.1:1/x")
-    output = run("db", "upgrade", code=1)
-    assert "hunter2" not in output and "JWTGATE_DATABASE_URL" in output
-    monkeypatch.setenv("JWTGATE_DATABASE_URL", "not a url")
-    assert "not a database URL" in run("db", "upgrade", code=1)
+    """`cd /tmp && jwtgate users list` used to create an empty ./jwtgate.db and say "No users
+    yet"; only serve and db upgrade create a database."""
+    monkeypatch.delenv("JWTGATE_DATABASE_URL")  # the default: ./jwtgate.db
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    for command in (
+        ["users", "list"],
+        ["users", "disable", "bob"],
+        ["keys", "list"],
+        ["keys", "rotate"],
+        ["clients", "add", "svc"],
+        ["token", "inspect", "abc"],
+        ["db", "prune"],
+    ):
+        output = run(*command, code=1)
+        assert output.startswith(
+            f"error: no database at {elsewhere / 'jwtgate.db'}: start `jwtgate serve` first, "
+            "or set JWTGATE_DATABASE_URL"
+        ), command
+    added = run("users", "add", "bob", "--password-stdin", input=PASSWORD + "\n", code=1)
+    assert "no database at" in added
+    assert list(elsewhere.iterdir()) == []
+    assert f"{elsewhere / 'jwtgate.db'} is at revision" in run("db", "upgrade")
+    assert "No users yet" in run("users", "list")
+
+
+def test_every_command_names_its_database(env: dict[str, str], tmp_path: Path) -> None:
+    where = f"jwtgate: database {tmp_path / 'jwtgate.db'}"
+    run("users", "add", "alice", "--password-stdin", input=PASSWORD + "\n")
+    for command in (["users", "list"], ["keys", "list"], ["db", "prune"]):
+        assert where in run(*command), command
+    assert where in run("token", "inspect", "abc", code=1)
+
+
+def test_database_url_mistakes_say_what_to_write(
+    bare_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cases = {
+        # Was: "JWTGATE_DATABASE_URL is not a database URL" / "Example: sqlite:///./jwtgate.db".
+        "postgres://u:hunter2@db.example/x": "postgres:// is not a database URL jwtgate can "
+        "use: write postgresql+psycopg://u:***@db.example/x",
+        # Was: a 60-line traceback (No module named 'MySQLdb').
+        "mysql://u:hunter2@db.example/x": "mysql is not supported: jwtgate stores its data in "
+        "SQLite (one machine) or PostgreSQL (several)",
+        "not a url": "this is not a database URL; examples: sqlite:///./jwtgate.db",
+    }
+    for url, says in cases.items():
+        monkeypatch.setenv("JWTGATE_DATABASE_URL", url)
+        for command in (["users", "list"], ["db", "upgrade"], ["serve"]):
+            output = run(*command, code=2)
+            assert output.startswith(f"error: JWTGATE_DATABASE_URL: {says}"), output
+            assert "hunter2" not in output and "Traceback" not in output
+
+
+def test_a_sqlite_directory_that_does_not_exist_is_not_created(
+    bare_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    uvicorn_calls: list[tuple[Any, dict[str, Any]]],
+) -> None:
+    """Was: sqlite:////nonexistent/dir/x.db silently created the directories."""
+    missing = tmp_path / "nonexistent" / "dir"
+    monkeypatch.setenv("JWTGATE_DATABASE_URL", f"sqlite:///{missing / 'x.db'}")
+    for command in (["serve"], ["db", "upgrade"]):
+        output = run(*command, code=2)
+        assert f"the directory {missing} of the SQLite database does not exist" in output
+    assert f"the directory {missing} of the SQLite" in run("users", "list", code=2)
+    assert not (tmp_path / "nonexistent").exists() and uvicorn_calls == []
+
+
+def test_a_refused_postgresql_connection_gives_the_drivers_reason(
+    bare_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Was: "cannot use ...: OperationalError", then "... and run `jwtgate db upgrade`"."""
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("JWTGATE_DATABASE_URL", f"postgresql+psycopg://u:hunter2@127.0.0.1:{port}/x")
+    for command in (["users", "list"], ["db", "upgrade"]):
+        output = run(*command, code=1)
+        assert f"error: cannot use the database postgresql+psycopg://u:***@127.0.0.1:{port}/x" in (
+            output
+        )
+        assert "Connection refused" in output and "is the server running" in output.lower()
+        assert "hunter2" not in output and "db upgrade" not in output
+
+
+@pytest.mark.postgres
+def test_an_empty_postgresql_database_is_not_filled_by_other_commands(
+    bare_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tests.store.dbkit import fresh_database
+
+    with fresh_database("postgresql", tmp_path) as url:
+        monkeypatch.setenv("JWTGATE_DATABASE_URL", url)
+        output = run("users", "list", code=1)
+        assert "holds no jwtgate tables: start `jwtgate serve` first" in output
+        assert "is at revision" in run("db", "upgrade")
+        assert "No users yet" in run("users", "list")
 
 
 @pytest.fixture
@@ -240,7 +379,8 @@ def test_serve_bootstraps_the_admin_once(
     password = re.search(r"shown only this once: (\S+)", first)
     assert password, first
     assert "curl -s -X POST http://127.0.0.1:8123/auth/login" in first
-    assert password.group(1) in first.split("Log in:")[1]
+    assert password.group(1) in first.split("Log in and call a protected endpoint")[1]
+    assert 'curl -s http://127.0.0.1:8123/auth/me -H "authorization: Bearer $ACCESS"' in first
     assert can_login("admin", password.group(1))
     target, options = uvicorn_calls[0]
     assert hasattr(target, "router") and options["port"] == 8123
@@ -274,6 +414,7 @@ def test_serve_with_workers_uses_the_app_factory(
     import os
 
     monkeypatch.setenv("JWTGATE_HOST", "127.0.0.1")
+    monkeypatch.setenv("JWTGATE_PORT", "8000")  # serve sets both: restored afterwards
     run("serve", "--workers", "3", "--host", "0.0.0.0", "--port", "9001")
     target, options = uvicorn_calls[0]
     assert target == "jwtgate.server.app:app_from_env"
@@ -284,7 +425,7 @@ def test_serve_with_workers_uses_the_app_factory(
 
 
 def test_serve_on_a_busy_port_says_so_before_anything_else(
-    env: dict[str, str], tmp_path: Path
+    bare_env: dict[str, str], tmp_path: Path
 ) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
