@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import subprocess
@@ -77,6 +78,20 @@ def test_every_command_explains_itself(command: list[str]) -> None:
     assert "Usage:" in output
     summary = output.split("Usage:", 1)[1]
     assert len(re.sub(r"\s+", " ", summary)) > 60
+    # Was "--help <bool>", "--password-stdin <bool>", "--role <list[str]>", "{name}".
+    assert not re.search(r"<(bool|str|int|list)|\{\w+\}|int range", output), output
+    assert re.search(r"^  --help +Show this message and exit\.$", output, re.MULTILINE), output
+
+
+def test_help_shows_names_not_types() -> None:
+    added = run("users", "add", "--help")
+    assert "Usage: jwtgate users add [OPTIONS] NAME\n" in added
+    assert re.search(r"^  NAME +The username", added, re.MULTILINE)
+    assert re.search(r"^  --role ROLE +A role to grant", added, re.MULTILINE)
+    assert re.search(r"^  --password-stdin +Read the password", added, re.MULTILINE)
+    served = run("serve", "--help")
+    assert "[default: 127.0.0.1," in served and "JWTGATE_HOST]" in served  # not eaten as markup
+    assert re.search(r"^  --port PORT +Port \[default: 8000, JWTGATE_PORT\]", served, re.MULTILINE)
 
 
 def test_help_lists_every_command() -> None:
@@ -461,3 +476,72 @@ def test_the_installed_command_runs(env: dict[str, str], tmp_path: Path) -> None
         [str(script), "users", "disable", "nobody"], capture_output=True, text=True, check=False
     )
     assert failed.returncode == 1 and "no such user" in failed.stderr
+
+
+def test_serve_warns_when_tokens_are_signed_with_an_rfc_9864_name(
+    env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    uvicorn_calls: list[tuple[Any, dict[str, Any]]],
+) -> None:
+    monkeypatch.setenv("JWTGATE_ALGORITHM", "EdDSA")
+    assert "warning" not in run("serve")
+    monkeypatch.setenv("JWTGATE_ALGORITHM", "Ed25519")
+    output = run("serve")  # the EdDSA key still signs; new keys would be Ed25519
+    assert "warning: Ed25519 (the RFC 9864 name) is unknown to most verifiers" in output
+    assert "set JWTGATE_ALGORITHM=EdDSA" in output and "docs/resource-servers.md" in output
+    monkeypatch.setenv("JWTGATE_ALGORITHM", "EdDSA")
+    run("keys", "rotate", "--alg", "Ed448")
+    assert "warning: Ed448 (the RFC 9864 name)" in run("serve")
+    assert len(uvicorn_calls) == 3
+
+
+def test_the_lines_serve_prints_log_in_and_call_a_protected_endpoint(tmp_path: Path) -> None:
+    """A real `jwtgate serve` with a generated admin password: its two lines, pasted in bash."""
+    import os
+    import time
+
+    import httpx
+
+    from tests.server.live import free_port
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JWTGATE_")}
+    env.update(JWTGATE_ARGON2_TIME_COST="1", JWTGATE_ARGON2_MEMORY_COST="8")
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [str(Path(sys.executable).with_name("jwtgate")), "serve", "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+            env=env,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.05)
+        printed = log.read_text().split("(paste both lines in a shell):\n", 1)[1]
+        lines = [line.strip() for line in printed.splitlines()[:2]]
+        assert lines[0].startswith("ACCESS=$(curl") and lines[1].startswith("curl")
+        pasted = subprocess.run(
+            ["bash", "-c", "\n".join(lines)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert pasted.returncode == 0, pasted.stderr
+        me = json.loads(pasted.stdout)
+        assert me["username"] == "admin" and me["roles"] == ["admin"]
+        wrong = "\n".join(lines).replace(re.search(r'"password":"([^"]+)"', lines[0]).group(1), "x")
+        failed = subprocess.run(["bash", "-c", wrong], capture_output=True, text=True, timeout=30)
+        # A wrong password: the first line stops with the server's reason, not a traceback.
+        assert failed.stderr.startswith("invalid username or password"), failed.stderr
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
