@@ -545,3 +545,17 @@ def test_the_lines_serve_prints_log_in_and_call_a_protected_endpoint(tmp_path: P
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_serve_listens_where_jwtgate_port_and_host_say(
+    env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    uvicorn_calls: list[tuple[Any, dict[str, Any]]],
+) -> None:
+    monkeypatch.setenv("JWTGATE_PORT", "9123")
+    monkeypatch.setenv("JWTGATE_HOST", "0.0.0.0")
+    output = run("serve")
+    assert uvicorn_calls[0][1]["port"] == 9123 and uvicorn_calls[0][1]["host"] == "0.0.0.0"
+    assert "curl -s http://127.0.0.1:9123/auth/me" in output  # a wildcard becomes loopback
+    run("serve", "--port", "9124")
+    assert uvicorn_calls[1][1]["port"] == 9124  # the option wins over the environment
