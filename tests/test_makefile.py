@@ -37,8 +37,10 @@ def test_make_serve_installs_only_what_serving_needs() -> None:
 
 
 def test_make_serve_takes_port_and_host_from_its_command_line() -> None:
-    assert dry_run("serve", "PORT=8080", "HOST=0.0.0.0").rstrip().endswith(
-        ".venv/bin/jwtgate serve --host 0.0.0.0 --port 8080"
+    assert (
+        dry_run("serve", "PORT=8080", "HOST=0.0.0.0")
+        .rstrip()
+        .endswith(".venv/bin/jwtgate serve --host 0.0.0.0 --port 8080")
     )
     # A shell's own HOST (zsh sets one) is not an address to listen on: jwtgate serve then
     # reads JWTGATE_HOST / JWTGATE_PORT itself.
