@@ -349,6 +349,8 @@ def users_add(
 ) -> None:
     """Create a user. Asks for the password twice (hidden) unless --password-stdin."""
     settings = load_settings()
+    with failures(settings):
+        require_database(settings.database_url)  # before asking for a password in vain
     password = read_password(password_stdin, f"jwtgate users add {shlex.quote(name)}")
     with open_auth(settings) as auth:
         user = auth.create_user(name, password, roles=role or (), email=email)
