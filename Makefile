@@ -3,19 +3,36 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+SERVE_STAMP := $(VENV)/.serve-stamp
+# make serve PORT=8080 HOST=0.0.0.0 (on the command line only: a shell's own HOST or PORT
+# variable is not taken); without them jwtgate serve reads JWTGATE_PORT and JWTGATE_HOST
+# (default 127.0.0.1:8000).
+serve_option = $(if $(filter command line,$(origin $(1))), --$(2) $($(1)))
 
 .PHONY: serve test lint typecheck pytest bench bench-http fuzz fuzz-api soak clean browser-deps scale-deps node-deps screenshots
 
-$(STAMP): pyproject.toml
+define make_venv
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "jwtgate needs Python 3.11 or newer: set PYTHON=python3.11")'
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+endef
+
+# What serving needs, and nothing more: jwtgate and its runtime dependencies.
+$(SERVE_STAMP): pyproject.toml
+	$(make_venv)
+	@echo "installing jwtgate into $(VENV) ..."
+	@$(BIN)/python -m pip install -q -e .
+	@touch $@
+
+# Everything make test runs: the runtime plus the dev extra (linters, test tools, peers).
+$(STAMP): pyproject.toml
+	$(make_venv)
 	@echo "installing jwtgate and its dev tools into $(VENV) ..."
 	@$(BIN)/python -m pip install -q --upgrade pip
 	@$(BIN)/python -m pip install -q -e '.[dev]'
-	@touch $@
+	@touch $@ $(SERVE_STAMP)
 
-serve: $(STAMP)
-	$(BIN)/jwtgate serve --host 127.0.0.1 --port 8000
+serve: $(SERVE_STAMP)
+	$(BIN)/jwtgate serve$(call serve_option,HOST,host)$(call serve_option,PORT,port)
 
 test: $(STAMP) browser-deps scale-deps node-deps lint typecheck pytest
 

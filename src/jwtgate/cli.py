@@ -20,33 +20,39 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import orjson
 import typer
 from pydantic import ValidationError
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from .auth.errors import Conflict, NotFound, Throttled, WeakPassword
+from .cli_db import (
+    MissingDatabase,
+    connection_failure,
+    describe_database,
+    require_database,
+)
+from .cli_help import typer_app
 from .config import Settings
 from .jose.errors import JWTGateError
+from .store import DatabaseURLError
 
 if TYPE_CHECKING:
     from .auth.service import AuthService
 
 __all__ = ["app", "main"]
 
-app = typer.Typer(
+app = typer_app(
     name="jwtgate",
     help="jwtgate: JWT authentication server. Settings come from JWTGATE_* environment "
     "variables or ./jwtgate.toml (see docs/configuration.md).",
-    no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-users_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
-keys_app = typer.Typer(help="List and rotate the token signing keys.", no_args_is_help=True)
-clients_app = typer.Typer(
-    help="Manage OAuth clients (client_credentials, introspection, the revocation feed).",
-    no_args_is_help=True,
+users_app = typer_app("Manage user accounts.")
+keys_app = typer_app("List and rotate the token signing keys.")
+clients_app = typer_app(
+    "Manage OAuth clients (client_credentials, introspection, the revocation feed)."
 )
-token_app = typer.Typer(help="Look inside tokens.", no_args_is_help=True)
-db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+token_app = typer_app("Look inside tokens.")
+db_app = typer_app("Database schema.")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 app.add_typer(clients_app, name="clients")
@@ -92,58 +98,69 @@ def load_settings(**overrides: Any) -> Settings:
 _CONFIG_HINT = "Fix the environment variable or jwtgate.toml (see docs/configuration.md)."
 
 
-def safe_url(database_url: str) -> str:
-    """The database URL with any password hidden, for messages."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(database_url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<unparseable URL>"
-
-
 @contextmanager
 def failures(settings: Settings | None = None) -> Iterator[None]:
-    """Turn the errors a command may meet into a message and exit status 1."""
+    """Turn the errors a command may meet into a message and exit status 1 (2 for settings)."""
     try:
         yield
     except JWTGateError as exc:
         fail(str(exc), _hint(exc))
-    except ArgumentError:
-        fail("JWTGATE_DATABASE_URL is not a database URL", "Example: sqlite:///./jwtgate.db")
+    except MissingDatabase as exc:
+        fail(str(exc))
+    except DatabaseURLError as exc:
+        fail(f"JWTGATE_DATABASE_URL: {exc}", _CONFIG_HINT, code=2)
     except (SQLAlchemyError, OSError) as exc:
-        where = safe_url(settings.database_url) if settings else "the database"
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        url = settings.database_url if settings else ""
         fail(
-            f"cannot use {where}: {reason}",
-            "Check JWTGATE_DATABASE_URL, that the database is reachable and writable, and "
-            "run `jwtgate db upgrade`.",
+            connection_failure(exc, url),
+            "Check JWTGATE_DATABASE_URL, and that the database server is running, reachable "
+            "and lets this user in (a SQLite file: that it is writable).",
         )
     except ValueError as exc:
         fail(str(exc), _CONFIG_HINT, code=2)
 
 
 @contextmanager
-def open_auth(settings: Settings) -> Iterator[AuthService]:
-    """The auth service on the configured database (schema upgraded), closed afterwards."""
+def open_auth(settings: Settings, *, create: bool = False) -> Iterator[AuthService]:
+    """The auth service on the configured database (schema upgraded), closed afterwards.
+
+    Unless ``create``, a database that does not exist yet is refused (exit 1, saying where
+    it was looked for) instead of being created empty; the database opened is named on
+    stderr, so a command run from another directory cannot mislead.
+    """
     from .auth import build_auth
 
     with failures(settings):
+        if not create:
+            require_database(settings.database_url)
         auth = build_auth(settings)
+        if not create:
+            typer.echo(f"jwtgate: database {describe_database(settings.database_url)}", err=True)
         try:
             yield auth
         finally:
             auth.close()
 
 
-def read_password(from_stdin: bool, prompt: str = "Password") -> str:
-    """A new password from stdin (one line) or typed twice without echo."""
+def read_password(from_stdin: bool, command: str, prompt: str = "Password") -> str:
+    """A new password from stdin (one line) or typed twice without echo; ``command`` (such as
+    ``jwtgate users add bob``) is named in the hint when neither works."""
+    pipe = f"printf '%s\\n' \"$PASSWORD\" | {command} --password-stdin"
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
-            fail("no password on stdin", "Pipe it in: printf '%s\\n' \"$PASSWORD\" | jwtgate ...")
+            fail("no password on stdin", f"Pipe it in: {pipe}")
         return password
-    value: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=True)
+    if not sys.stdin.isatty():
+        # Asking would print getpass's "Password input may be echoed", then "Aborted." at EOF.
+        fail(
+            "cannot ask for the password: stdin is not a terminal",
+            f"Pipe it in with --password-stdin: {pipe}",
+        )
+    try:
+        value: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=True)
+    except typer.Abort:
+        fail("no password given", "Type it twice, or pipe it in with --password-stdin.")
     return value
 
 
@@ -212,6 +229,40 @@ def login_command(url: str, password: str) -> str:
     )
 
 
+# Prints the access token of a login answer, or exits with the server's error_description.
+_PRINT_ACCESS = (
+    "python3 -c 'import json, sys; r = json.load(sys.stdin); "
+    'print(r.get("access_token") or sys.exit(r.get("error_description")))\''
+)
+
+
+def try_it_lines(url: str, password: str) -> list[str]:
+    """Two shell lines: log ``admin`` in keeping the access token, then call /auth/me."""
+    return [
+        f"ACCESS=$({login_command(url, password)} | {_PRINT_ACCESS})",
+        f'curl -s {url}/auth/me -H "authorization: Bearer $ACCESS"',
+    ]
+
+
+# RFC 9864's fully-specified names: most verifiers (Nimbus/Spring, ASP.NET Core, go-oidc,
+# PyJWT, jose before 6) know only "EdDSA", which signs exactly the same way.
+_UNPORTABLE_ALGORITHMS = frozenset({"Ed25519", "Ed448"})
+
+
+def warn_unportable_algorithm(auth: AuthService, settings: Settings) -> None:
+    """Warn on stderr when the active signing key's algorithm, or JWTGATE_ALGORITHM (that
+    of keys to come), is Ed25519 or Ed448."""
+    active = {key.alg for key in auth.list_keys() if key.status == "active"}
+    for alg in sorted((active | {settings.algorithm}) & _UNPORTABLE_ALGORITHMS):
+        typer.echo(
+            f"warning: {alg} (the RFC 9864 name) is unknown to most verifiers outside "
+            "jwtgate (Spring Security, ASP.NET Core, go-oidc...); EdDSA signs the same way "
+            "and every EdDSA verifier accepts it: set JWTGATE_ALGORITHM=EdDSA and run "
+            "`jwtgate keys rotate --alg EdDSA` (see docs/resource-servers.md).",
+            err=True,
+        )
+
+
 @app.command()
 def serve(
     host: Annotated[
@@ -229,7 +280,8 @@ def serve(
 
     Upgrades the database schema, creates a signing key on the first start, and on a database
     with no users creates `admin` (role admin) with the password of JWTGATE_ADMIN_PASSWORD or a
-    generated one, printed once. Prints a curl command that logs in. Stop with Ctrl-C.
+    generated one, printed once. Prints two shell lines that log in and call a protected
+    endpoint. Stop with Ctrl-C.
     """
     import uvicorn
 
@@ -243,11 +295,14 @@ def serve(
     settings = load_settings(host=host, port=port)
     check_listen(settings.host, settings.port)
     url = base_url(settings)
-    with open_auth(settings) as auth:
+    with open_auth(settings, create=True) as auth:
         given = settings.admin_password.get_secret_value() if settings.admin_password else None
         with failures(settings):
             created = auth.bootstrap_admin(given)
-        typer.echo(f"jwtgate: database {safe_url(settings.database_url)}, issuer {auth.issuer}")
+        typer.echo(
+            f"jwtgate: database {describe_database(settings.database_url)}, issuer {auth.issuer}"
+        )
+        warn_unportable_algorithm(auth, settings)
         password = "<admin password>"  # noqa: S105 (a placeholder in the printed command)
         if created is not None:
             user, generated = created
@@ -255,7 +310,8 @@ def serve(
             if generated:
                 typer.echo(f"Its password, shown only this once: {generated}")
                 password = generated
-        typer.echo(f"Log in:\n  {login_command(url, password)}")
+        lines = "".join(f"\n  {line}" for line in try_it_lines(url, password))
+        typer.echo(f"Log in and call a protected endpoint (paste both lines in a shell):{lines}")
         typer.echo(f"API docs: {url}/docs    Web sign-in: {url}/web/login")
         typer.echo(auth.account_email.mail_description)
         sys.stdout.flush()
@@ -294,7 +350,9 @@ def users_add(
 ) -> None:
     """Create a user. Asks for the password twice (hidden) unless --password-stdin."""
     settings = load_settings()
-    password = read_password(password_stdin)
+    with failures(settings):
+        require_database(settings.database_url)  # before asking for a password in vain
+    password = read_password(password_stdin, f"jwtgate users add {shlex.quote(name)}")
     with open_auth(settings) as auth:
         user = auth.create_user(name, password, roles=role or (), email=email)
     roles = ", ".join(user.roles) or "no roles"
@@ -342,7 +400,8 @@ def users_set_password(
     settings = load_settings()
     with open_auth(settings) as auth:
         user_id = auth.find_user(name).id
-        password = read_password(password_stdin, "New password")
+        command = f"jwtgate users set-password {shlex.quote(name)}"
+        password = read_password(password_stdin, command, "New password")
         user = auth.update_user(user_id, password=password)
     typer.echo(f"Password of {user.username} changed; every session of the user is revoked.")
 
@@ -443,7 +502,7 @@ def db_upgrade() -> None:
             revision = current_revision(engine)
         finally:
             engine.dispose()
-    typer.echo(f"{safe_url(settings.database_url)} is at revision {revision}.")
+    typer.echo(f"{describe_database(settings.database_url)} is at revision {revision}.")
 
 
 @db_app.command("prune")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import subprocess
@@ -77,6 +78,20 @@ def test_every_command_explains_itself(command: list[str]) -> None:
     assert "Usage:" in output
     summary = output.split("Usage:", 1)[1]
     assert len(re.sub(r"\s+", " ", summary)) > 60
+    # Was "--help <bool>", "--password-stdin <bool>", "--role <list[str]>", "{name}".
+    assert not re.search(r"<(bool|str|int|list)|\{\w+\}|int range", output), output
+    assert re.search(r"^  --help +Show this message and exit\.$", output, re.MULTILINE), output
+
+
+def test_help_shows_names_not_types() -> None:
+    added = run("users", "add", "--help")
+    assert "Usage: jwtgate users add [OPTIONS] NAME\n" in added
+    assert re.search(r"^  NAME +The username", added, re.MULTILINE)
+    assert re.search(r"^  --role ROLE +A role to grant", added, re.MULTILINE)
+    assert re.search(r"^  --password-stdin +Read the password", added, re.MULTILINE)
+    served = run("serve", "--help")
+    assert "[default: 127.0.0.1," in served and "JWTGATE_HOST]" in served  # not eaten as markup
+    assert re.search(r"^  --port PORT +Port \[default: 8000, JWTGATE_PORT\]", served, re.MULTILINE)
 
 
 def test_help_lists_every_command() -> None:
@@ -118,13 +133,62 @@ def test_users_add_list_disable_set_password(env: dict[str, str]) -> None:
 
 
 def test_users_add_prompts_twice_without_echo(env: dict[str, str]) -> None:
-    output = run("users", "add", "bob", input=f"{PASSWORD}\n{PASSWORD}\n")
-    assert "Created user bob (no roles)" in output
-    assert PASSWORD not in output
+    """At a real terminal (a pty): asked twice, nothing echoed; a mismatch asks again."""
+    screen = at_terminal(["users", "add", "bob"], [PASSWORD, PASSWORD])
+    assert "Created user bob (no roles)" in screen
+    assert PASSWORD not in screen and "may be echoed" not in screen
     assert can_login("bob", PASSWORD)
-    mismatch = runner.invoke(app, ["users", "add", "carol"], input=f"{PASSWORD}\nother\n")
-    assert mismatch.exit_code != 0
-    assert "do not match" in mismatch.output.lower() or "match" in mismatch.output.lower()
+    mismatch = at_terminal(["users", "add", "carol"], [PASSWORD, "other", PASSWORD, PASSWORD])
+    assert "do not match" in mismatch.lower() and "Created user carol" in mismatch
+    assert PASSWORD not in mismatch
+
+
+def test_users_add_without_a_terminal_says_to_use_password_stdin(env: dict[str, str]) -> None:
+    # Was: "Warning: Password input may be echoed." then "Aborted." (getpass at EOF).
+    output = run("users", "add", "bob", input="", code=1)
+    assert "error: cannot ask for the password: stdin is not a terminal" in output
+    assert "| jwtgate users add bob --password-stdin" in output
+    assert "echoed" not in output and "Aborted" not in output
+    run("users", "add", "alice", "--password-stdin", input=PASSWORD + "\n")
+    again = run("users", "set-password", "alice", input="", code=1)
+    assert "jwtgate users set-password alice --password-stdin" in again
+
+
+def at_terminal(args: list[str], lines: list[str]) -> str:
+    """Run the installed command with a pty as its terminal, typing ``lines`` as it asks."""
+    import os
+    import pty
+    import select
+    import time
+
+    script = Path(sys.executable).with_name("jwtgate")
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [str(script), *args], stdin=follower, stdout=follower, stderr=follower
+    )
+    os.close(follower)
+    # A line is typed once a prompt ends in ": " after the last one typed: click writes
+    # "Password:" and getpass, having switched echo off, the final " ". Whatever appears on
+    # screen after that was echoed.
+    screen, typed, mark, deadline = b"", 0, 0, time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            screen += chunk
+            if typed < len(lines) and screen[mark:].endswith(b": "):
+                os.write(leader, lines[typed].encode() + b"\n")
+                typed, mark = typed + 1, len(screen)
+        elif process.poll() is not None:
+            break
+    process.wait(timeout=10)
+    os.close(leader)
+    return screen.decode(errors="replace")
 
 
 def test_users_errors_say_what_to_do(env: dict[str, str]) -> None:
@@ -205,19 +269,109 @@ def test_unusable_settings_exit_2(env: dict[str, str], monkeypatch: pytest.Monke
     assert "JWTGATE_ACCESS_TTL" in output and "docs/configuration.md" in output
 
 
-def test_an_unusable_database_exits_1_with_a_hint(
-    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+def test_commands_refuse_to_create_a_database(
+    bare_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    blocker = tmp_path / "file"
-    blocker.write_text("")
-    monkeypatch.setenv("JWTGATE_DATABASE_URL", f"sqlite:///{blocker}/sub/x.db")
-    output = run("users", "list", code=1)
-    assert "JWTGATE_DATABASE_URL" in output
-    monkeypatch.setenv("JWTGATE_DATABASE_URL", "postgresql+psycopg://u:hunter2@127.0.0.1:1/x")
-    output = run("db", "upgrade", code=1)
-    assert "hunter2" not in output and "JWTGATE_DATABASE_URL" in output
-    monkeypatch.setenv("JWTGATE_DATABASE_URL", "not a url")
-    assert "not a database URL" in run("db", "upgrade", code=1)
+    """`cd /tmp && jwtgate users list` used to create an empty ./jwtgate.db and say "No users
+    yet"; only serve and db upgrade create a database."""
+    monkeypatch.delenv("JWTGATE_DATABASE_URL")  # the default: ./jwtgate.db
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    for command in (
+        ["users", "list"],
+        ["users", "disable", "bob"],
+        ["keys", "list"],
+        ["keys", "rotate"],
+        ["clients", "add", "svc"],
+        ["token", "inspect", "abc"],
+        ["db", "prune"],
+    ):
+        output = run(*command, code=1)
+        assert output.startswith(
+            f"error: no database at {elsewhere / 'jwtgate.db'}: start `jwtgate serve` first, "
+            "or set JWTGATE_DATABASE_URL"
+        ), command
+    added = run("users", "add", "bob", input="", code=1)  # said before asking for a password
+    assert "no database at" in added and "password" not in added
+    assert list(elsewhere.iterdir()) == []
+    assert f"{elsewhere / 'jwtgate.db'} is at revision" in run("db", "upgrade")
+    assert "No users yet" in run("users", "list")
+
+
+def test_every_command_names_its_database(env: dict[str, str], tmp_path: Path) -> None:
+    where = f"jwtgate: database {tmp_path / 'jwtgate.db'}"
+    run("users", "add", "alice", "--password-stdin", input=PASSWORD + "\n")
+    for command in (["users", "list"], ["keys", "list"], ["db", "prune"]):
+        assert where in run(*command), command
+    assert where in run("token", "inspect", "abc", code=1)
+
+
+def test_database_url_mistakes_say_what_to_write(
+    bare_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cases = {
+        # Was: "JWTGATE_DATABASE_URL is not a database URL" / "Example: sqlite:///./jwtgate.db".
+        "postgres://u:hunter2@db.example/x": "postgres:// is not a database URL jwtgate can "
+        "use: write postgresql+psycopg://u:***@db.example/x",
+        # Was: a 60-line traceback (No module named 'MySQLdb').
+        "mysql://u:hunter2@db.example/x": "mysql is not supported: jwtgate stores its data in "
+        "SQLite (one machine) or PostgreSQL (several)",
+        "not a url": "this is not a database URL; examples: sqlite:///./jwtgate.db",
+    }
+    for url, says in cases.items():
+        monkeypatch.setenv("JWTGATE_DATABASE_URL", url)
+        for command in (["users", "list"], ["db", "upgrade"], ["serve"]):
+            output = run(*command, code=2)
+            assert output.startswith(f"error: JWTGATE_DATABASE_URL: {says}"), output
+            assert "hunter2" not in output and "Traceback" not in output
+
+
+def test_a_sqlite_directory_that_does_not_exist_is_not_created(
+    bare_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    uvicorn_calls: list[tuple[Any, dict[str, Any]]],
+) -> None:
+    """Was: sqlite:////nonexistent/dir/x.db silently created the directories."""
+    missing = tmp_path / "nonexistent" / "dir"
+    monkeypatch.setenv("JWTGATE_DATABASE_URL", f"sqlite:///{missing / 'x.db'}")
+    for command in (["serve"], ["db", "upgrade"]):
+        output = run(*command, code=2)
+        assert f"the directory {missing} of the SQLite database does not exist" in output
+    assert f"the directory {missing} of the SQLite" in run("users", "list", code=2)
+    assert not (tmp_path / "nonexistent").exists() and uvicorn_calls == []
+
+
+def test_a_refused_postgresql_connection_gives_the_drivers_reason(
+    bare_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Was: "cannot use ...: OperationalError", then "... and run `jwtgate db upgrade`"."""
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("JWTGATE_DATABASE_URL", f"postgresql+psycopg://u:hunter2@127.0.0.1:{port}/x")
+    for command in (["users", "list"], ["db", "upgrade"]):
+        output = run(*command, code=1)
+        assert f"error: cannot use the database postgresql+psycopg://u:***@127.0.0.1:{port}/x" in (
+            output
+        )
+        assert "Connection refused" in output and "is the server running" in output.lower()
+        assert "hunter2" not in output and "db upgrade" not in output
+
+
+@pytest.mark.postgres
+def test_an_empty_postgresql_database_is_not_filled_by_other_commands(
+    bare_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tests.store.dbkit import fresh_database
+
+    with fresh_database("postgresql", tmp_path) as url:
+        monkeypatch.setenv("JWTGATE_DATABASE_URL", url)
+        output = run("users", "list", code=1)
+        assert "holds no jwtgate tables: start `jwtgate serve` first" in output
+        assert "is at revision" in run("db", "upgrade")
+        assert "No users yet" in run("users", "list")
 
 
 @pytest.fixture
@@ -240,7 +394,8 @@ def test_serve_bootstraps_the_admin_once(
     password = re.search(r"shown only this once: (\S+)", first)
     assert password, first
     assert "curl -s -X POST http://127.0.0.1:8123/auth/login" in first
-    assert password.group(1) in first.split("Log in:")[1]
+    assert password.group(1) in first.split("Log in and call a protected endpoint")[1]
+    assert 'curl -s http://127.0.0.1:8123/auth/me -H "authorization: Bearer $ACCESS"' in first
     assert can_login("admin", password.group(1))
     target, options = uvicorn_calls[0]
     assert hasattr(target, "router") and options["port"] == 8123
@@ -274,6 +429,7 @@ def test_serve_with_workers_uses_the_app_factory(
     import os
 
     monkeypatch.setenv("JWTGATE_HOST", "127.0.0.1")
+    monkeypatch.setenv("JWTGATE_PORT", "8000")  # serve sets both: restored afterwards
     run("serve", "--workers", "3", "--host", "0.0.0.0", "--port", "9001")
     target, options = uvicorn_calls[0]
     assert target == "jwtgate.server.app:app_from_env"
@@ -284,7 +440,7 @@ def test_serve_with_workers_uses_the_app_factory(
 
 
 def test_serve_on_a_busy_port_says_so_before_anything_else(
-    env: dict[str, str], tmp_path: Path
+    bare_env: dict[str, str], tmp_path: Path
 ) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -336,3 +492,86 @@ def test_serve_says_where_mail_goes_and_never_the_smtp_password(
     monkeypatch.setenv("JWTGATE_SMTP_URL", "http://mailer:hunter2@mail.example")
     bad = run("serve", code=2)  # unusable settings
     assert "JWTGATE_SMTP_URL" in bad and "hunter2" not in bad
+
+
+def test_serve_warns_when_tokens_are_signed_with_an_rfc_9864_name(
+    env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    uvicorn_calls: list[tuple[Any, dict[str, Any]]],
+) -> None:
+    monkeypatch.setenv("JWTGATE_ALGORITHM", "EdDSA")
+    assert "warning" not in run("serve")
+    monkeypatch.setenv("JWTGATE_ALGORITHM", "Ed25519")
+    output = run("serve")  # the EdDSA key still signs; new keys would be Ed25519
+    assert "warning: Ed25519 (the RFC 9864 name) is unknown to most verifiers" in output
+    assert "set JWTGATE_ALGORITHM=EdDSA" in output and "docs/resource-servers.md" in output
+    monkeypatch.setenv("JWTGATE_ALGORITHM", "EdDSA")
+    run("keys", "rotate", "--alg", "Ed448")
+    assert "warning: Ed448 (the RFC 9864 name)" in run("serve")
+    assert len(uvicorn_calls) == 3
+
+
+def test_the_lines_serve_prints_log_in_and_call_a_protected_endpoint(tmp_path: Path) -> None:
+    """A real `jwtgate serve` with a generated admin password: its two lines, pasted in bash."""
+    import os
+    import time
+
+    import httpx
+
+    from tests.server.live import free_port
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JWTGATE_")}
+    env.update(JWTGATE_ARGON2_TIME_COST="1", JWTGATE_ARGON2_MEMORY_COST="8")
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [str(Path(sys.executable).with_name("jwtgate")), "serve", "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+            env=env,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.05)
+        printed = log.read_text().split("(paste both lines in a shell):\n", 1)[1]
+        lines = [line.strip() for line in printed.splitlines()[:2]]
+        assert lines[0].startswith("ACCESS=$(curl") and lines[1].startswith("curl")
+        pasted = subprocess.run(
+            ["bash", "-c", "\n".join(lines)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert pasted.returncode == 0, pasted.stderr
+        me = json.loads(pasted.stdout)
+        assert me["username"] == "admin" and me["roles"] == ["admin"]
+        wrong = "\n".join(lines).replace(re.search(r'"password":"([^"]+)"', lines[0]).group(1), "x")
+        failed = subprocess.run(["bash", "-c", wrong], capture_output=True, text=True, timeout=30)
+        # A wrong password: the first line stops with the server's reason, not a traceback.
+        assert failed.stderr.startswith("invalid username or password"), failed.stderr
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_serve_listens_where_jwtgate_port_and_host_say(
+    env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    uvicorn_calls: list[tuple[Any, dict[str, Any]]],
+) -> None:
+    monkeypatch.setenv("JWTGATE_PORT", "9123")
+    monkeypatch.setenv("JWTGATE_HOST", "0.0.0.0")
+    output = run("serve")
+    assert uvicorn_calls[0][1]["port"] == 9123 and uvicorn_calls[0][1]["host"] == "0.0.0.0"
+    assert "curl -s http://127.0.0.1:9123/auth/me" in output  # a wildcard becomes loopback
+    run("serve", "--port", "9124")
+    assert uvicorn_calls[1][1]["port"] == 9124  # the option wins over the environment

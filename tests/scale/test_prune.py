@@ -147,10 +147,11 @@ def test_db_prune_command(
         service.close()
     result = runner.invoke(app, ["db", "prune"])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == (
+    assert result.stdout.strip() == (
         "Deleted 1 revocations, 0 refresh tokens, 0 sessions, 0 events, 0 account tokens, "
         "0 mail outbox, 0 keys."
     )
+    assert result.stderr.startswith("jwtgate: database ")  # which database it pruned
 
 
 def test_db_prune_on_an_unreachable_database_is_a_message(
@@ -163,5 +164,8 @@ def test_db_prune_on_an_unreachable_database_is_a_message(
     monkeypatch.setenv("JWTGATE_DB_POOL_TIMEOUT", "2")
     result = CliRunner().invoke(app, ["db", "prune"])
     assert result.exit_code == 1
-    assert "cannot use postgresql+psycopg://postgres:***@127.0.0.1:1/test" in result.output
+    assert "cannot use the database postgresql+psycopg://postgres:***@127.0.0.1:1/test" in (
+        result.output
+    )
+    assert "Connection refused" in result.output  # the driver's reason
     assert "pw-here" not in result.output and "Traceback" not in result.output

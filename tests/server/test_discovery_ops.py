@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+
 import httpx
 
 from jwtgate import KeySet, decode
+from jwtgate.auth import AuthService
 
 from .serverkit import ISSUER, PASSWORD, bearer, login
 
@@ -158,3 +161,19 @@ async def test_swagger_authorize_then_call(client: httpx.AsyncClient) -> None:
     access = token.json()["access_token"]
     users = await client.get("/admin/users", headers=bearer(access))
     assert users.status_code == 200
+
+
+async def test_discovery_names_the_revocation_feed(
+    client: httpx.AsyncClient, auth: AuthService
+) -> None:
+    """``revocation_feed_endpoint``: where a Guard finds GET /auth/revocations."""
+    meta = (await client.get("/.well-known/openid-configuration")).json()
+    assert meta["revocation_feed_endpoint"] == ISSUER + "/auth/revocations"
+    created, secret = auth.create_client("orders", [])
+    basic = base64.b64encode(f"{created.client_id}:{secret}".encode()).decode()
+    path = meta["revocation_feed_endpoint"].removeprefix(ISSUER)
+    feed = await client.get(path, headers={"authorization": f"Basic {basic}"})
+    assert feed.status_code == 200 and set(feed.json()) >= {"cursor", "sessions", "tokens"}
+    assert (await client.get(path)).status_code == 401
+    openapi = (await client.get("/openapi.json")).json()
+    assert "revocation_feed_endpoint" in openapi["components"]["schemas"]["Discovery"]["required"]

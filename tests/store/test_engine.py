@@ -11,11 +11,12 @@ from sqlalchemy import text
 
 from jwtgate.auth import build_auth
 from jwtgate.config import Settings
-from jwtgate.store import SqlStore, create_db_engine
+from jwtgate.store import DatabaseURLError, SqlStore, check_database_url, create_db_engine
 from jwtgate.store.engine import BUSY_TIMEOUT_MS, sqlite_path
 
 
 def test_sqlite_file_runs_in_wal_with_foreign_keys_and_a_busy_timeout(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
     engine = create_db_engine(f"sqlite:///{tmp_path / 'sub' / 'x.db'}")
     try:
         with engine.connect() as conn:
@@ -23,7 +24,7 @@ def test_sqlite_file_runs_in_wal_with_foreign_keys_and_a_busy_timeout(tmp_path: 
             assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
             assert conn.execute(text("PRAGMA busy_timeout")).scalar() == BUSY_TIMEOUT_MS
             assert conn.execute(text("PRAGMA cache_size")).scalar() == -2048  # KiB
-        assert (tmp_path / "sub" / "x.db").exists()  # the directory was created
+        assert (tmp_path / "sub" / "x.db").exists()
     finally:
         engine.dispose()
 
@@ -97,3 +98,34 @@ def test_a_write_transaction_that_fails_leaves_nothing_behind(tmp_path: Path) ->
             assert conn.execute(text("SELECT count(*) FROM t")).scalar() == 0
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("postgres://u:hunter2@db/x", "write postgresql+psycopg://u:***@db/x"),
+        ("postgresql+psycopg2://u:hunter2@db/x", "write postgresql+psycopg://u:***@db/x"),
+        ("mysql://u:hunter2@db/x", "mysql is not supported: jwtgate stores its data in SQLite"),
+        ("oracle://u:hunter2@db/x", "oracle is not supported"),
+        ("sqlite+aiosqlite:///x.db", "sqlite+aiosqlite is not supported"),
+        ("not a url", "this is not a database URL; examples: sqlite:///./jwtgate.db"),
+    ],
+)
+def test_unusable_database_urls_say_what_to_write(url: str, says: str) -> None:
+    with pytest.raises(DatabaseURLError) as info:
+        create_db_engine(url)
+    assert says in str(info.value)
+    assert "hunter2" not in str(info.value)
+
+
+def test_postgresql_without_a_driver_means_psycopg_3() -> None:
+    assert check_database_url("postgresql://u@db/x").drivername == "postgresql+psycopg"
+    assert check_database_url("postgresql+psycopg://u@db/x").drivername == "postgresql+psycopg"
+
+
+def test_a_sqlite_file_in_a_missing_directory_is_refused_not_created(tmp_path: Path) -> None:
+    missing = tmp_path / "nonexistent" / "dir"
+    with pytest.raises(DatabaseURLError) as info:
+        create_db_engine(f"sqlite:///{missing / 'x.db'}")
+    assert f"the directory {missing} of the SQLite database does not exist" in str(info.value)
+    assert not (tmp_path / "nonexistent").exists()

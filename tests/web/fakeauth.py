@@ -201,7 +201,7 @@ class FakeAuth:
         if self.passwords.get(str(claims["sub"])) != current_password:
             raise InvalidGrant("the current password is wrong")
         if len(new_password) < 8:
-            raise WeakPassword(["at least 8 characters"])
+            raise WeakPassword(["the password must have at least 8 characters"])
         self.passwords[str(claims["sub"])] = new_password
         for s in list(self.sessions.values()):
             if s.user_id == claims["sub"] and s.sid != claims["sid"]:

@@ -119,7 +119,21 @@ class WeakPassword(AuthError):
 
     def __init__(self, reasons: Sequence[str]) -> None:
         self.reasons = tuple(reasons)
-        super().__init__("; ".join(self.reasons) or "the password is too weak")
+        super().__init__(_sentences(self.reasons) or "The password is too weak.")
+
+
+def _sentences(parts: Sequence[str]) -> str:
+    """Reasons as one sentence each: "Too short. Add a word." (capitalised, one full stop).
+
+    The password policy's own reasons are fragments and zxcvbn's are sentences with their
+    stop; joined with "; " they read "too easy to guess; This is common.; Add ...".
+    """
+    out = []
+    for part in parts:
+        text = part.strip().rstrip(".;")
+        if text:
+            out.append(text[0].upper() + text[1:] + ".")
+    return " ".join(out)
 
 
 class EmailNotVerified(AuthError):

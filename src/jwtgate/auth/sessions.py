@@ -78,7 +78,7 @@ class Sessions:
                 hash_token(refresh), session.sid, now=now, expires_at=session.expires_at
             )
             ctx.audit(uow, event, user=user, ip=ip, sid=session.sid, client_id=client_id)
-        return self._pair(user, session, refresh, session.expires_at, scope)
+        return self._pair(user, session, refresh, session.expires_at - now, scope)
 
     def rotate(
         self,
@@ -101,8 +101,8 @@ class Sessions:
         ctx.publish(pending)
         if result is None:
             raise InvalidGrant(_DEAD)
-        user, session, expires_at, granted = result
-        return self._pair(user, session, fresh, expires_at, granted)
+        user, session, lifetime, granted = result
+        return self._pair(user, session, fresh, lifetime, granted)
 
     def _rotate(
         self,
@@ -114,7 +114,8 @@ class Sessions:
         user_agent: str | None,
         pending: Pending,
     ) -> tuple[UserRecord, SessionRecord, float, str] | None:
-        """Rotate inside ``uow``; None for a reused token (whose revocation must commit)."""
+        """Rotate inside ``uow``: the user, the session, the new refresh token's lifetime and
+        the granted scope; None for a reused token (whose revocation must commit)."""
         ctx = self._ctx
         now = ctx.clock()
         found = uow.sessions.find_refresh(hash_token(token))
@@ -145,7 +146,7 @@ class Sessions:
             raise InvalidGrant(_DEAD)  # revoked by a concurrent transaction
         uow.sessions.add_refresh(hash_token(fresh), session.sid, now=now, expires_at=expires_at)
         ctx.audit(uow, "refresh", user=user, ip=ip, sid=session.sid)
-        return user, session, expires_at, granted
+        return user, session, expires_at - now, granted
 
     def _reuse(
         self,
@@ -162,8 +163,10 @@ class Sessions:
         ctx.audit(uow, "refresh_reuse", user=user, ip=ip, sid=session.sid)
 
     def _pair(
-        self, user: UserRecord, session: SessionRecord, refresh: str, expires_at: float, scope: str
+        self, user: UserRecord, session: SessionRecord, refresh: str, lifetime: float, scope: str
     ) -> TokenPair:
+        """The answer: ``lifetime`` is the refresh token's, measured at the clock reading that
+        set its expiry (a later reading would say 604799 for a 604800 s lifetime)."""
         ctx = self._ctx
         access = ctx.tokens.issue(
             sub=user.id,
@@ -177,7 +180,7 @@ class Sessions:
             access_token=access.token,
             expires_in=access.expires_in,
             refresh_token=refresh,
-            refresh_expires_in=max(0, int(expires_at - ctx.clock())),
+            refresh_expires_in=max(0, round(lifetime)),
             scope=scope,
         )
 
@@ -202,7 +205,11 @@ class Sessions:
             if not uow.sessions.revoke(sid, now=ctx.clock(), reason=reason):
                 return False
             ctx.revoke_sessions(uow, [session], pending)
-            ctx.audit(uow, event, user_id=session.user_id, actor=actor, sid=sid, reason=reason)
+            # The user's name, as in every other event (not only the id).
+            user = uow.users.get(session.user_id)
+            ctx.audit(
+                uow, event, user=user, user_id=session.user_id, actor=actor, sid=sid, reason=reason
+            )
         ctx.publish(pending)
         return True
 
@@ -233,6 +240,9 @@ class Sessions:
         pending = Pending()
         with ctx.store.write() as uow:
             count = ctx.revoke_user_sessions(uow, user_id, reason, pending, keep=keep)
-            ctx.audit(uow, event, user_id=user_id, actor=actor, reason=reason, count=count)
+            user = uow.users.get(user_id)
+            ctx.audit(
+                uow, event, user=user, user_id=user_id, actor=actor, reason=reason, count=count
+            )
         ctx.publish(pending)
         return count

@@ -21,7 +21,7 @@ from starlette.responses import Response
 from ..auth.errors import InsufficientScope, InvalidClient, InvalidRequest
 from ..auth.service import AuthService
 from ..config import Settings
-from ..jose.errors import MissingToken
+from ..jose.errors import MalformedToken, MissingToken
 from .errors import UnsupportedMediaType
 from .metrics import Metrics
 
@@ -30,6 +30,7 @@ __all__ = [
     "NO_STORE",
     "ClaimsDependency",
     "ServerContext",
+    "bearer_claims",
     "client_credentials",
     "client_ip",
     "json_response",
@@ -134,6 +135,21 @@ def client_credentials(
     return credentials
 
 
+EMPTY_BEARER = "the token is missing: the Authorization header must be 'Bearer <token>'"
+
+
+def bearer_claims(auth: AuthService, token: str) -> dict[str, Any]:
+    """The verified claims of a bearer token as the scheme gave it (surrounding space ignored).
+
+    Raises MalformedToken when ``Bearer`` is followed by nothing (an unset shell variable in
+    ``-H "authorization: Bearer $TOKEN"``): the same words as the Guard, not a JWS parse error.
+    """
+    token = token.strip()
+    if not token:
+        raise MalformedToken(EMPTY_BEARER)
+    return auth.authenticate(token)
+
+
 @dataclass(frozen=True)
 class ServerContext:
     """The collaborators of the API routes; one per app."""
@@ -154,7 +170,7 @@ class ServerContext:
         ) -> dict[str, Any]:
             if token is None:
                 raise MissingToken()
-            return auth.authenticate(token.strip())
+            return bearer_claims(auth, token)
 
         return claims
 

@@ -320,6 +320,11 @@ class Discovery(BaseModel):
     token_endpoint: str
     revocation_endpoint: str
     introspection_endpoint: str
+    revocation_feed_endpoint: str = Field(
+        description="jwtgate's own metadata: the absolute URL of GET /auth/revocations, the "
+        "feed a Guard polls (with a confidential client's credentials) to enforce logouts "
+        "and revocations within seconds."
+    )
     grant_types_supported: list[str]
     token_endpoint_auth_methods_supported: list[str]
     scopes_supported: list[str]

@@ -7,8 +7,8 @@ SQLAlchemy 2 on SQLite (default) or PostgreSQL, behind the Protocols in
 from __future__ import annotations
 
 from .crypto import KeyCipher, load_master_key
-from .engine import PoolOptions, create_db_engine
-from .migrate import current_revision, head_revision, upgrade
+from .engine import DatabaseURLError, PoolOptions, check_database_url, create_db_engine, sqlite_path
+from .migrate import current_revision, head_revision, stamped_revision, upgrade
 from .protocols import DuplicateError, Store, StoreError, UnitOfWork
 from .records import (
     ClientRecord,
@@ -24,6 +24,7 @@ from .uow import SqlStore
 
 __all__ = [
     "ClientRecord",
+    "DatabaseURLError",
     "DuplicateError",
     "EventRecord",
     "KeyCipher",
@@ -38,9 +39,12 @@ __all__ = [
     "StoreError",
     "UnitOfWork",
     "UserRecord",
+    "check_database_url",
     "create_db_engine",
     "current_revision",
     "head_revision",
     "load_master_key",
+    "sqlite_path",
+    "stamped_revision",
     "upgrade",
 ]

@@ -15,10 +15,19 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 
-__all__ = ["BUSY_TIMEOUT_MS", "WRITE_OPTION", "PoolOptions", "create_db_engine", "sqlite_path"]
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "WRITE_OPTION",
+    "DatabaseURLError",
+    "PoolOptions",
+    "check_database_url",
+    "create_db_engine",
+    "sqlite_path",
+]
 
 BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "jwtgate_write"
@@ -45,9 +54,59 @@ class PoolOptions:
     sqlite_cache_kib: int = 2048
 
 
+EXAMPLES = "sqlite:///./jwtgate.db, or postgresql+psycopg://user:password@host:5432/dbname"
+
+
+class DatabaseURLError(ValueError):
+    """A database URL jwtgate cannot use; the message says why and what to write instead.
+
+    The message never holds the URL's password.
+    """
+
+
+def check_database_url(database_url: str) -> URL:
+    """The parsed URL when jwtgate supports it: SQLite, or PostgreSQL through psycopg 3.
+
+    ``postgresql://`` means psycopg 3 (whatever SQLAlchemy's default driver). A SQLite file's
+    directory must exist: nothing is created but the file itself, so a typo in the path fails
+    instead of starting an empty database elsewhere. Raises DatabaseURLError otherwise.
+    """
+    try:
+        url = make_url(database_url)
+    except ArgumentError:
+        raise DatabaseURLError(f"this is not a database URL; examples: {EXAMPLES}") from None
+    backend, _, driver = url.drivername.partition("+")
+    if backend == "postgresql" and driver in ("", "psycopg"):
+        url = url.set(drivername="postgresql+psycopg")
+    elif backend in ("postgres", "postgresql"):
+        fixed = url.set(drivername="postgresql+psycopg").render_as_string(hide_password=True)
+        raise DatabaseURLError(
+            f"{url.drivername}:// is not a database URL jwtgate can use: write {fixed} "
+            "(PostgreSQL through psycopg 3)"
+        )
+    elif backend == "sqlite" and driver not in ("", "pysqlite"):
+        raise DatabaseURLError(f"sqlite+{driver} is not supported: write sqlite:///path/to/file.db")
+    elif backend != "sqlite":
+        raise DatabaseURLError(
+            f"{backend} is not supported: jwtgate stores its data in SQLite (one machine) or "
+            f"PostgreSQL (several); examples: {EXAMPLES}"
+        )
+    path = sqlite_path(database_url)
+    if path is not None and not path.parent.is_dir():
+        raise DatabaseURLError(
+            f"the directory {path.parent.absolute()} of the SQLite database does not exist: "
+            "create it first, or use a path in an existing directory"
+        )
+    return url
+
+
 def sqlite_path(database_url: str) -> Path | None:
-    """The database file of a SQLite URL; None for other backends and in-memory databases."""
-    url = make_url(database_url)
+    """The database file of a SQLite URL; None for other backends, in-memory databases and
+    unparseable URLs."""
+    try:
+        url = make_url(database_url)
+    except ArgumentError:
+        return None
     if url.get_backend_name() != "sqlite":
         return None
     database = url.database or ""
@@ -61,10 +120,10 @@ def create_db_engine(
 ) -> Engine:
     """An engine for ``database_url`` (``sqlite:///...`` or ``postgresql+psycopg://...``).
 
-    Creates the directory of a SQLite file; ``pool`` sizes the pool of other backends. Raises
-    sqlalchemy.exc.ArgumentError for a URL it cannot parse.
+    ``pool`` sizes the pool of other backends. Raises DatabaseURLError for a URL jwtgate cannot
+    use (see :func:`check_database_url`).
     """
-    url = make_url(database_url)
+    url = check_database_url(database_url)
     pool = pool or PoolOptions()
     if url.get_backend_name() != "sqlite":
         return create_engine(
@@ -81,8 +140,6 @@ def create_db_engine(
     if path is None:
         # One shared connection, or every checkout would see its own empty database.
         kwargs["poolclass"] = StaticPool
-    else:
-        path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, echo=echo, **kwargs)
     event.listen(engine, "connect", functools.partial(_sqlite_connect, pool.sqlite_cache_kib))
     event.listen(engine, "begin", _sqlite_begin)

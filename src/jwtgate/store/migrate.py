@@ -18,7 +18,14 @@ if TYPE_CHECKING:
 
 from .engine import create_db_engine
 
-__all__ = ["MIGRATIONS", "alembic_config", "current_revision", "head_revision", "upgrade"]
+__all__ = [
+    "MIGRATIONS",
+    "alembic_config",
+    "current_revision",
+    "head_revision",
+    "stamped_revision",
+    "upgrade",
+]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest revision shipped (tests/store check it equals Alembic's head). Knowing it lets a
@@ -45,7 +52,7 @@ def upgrade(database_url: str, revision: str = "head", *, engine: Engine | None 
     own = engine is None
     engine = engine or create_db_engine(database_url)
     try:
-        if revision == "head" and _stamped_revision(engine) == HEAD_REVISION:
+        if revision == "head" and stamped_revision(engine) == HEAD_REVISION:
             return
         from alembic import command
 
@@ -63,8 +70,9 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def _stamped_revision(engine: Engine) -> str | None:
-    """The single revision in alembic_version, read with plain SQL; None if unknown."""
+def stamped_revision(engine: Engine) -> str | None:
+    """The single revision in alembic_version, read with plain SQL; None if unknown (no
+    jwtgate schema yet, or the database cannot be read)."""
     try:
         with engine.connect() as conn:
             rows = conn.execute(text("SELECT version_num FROM alembic_version")).all()

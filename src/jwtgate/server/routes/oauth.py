@@ -16,6 +16,7 @@ from ..context import (
     ADMIN_ROLE,
     NO_STORE,
     ServerContext,
+    bearer_claims,
     bearer_scheme,
     client_credentials,
     client_ip,
@@ -157,7 +158,7 @@ def oauth_router(ctx: ServerContext) -> APIRouter:
         """``{"active": false}`` or the token's claims with ``active: true``. The caller is a
         confidential client (HTTP Basic or form) or a bearer with role admin."""
         if bearer is not None:
-            require_role(auth.authenticate(bearer.strip()), ADMIN_ROLE)
+            require_role(bearer_claims(auth, bearer), ADMIN_ROLE)
         else:
             credentials = client_credentials(request, client_id, client_secret)
             if credentials is None:

@@ -12,6 +12,7 @@ from .oauth import GRANT_TYPES
 __all__ = ["wellknown_router"]
 
 JWKS_PATH = "/.well-known/jwks.json"
+REVOCATION_FEED_PATH = "/auth/revocations"
 CACHE = {"cache-control": "public, max-age=60"}
 
 
@@ -37,6 +38,8 @@ def wellknown_router(ctx: ServerContext) -> APIRouter:
                 "token_endpoint": base + "/auth/token",
                 "revocation_endpoint": base + "/auth/revoke",
                 "introspection_endpoint": base + "/auth/introspect",
+                # Not a registered RFC 8414 name: jwtgate's Guard reads it to find the feed.
+                "revocation_feed_endpoint": base + REVOCATION_FEED_PATH,
                 "grant_types_supported": list(GRANT_TYPES),
                 "response_types_supported": ["token"],
                 "token_endpoint_auth_methods_supported": [

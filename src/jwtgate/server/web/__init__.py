@@ -1,6 +1,7 @@
 """Browser mode and the web pages of the auth server.
 
-:func:`install` adds to an app: the pages under ``/web`` (sign-in, sign-up, my account, the
+:func:`install` adds to an app: the landing page at ``/`` and the favicon, the pages under
+``/web`` (sign-in, sign-up, my account, the
 admin console, the token inspector), their static files, the security headers of the pages,
 cookie authentication (with CSRF) for the protected JSON API, and CORS for the configured
 origins. Nothing here holds a business rule: every action is a call to the auth service.
@@ -26,6 +27,7 @@ from .admin_routes import admin_router
 from .context import Forbidden, SignInRequired, WebContext
 from .cookies import CSRF_HEADER, CsrfRejected, origin_of
 from .email_routes import email_router
+from .home_routes import home_router
 from .middleware import CookieBearer, PageHeaders, csrf_error_response
 from .session_routes import session_router
 
@@ -69,6 +71,7 @@ def install(
         trusted.add(issuer_origin)
     ctx = WebContext(auth=auth, settings=settings, clock=clock, trusted_origins=frozenset(trusted))
 
+    app.include_router(home_router(ctx, STATIC))
     app.include_router(session_router(ctx))
     app.include_router(account_router(ctx))
     app.include_router(admin_router(ctx))

@@ -1,6 +1,7 @@
 """Two small ASGI middlewares of browser mode.
 
-:class:`PageHeaders` adds the security headers to every response under ``/web`` (the pages):
+:class:`PageHeaders` adds the security headers to every response under ``/web`` (the pages)
+and at ``/`` (the landing page):
 a Content-Security-Policy with no inline script or style, ``frame-ancestors 'none'``, no
 Referer leaving the site, no MIME sniffing, and ``no-store`` on everything but static files.
 
@@ -39,6 +40,7 @@ _PAGE_HEADERS: tuple[tuple[str, str], ...] = (
     ("permissions-policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"),
 )
 PAGES_PREFIX = "/web"
+_PAGE_PATHS = frozenset({PAGES_PREFIX, "/"})  # "/": the landing page (see home_routes)
 STATIC_PREFIX = "/web/static/"
 
 # API paths that take a bearer token and may take it from the cookie instead. Everything
@@ -56,7 +58,7 @@ class PageHeaders:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
-        if not (path == PAGES_PREFIX or path.startswith(PAGES_PREFIX + "/")):
+        if not (path in _PAGE_PATHS or path.startswith(PAGES_PREFIX + "/")):
             await self.app(scope, receive, send)
             return
         static = path.startswith(STATIC_PREFIX)
