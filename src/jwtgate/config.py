@@ -125,6 +125,16 @@ class Settings(BaseSettings):
     )
     mail_max_attempts: int = Field(default=10, ge=1, le=50)
     require_verified_email: bool = False
+    mfa_required_roles: list[str] = Field(
+        default_factory=list,
+        description="Users with any of these roles must enrol a second factor at sign-in.",
+    )
+    reauth_max_age: int = Field(
+        default=300,
+        ge=30,
+        le=86400,
+        description="Seconds since sign-in within which factors may be changed.",
+    )
     cors_origins: list[str] = Field(default_factory=list)
     cookie_secure: bool = True
 

@@ -30,6 +30,7 @@ SEEDED = {
     "events": 29,
     "account_tokens": 0,  # pruned as tests/email/test_reset.py shows
     "mail_outbox": 0,
+    "mfa_challenges": 0,
 }
 
 

@@ -25,6 +25,9 @@ TABLES = {
     "audit_events",
     "account_tokens",
     "mail_outbox",
+    "mfa_factors",
+    "recovery_codes",
+    "mfa_challenges",
     "alembic_version",
 }
 
@@ -35,7 +38,7 @@ def test_upgrade_on_an_empty_database_creates_every_table(database_url: str) -> 
         assert current_revision(engine) is None
         upgrade(database_url)
         assert set(inspect(engine).get_table_names()) == TABLES
-        assert current_revision(engine) == head_revision() == "0005"
+        assert current_revision(engine) == head_revision() == "0007"
     finally:
         engine.dispose()
 
@@ -124,5 +127,40 @@ def test_a_database_of_revision_0001_upgrades_in_place_keeping_its_users(
         # An address from before verification existed is not claimed to be verified.
         assert tuple(row) == ("Ann", "ann@example.com", False)
         assert {"account_tokens", "mail_outbox"} <= set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_a_database_of_revision_0005_upgrades_in_place_keeping_its_sessions(
+    database_url: str,
+) -> None:
+    from sqlalchemy import text
+
+    upgrade(database_url, "0005")
+    engine = create_db_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO users (id, username, username_key, email, password_hash, roles,"
+                    " disabled, created_at, updated_at, email_verified) VALUES ('u1', 'Ann',"
+                    " 'ann', NULL, 'x', '[]', false, 1, 1, false)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO sessions (sid, user_id, scope, created_at, last_used_at,"
+                    " expires_at, absolute_expires_at) VALUES ('s1', 'u1', '', 1, 1, 9, 9)"
+                )
+            )
+        upgrade(database_url)
+        assert current_revision(engine) == head_revision() == "0007"
+        with engine.connect() as conn:
+            row = conn.execute(text("SELECT sid, auth FROM sessions")).one()
+        # A session from before MFA existed has no record of its factors: a password sign-in.
+        assert tuple(row) == ("s1", None)
+        assert {"mfa_factors", "recovery_codes", "mfa_challenges"} <= set(
+            inspect(engine).get_table_names()
+        )
     finally:
         engine.dispose()

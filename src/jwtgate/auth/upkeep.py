@@ -82,7 +82,8 @@ class Upkeep:
     def prune(self, batch: int = PRUNE_BATCH) -> dict[str, int]:
         """Delete expired revocations, refresh tokens past their expiry, long-dead sessions,
         keys no token can need, audit events past retention, account tokens a day after they
-        expired or were used, and finished outbox rows after 7 days. Returns the counts.
+        expired or were used, finished outbox rows after 7 days, and sign-in challenges a day after they
+        expired or were used. Returns the counts.
 
         Rows go ``batch`` at a time, one short transaction each, so logins and refreshes are
         never held up behind a long delete (refresh tokens before sessions, so deleting a
@@ -100,6 +101,7 @@ class Upkeep:
             "events": lambda uow: uow.events.prune(before=expired_events, limit=batch),
             "account_tokens": lambda uow: uow.accounts.prune(before=dead, limit=batch),
             "mail_outbox": lambda uow: uow.outbox.prune(before=now - 7 * DAY, limit=batch),
+            "mfa_challenges": lambda uow: uow.mfa.prune(before=dead, limit=batch),
         }
         counts: dict[str, int] = {}
         for name, step in steps.items():

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Double, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import JSON, BigInteger, Boolean, Double, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
@@ -19,6 +19,9 @@ __all__ = [
     "Base",
     "ClientRow",
     "MailOutboxRow",
+    "MfaChallengeRow",
+    "MfaFactorRow",
+    "RecoveryCodeRow",
     "RefreshTokenRow",
     "RevocationRow",
     "SessionRow",
@@ -71,6 +74,8 @@ class SessionRow(Base):
     revoked_reason: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(256))
     ip: Mapped[str | None] = mapped_column(String(64))
+    # How the user signed in: auth_time, amr, acr, and when each factor was last used.
+    auth: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class RefreshTokenRow(Base):
@@ -209,4 +214,56 @@ class MailOutboxRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[float | None] = mapped_column(Double)
     last_error: Mapped[str | None] = mapped_column(String(256))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class MfaFactorRow(Base):
+    """A second factor: a TOTP secret (AES-GCM ciphertext, AAD = the factor id) or a passkey
+    (credential id and COSE public key, base64url). ``last_step`` is the TOTP time step last
+    accepted (a code is good once); ``sign_count`` the passkey's last signature counter."""
+
+    __tablename__ = "mfa_factors"
+    __table_args__ = (Index("ix_mfa_factors_user_id", "user_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(64))
+    secret_enc: Mapped[str | None] = mapped_column(Text)
+    credential_id: Mapped[str | None] = mapped_column(String(1400), unique=True)
+    public_key: Mapped[str | None] = mapped_column(Text)
+    sign_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_step: Mapped[int] = mapped_column(BigInteger, default=0)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[float] = mapped_column(Double)
+    confirmed_at: Mapped[float | None] = mapped_column(Double)
+    last_used_at: Mapped[float | None] = mapped_column(Double)
+
+
+class RecoveryCodeRow(Base):
+    """A recovery code as an HMAC under a key derived from the master key; used once."""
+
+    __tablename__ = "recovery_codes"
+    __table_args__ = (Index("ix_recovery_codes_user_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[float] = mapped_column(Double)
+    used_at: Mapped[float | None] = mapped_column(Double)
+
+
+class MfaChallengeRow(Base):
+    """A short-lived, single-use sign-in step (an ``mfa_token``, a WebAuthn challenge), by
+    the SHA-256 of its random handle. ``detail`` holds what the next step needs, no secret."""
+
+    __tablename__ = "mfa_challenges"
+    __table_args__ = (Index("ix_mfa_challenges_expires_at", "expires_at"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(24))
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[float] = mapped_column(Double)
+    expires_at: Mapped[float] = mapped_column(Double)
+    used_at: Mapped[float | None] = mapped_column(Double)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)

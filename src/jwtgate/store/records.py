@@ -14,6 +14,8 @@ __all__ = [
     "EventRecord",
     "KeyRecord",
     "MailJob",
+    "MfaChallenge",
+    "MfaFactor",
     "RefreshLookup",
     "RefreshRecord",
     "Revocation",
@@ -54,6 +56,7 @@ class SessionRecord:
     revoked_reason: str | None = None
     user_agent: str | None = None
     ip: str | None = None
+    auth: dict[str, Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,3 +168,35 @@ class MailJob:
     last_error: str | None = None
     detail: dict[str, Any] = field(default_factory=dict, compare=False)
     id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class MfaFactor:
+    """A row of ``mfa_factors``; the sealed TOTP secret stays out of the repr."""
+
+    id: str
+    user_id: str
+    kind: str
+    name: str
+    created_at: float
+    secret_enc: str | None = field(default=None, repr=False)
+    credential_id: str | None = None
+    public_key: str | None = field(default=None, repr=False)
+    sign_count: int = 0
+    last_step: int = 0
+    detail: dict[str, Any] = field(default_factory=dict, compare=False)
+    confirmed_at: float | None = None
+    last_used_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MfaChallenge:
+    """A row of ``mfa_challenges`` (the handle itself is never stored)."""
+
+    token_hash: str = field(repr=False)
+    purpose: str
+    user_id: str | None
+    created_at: float
+    expires_at: float
+    used_at: float | None = None
+    detail: dict[str, Any] = field(default_factory=dict, compare=False)

@@ -12,6 +12,7 @@ from .audit import SqlAuditRepository
 from .clients import SqlClientRepository
 from .engine import WRITE_OPTION, PoolOptions, create_db_engine
 from .keys import SqlKeyRepository
+from .mfa import SqlMfaRepository
 from .outbox import SqlOutboxRepository
 from .revocations import SqlRevocationRepository
 from .sessions import SqlSessionRepository
@@ -33,6 +34,7 @@ class SqlUnitOfWork:
         self.events = SqlAuditRepository(conn)
         self.accounts = SqlAccountRepository(conn)
         self.outbox = SqlOutboxRepository(conn)
+        self.mfa = SqlMfaRepository(conn)
 
 
 class SqlStore:
