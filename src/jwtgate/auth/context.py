@@ -26,6 +26,7 @@ from .throttle import Throttle
 from .tokens import AccessTokens
 
 if TYPE_CHECKING:
+    from .accounts.factor_keys import FactorKeys
     from .accounts.outbox import MailSetup
 
 __all__ = ["Announcer", "AuthContext", "Pending", "actor_name", "new_user_id"]
@@ -84,6 +85,7 @@ class AuthContext:
     tokens: AccessTokens
     announcer: Announcer | None = None
     mail: MailSetup | None = None
+    factor_keys: FactorKeys | None = None
 
     @property
     def revocation_ttl(self) -> float:

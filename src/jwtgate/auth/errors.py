@@ -14,6 +14,9 @@
           ├── Conflict                conflict: the username is taken
           ├── WeakPassword            weak_password: the password policy refused the password
           ├── EmailNotVerified        email_not_verified: sign-in waits for a verified address
+          ├── MfaRequired             mfa_required: the password was right, a factor is next
+          ├── MfaEnrollmentRequired   mfa_enrollment_required: the user must enrol a factor
+          ├── InsufficientUserAuthentication  insufficient_user_authentication (RFC 9470 3)
           ├── NotFound                not_found: no such user, session or client
           └── RegistrationDisabled    not_found: self-registration is switched off
 
@@ -33,10 +36,13 @@ __all__ = [
     "Conflict",
     "EmailNotVerified",
     "InsufficientScope",
+    "InsufficientUserAuthentication",
     "InvalidClient",
     "InvalidGrant",
     "InvalidRequest",
     "InvalidScope",
+    "MfaEnrollmentRequired",
+    "MfaRequired",
     "NotFound",
     "RegistrationDisabled",
     "Throttled",
@@ -163,3 +169,52 @@ class RegistrationDisabled(NotFound):
 
     def __init__(self, message: str = "registration is disabled") -> None:
         super().__init__(message)
+
+
+class MfaRequired(AuthError):
+    """The password was right; the sign-in continues with a second factor: ``mfa_token``
+    (single use, 5 minutes) and one of ``methods`` at ``POST /auth/login/mfa``. The token
+    is a secret of this sign-in: it is in the answer's body, never in the message."""
+
+    code = "mfa_required"
+
+    def __init__(self, mfa_token: str, methods: Sequence[str]) -> None:
+        super().__init__(
+            "a second factor is required: POST /auth/login/mfa with the mfa_token, "
+            "one of the methods and the code"
+        )
+        self.mfa_token = mfa_token
+        self.methods = tuple(methods)
+
+    def __repr__(self) -> str:
+        return f"MfaRequired(methods={list(self.methods)!r})"
+
+
+class MfaEnrollmentRequired(AuthError):
+    """The user's role needs a second factor and the user has none: enrol one with the
+    ``mfa_token`` (``POST /auth/mfa/totp`` then ``/auth/mfa/totp/confirm``)."""
+
+    code = "mfa_enrollment_required"
+
+    def __init__(self, mfa_token: str) -> None:
+        super().__init__(
+            "this account must enrol a second factor first: POST /auth/mfa/totp with the "
+            "mfa_token, add the secret to an authenticator app, then POST /auth/mfa/totp/confirm "
+            "with the mfa_token and a code (or sign in on the web page)"
+        )
+        self.mfa_token = mfa_token
+
+    def __repr__(self) -> str:
+        return "MfaEnrollmentRequired()"
+
+
+class InsufficientUserAuthentication(AuthError):
+    """The token is valid but its authentication is too weak (``acr``) or too old
+    (``max_age``): sign in again meeting them (RFC 9470 3)."""
+
+    code = "insufficient_user_authentication"
+
+    def __init__(self, message: str, *, acr_values: str | None, max_age: int | None) -> None:
+        super().__init__(message)
+        self.acr_values = acr_values
+        self.max_age = max_age

@@ -11,6 +11,7 @@ from ..store.crypto import KeyCipher, load_master_key
 from ..store.engine import PoolOptions
 from ..store.migrate import upgrade as upgrade_schema
 from ..store.uow import SqlStore
+from .accounts.factor_keys import FactorKeys
 from .accounts.mail import Mailer
 from .accounts.setup import mail_setup
 from .context import AuthContext
@@ -117,6 +118,7 @@ def build_auth(
                 max_size=settings.max_token_size,
             ),
             mail=mail,
+            factor_keys=FactorKeys(master),
         )
         service = AuthService(ctx)
         service.load_revocations()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..jose.errors import InvalidToken
+from .assurance import Authentication
 from .context import AuthContext, Pending
 from .sessions import Sessions
 from .tokens import hash_token, parse_refresh_token
@@ -101,4 +102,5 @@ class OAuthTokens:
         }
         if session.client_id is not None:
             out["client_id"] = session.client_id
+        out.update(Authentication.from_json(session.auth, default_time=session.created_at).claims())
         return out

@@ -14,6 +14,7 @@ from typing import Any
 from ..jose.errors import MalformedToken
 from ..store.protocols import Store
 from .accounts import AccountEmail
+from .accounts.multifactor import MultiFactor
 from .accounts.setup import default_mail_setup
 from .clients import Clients
 from .context import AuthContext, Pending
@@ -46,6 +47,7 @@ class AuthService:
         self._oauth = OAuthTokens(ctx, self._sessions)
         self._upkeep = Upkeep(ctx)
         self._email = AccountEmail(ctx, ctx.mail or default_mail_setup(ctx.settings))
+        self._mfa = MultiFactor(ctx, self._sessions, self._email.outbox)
 
     # -- tokens for users ------------------------------------------------------------------
 
@@ -60,7 +62,9 @@ class AuthService:
         """Check a username and password; start a session; return access + refresh tokens.
 
         Raises InvalidGrant (the same message, after the same work, for an unknown user, a wrong
-        password or a disabled account) or Throttled(retry_after) after too many failures.
+        password or a disabled account) or Throttled(retry_after) after too many failures;
+        MfaRequired (with an ``mfa_token`` for :meth:`MultiFactor.login`) when the user has a
+        second factor, MfaEnrollmentRequired when the user's role needs one and has none.
         """
         return self.password_grant(username, password, client_ip=client_ip, user_agent=user_agent)
 
@@ -168,7 +172,7 @@ class AuthService:
         user = check_credentials(self._ctx, username, password, ip=client_ip)
         if self._ctx.settings.require_verified_email and user.email and not user.email_verified:
             raise EmailNotVerified()
-        return self._sessions.start(
+        return self._mfa.after_password(
             user, scope=granted, client_id=client_id, ip=client_ip, user_agent=user_agent
         )
 
@@ -364,6 +368,13 @@ class AuthService:
     def list_clients(self) -> list[Client]:
         """Every OAuth client, oldest first (never their secrets)."""
         return self._clients.all()
+
+    # -- multi-factor sign-in (docs/mfa.md) ----------------------------------------------
+
+    @property
+    def mfa(self) -> MultiFactor:
+        """TOTP, recovery codes, the second sign-in step and the admin reset of factors."""
+        return self._mfa
 
     # -- account email (docs/email.md) ---------------------------------------------------
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..store.protocols import UnitOfWork
 from ..store.records import SessionRecord, UserRecord
+from .assurance import Authentication
 from .context import AuthContext, Pending
 from .errors import InvalidGrant
 from .scopes import narrow_scope
@@ -46,10 +47,13 @@ class Sessions:
         ip: str | None = None,
         user_agent: str | None = None,
         event: str = "login_success",
+        auth: Authentication | None = None,
     ) -> TokenPair:
-        """Open a session for ``user`` and issue its first pair (audited as ``event``)."""
+        """Open a session for ``user`` and issue its first pair (audited as ``event``);
+        ``auth`` says how the user signed in (default: a password, now)."""
         ctx = self._ctx
         now = ctx.clock()
+        auth = auth or Authentication.password(now)
         settings = ctx.settings
         absolute = now + settings.refresh_absolute_ttl
         session = SessionRecord(
@@ -63,6 +67,7 @@ class Sessions:
             absolute_expires_at=absolute,
             user_agent=_clip(user_agent, 256),
             ip=_clip(ip, 64),
+            auth=auth.to_json(),
         )
         refresh = new_refresh_token()
         with ctx.store.write() as uow:
@@ -77,7 +82,9 @@ class Sessions:
             uow.sessions.add_refresh(
                 hash_token(refresh), session.sid, now=now, expires_at=session.expires_at
             )
-            ctx.audit(uow, event, user=user, ip=ip, sid=session.sid, client_id=client_id)
+            ctx.audit(
+                uow, event, user=user, ip=ip, sid=session.sid, client_id=client_id, amr=auth.amr
+            )
         return self._pair(user, session, refresh, session.expires_at - now, scope)
 
     def rotate(
@@ -175,6 +182,8 @@ class Sessions:
             sid=session.sid,
             username=user.username,
             client_id=session.client_id,
+            # Refreshed tokens say how the session signed in, not that it refreshed.
+            auth=Authentication.from_json(session.auth, default_time=session.created_at).claims(),
         )
         return TokenPair(
             access_token=access.token,

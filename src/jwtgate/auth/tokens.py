@@ -12,7 +12,7 @@ import re
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,9 +102,10 @@ class AccessTokens:
         sid: str | None = None,
         username: str | None = None,
         client_id: str | None = None,
+        auth: Mapping[str, Any] | None = None,
     ) -> IssuedToken:
         """A new access token with the RFC 9068 claims (``sid`` and ``preferred_username``
-        for users, ``client_id`` for clients)."""
+        for users, ``client_id`` for clients; ``auth``: ``auth_time``, ``amr``, ``acr``)."""
         now = int(self._clock())
         jti = secrets.token_urlsafe(16)
         claims: dict[str, Any] = {
@@ -124,6 +125,8 @@ class AccessTokens:
             claims["preferred_username"] = username
         if client_id is not None:
             claims["client_id"] = client_id
+        if auth is not None:
+            claims.update(auth)
         token = encode(claims, self._keyring.signing_key, headers={"typ": ACCESS_TOKEN_TYPE})
         return IssuedToken(token=token, jti=jti, iat=now, exp=now + self.ttl, expires_in=self.ttl)
 

@@ -81,9 +81,9 @@ class Upkeep:
 
     def prune(self, batch: int = PRUNE_BATCH) -> dict[str, int]:
         """Delete expired revocations, refresh tokens past their expiry, long-dead sessions,
-        keys no token can need, audit events past retention, account tokens a day after they
-        expired or were used, finished outbox rows after 7 days, and sign-in challenges a day after they
-        expired or were used. Returns the counts.
+        keys no token can need, audit events past retention, account tokens and sign-in
+        challenges a day after they expired or were used, and finished outbox rows after 7
+        days. Returns the counts.
 
         Rows go ``batch`` at a time, one short transaction each, so logins and refreshes are
         never held up behind a long delete (refresh tokens before sessions, so deleting a

@@ -31,6 +31,7 @@ from .middleware import BodyLimit, CatchAll, RequestObserver
 from .routes.account_email import account_email_router
 from .routes.admin import admin_router
 from .routes.auth import auth_router
+from .routes.mfa import mfa_router
 from .routes.oauth import oauth_router
 from .routes.ops import ops_router
 from .routes.wellknown import wellknown_router
@@ -132,6 +133,7 @@ def create_app(settings: Settings, *, auth: AuthService | None = None) -> FastAP
     install_error_handlers(app)
     app.include_router(auth_router(ctx))
     app.include_router(account_email_router(ctx))
+    app.include_router(mfa_router(ctx))
     app.include_router(oauth_router(ctx))
     app.include_router(admin_router(ctx))
     app.include_router(wellknown_router(ctx))

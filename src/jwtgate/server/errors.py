@@ -15,6 +15,11 @@ body. Descriptions never echo what the client sent (it may be a password or a to
           ├── InvalidClient .. 401, WWW-Authenticate: Basic realm="jwtgate" (RFC 6749 5.2)
           ├── InsufficientScope 403, WWW-Authenticate: Bearer error="insufficient_scope"
           ├── Throttled ...... 429, Retry-After (RFC 6585 4)
+          ├── MfaRequired .... 401 with "mfa_token" and "methods" in the body
+          ├── MfaEnrollmentRequired 401 with "mfa_token" in the body
+          ├── InsufficientUserAuthentication 401, WWW-Authenticate: Bearer
+          │                    error="insufficient_user_authentication", acr_values, max_age
+          │                    (RFC 9470 3)
           ├── Conflict ....... 409
           ├── EmailNotVerified 403 (sign-in waits for a verified address; 400 invalid_grant
           │                    at /auth/token, RFC 6749 5.2)
@@ -39,8 +44,11 @@ from ..auth.errors import (
     Conflict,
     EmailNotVerified,
     InsufficientScope,
+    InsufficientUserAuthentication,
     InvalidClient,
     InvalidGrant,
+    MfaEnrollmentRequired,
+    MfaRequired,
     NotFound,
     Throttled,
     WeakPassword,
@@ -55,6 +63,7 @@ __all__ = [
     "domain_error_response",
     "error_response",
     "install_error_handlers",
+    "step_up_challenge",
     "validation_description",
 ]
 
@@ -112,6 +121,16 @@ def bearer_challenge(error: str | None = None, description: str = "", scope: str
     return value
 
 
+def step_up_challenge(exc: InsufficientUserAuthentication) -> str:
+    """RFC 9470 3: what the token lacks, as ``acr_values`` and ``max_age``."""
+    value = bearer_challenge("insufficient_user_authentication", str(exc))
+    if exc.acr_values:
+        value += f', acr_values="{_quoted(exc.acr_values)}"'
+    if exc.max_age is not None:
+        value += f", max_age={int(exc.max_age)}"
+    return value
+
+
 def _status_and_headers(exc: JWTGateError, request: Request) -> tuple[int, dict[str, str]]:
     if isinstance(exc, MissingToken):
         return 401, {"www-authenticate": bearer_challenge()}
@@ -122,6 +141,10 @@ def _status_and_headers(exc: JWTGateError, request: Request) -> tuple[int, dict[
         return 403, {"www-authenticate": challenge}
     if isinstance(exc, InvalidClient):
         return 401, {"www-authenticate": f'Basic realm="{REALM}"'}
+    if isinstance(exc, InsufficientUserAuthentication):
+        return 401, {"www-authenticate": step_up_challenge(exc)}
+    if isinstance(exc, MfaRequired | MfaEnrollmentRequired):
+        return 401, {}
     if isinstance(exc, InvalidGrant):
         if request.url.path in USER_CREDENTIAL_PATHS:
             return 401, {"www-authenticate": bearer_challenge()}
@@ -146,6 +169,14 @@ def domain_error_response(exc: JWTGateError, request: Request) -> Response:
     extra: dict[str, Any] = {}
     if isinstance(exc, WeakPassword):
         extra["reasons"] = list(exc.reasons)
+    elif isinstance(exc, MfaRequired):
+        extra.update(mfa_token=exc.mfa_token, methods=list(exc.methods))
+    elif isinstance(exc, MfaEnrollmentRequired):
+        extra.update(mfa_token=exc.mfa_token, methods=["totp"])
+    elif isinstance(exc, InsufficientUserAuthentication):
+        extra.update(
+            {k: v for k, v in (("acr_values", exc.acr_values), ("max_age", exc.max_age)) if v}
+        )
     if isinstance(exc, InvalidToken):
         metrics = getattr(request.app.state, "metrics", None)
         if metrics is not None:
