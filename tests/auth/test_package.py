@@ -33,6 +33,9 @@ EXPECTED_CODES = {
     "WeakPassword": "weak_password",
     "NotFound": "not_found",
     "RegistrationDisabled": "not_found",
+    "MfaRequired": "mfa_required",
+    "MfaEnrollmentRequired": "mfa_enrollment_required",
+    "InsufficientUserAuthentication": "insufficient_user_authentication",
 }
 
 

@@ -18,7 +18,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ACR_LEVELS", "Authentication", "acr_satisfies", "stronger_acr"]
+from .errors import InsufficientUserAuthentication
+
+__all__ = [
+    "ACR_LEVELS",
+    "Authentication",
+    "acr_satisfies",
+    "require_authentication",
+    "stronger_acr",
+]
 
 ACR_LEVELS = ("pwd", "mfa", "phr")
 """The ``acr`` values, weakest first."""
@@ -35,7 +43,27 @@ def acr_satisfies(have: object, want: str) -> bool:
     return _rank(have) >= _rank(want) >= 0
 
 
-def stronger_acr(values: object) -> str | None:
+def require_authentication(
+    claims: Mapping[str, Any], *, acr: str | None, max_age: int | None, now: float
+) -> None:
+    """Refuse a token whose ``acr`` is weaker than ``acr`` or whose ``auth_time`` is more than
+    ``max_age`` seconds old. Raises InsufficientUserAuthentication (RFC 9470 3), which names
+    what is missing for the client's next authorization request."""
+    if acr is not None and not acr_satisfies(claims.get("acr"), acr):
+        raise InsufficientUserAuthentication(
+            f"this needs a sign-in of at least acr {acr}", acr_values=acr, max_age=max_age
+        )
+    if max_age is not None:
+        auth_time = claims.get("auth_time")
+        if not isinstance(auth_time, int | float) or now - auth_time > max_age:
+            raise InsufficientUserAuthentication(
+                f"this needs a sign-in within the last {max_age} s",
+                acr_values=acr,
+                max_age=max_age,
+            )
+
+
+def requested_acr(values: object) -> str | None:
     """The weakest known level among space-separated ``acr_values`` (the least a request
     asks for), or None when none is known."""
     if not isinstance(values, str):

@@ -7,7 +7,7 @@ calls it from ``def`` routes. The service owns the transactions (one unit of wor
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import EllipsisType
 from typing import Any
 
@@ -300,6 +300,11 @@ class AuthService:
             id, roles=roles, disabled=disabled, password=password, actor=actor
         )
 
+    def reset_mfa(self, id: str, *, actor: Claims | None = None) -> int:
+        """Remove every second factor and recovery code of a user and revoke every session
+        (audited "mfa_reset"); returns how many factors went. Raises NotFound."""
+        return self._mfa.reset(id, actor=actor)
+
     def delete_user(self, id: str, *, actor: Claims | None = None) -> None:
         """Delete a user and revoke every token it holds. Raises NotFound."""
         self._users.delete(id, actor=actor)
@@ -409,6 +414,11 @@ class AuthService:
         self._upkeep.poll()
         self._ctx.keyring.reload()
         self._upkeep.prune_if_due()
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The service's clock (seconds since the epoch)."""
+        return self._ctx.clock
 
     @property
     def issuer(self) -> str:

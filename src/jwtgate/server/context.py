@@ -18,6 +18,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from starlette.responses import Response
 
+from ..auth.assurance import require_authentication
 from ..auth.errors import InsufficientScope, InvalidClient, InvalidRequest
 from ..auth.service import AuthService
 from ..config import Settings
@@ -177,14 +178,21 @@ class ServerContext:
     def admin(self) -> ClaimsDependency:
         """A dependency giving the claims of a bearer with role ``admin``.
 
-        Raises MissingToken, InvalidToken, or InsufficientScope (403).
+        Raises MissingToken, InvalidToken, InsufficientScope (403), or, when ``admin`` is in
+        ``JWTGATE_MFA_REQUIRED_ROLES``, InsufficientUserAuthentication for a user's token
+        without a second factor (401 with the RFC 9470 challenge).
         """
         bearer = self.bearer()
+        # A role that must enrol a factor must use it here too (RFC 9470 step-up otherwise).
+        step_up = ADMIN_ROLE in self.settings.mfa_required_roles
+        clock = self.auth.clock
 
         async def admin_claims(
             claims: Annotated[dict[str, Any], Depends(bearer)],
         ) -> dict[str, Any]:
             require_role(claims, ADMIN_ROLE)
+            if step_up and "sid" in claims:
+                require_authentication(claims, acr="mfa", max_age=None, now=clock())
             return claims
 
         return admin_claims

@@ -70,7 +70,7 @@ __all__ = [
 log = logging.getLogger("jwtgate.server")
 
 REALM = "jwtgate"
-USER_CREDENTIAL_PATHS = frozenset({"/auth/login", "/auth/refresh"})
+USER_CREDENTIAL_PATHS = frozenset({"/auth/login", "/auth/refresh", "/auth/login/mfa"})
 """Where a bad password or refresh token is 401; at /auth/token it is 400 (RFC 6749 5.2)."""
 
 _HTTP_CODES = {

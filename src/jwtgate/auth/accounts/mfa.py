@@ -15,11 +15,10 @@ from typing import Any
 
 from ...store.protocols import UnitOfWork
 from ...store.records import MfaFactor, UserRecord
-from ..assurance import acr_satisfies
+from ..assurance import require_authentication
 from ..context import AuthContext, Pending
 from ..errors import (
     Conflict,
-    InsufficientUserAuthentication,
     InvalidGrant,
     NotFound,
     Throttled,
@@ -73,20 +72,9 @@ class Factors:
     def require_recent(self, claims: Mapping[str, Any], *, user_id: str) -> None:
         """Refuse a factor change by a sign-in older than ``reauth_max_age`` or, once the user
         has a factor, weaker than ``mfa``. Raises InsufficientUserAuthentication."""
+        acr = "mfa" if self.methods(user_id) else None
         max_age = self._ctx.settings.reauth_max_age
-        auth_time = claims.get("auth_time")
-        if not isinstance(auth_time, int | float) or self._ctx.clock() - auth_time > max_age:
-            raise InsufficientUserAuthentication(
-                "changing second factors needs a recent sign-in: sign in again",
-                acr_values=None,
-                max_age=max_age,
-            )
-        if self.methods(user_id) and not acr_satisfies(claims.get("acr"), "mfa"):
-            raise InsufficientUserAuthentication(
-                "changing second factors needs a sign-in with a second factor",
-                acr_values="mfa",
-                max_age=max_age,
-            )
+        require_authentication(claims, acr=acr, max_age=max_age, now=self._ctx.clock())
 
     # -- listing ------------------------------------------------------------------------------
 

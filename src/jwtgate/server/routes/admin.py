@@ -140,6 +140,19 @@ def admin_router(ctx: ServerContext) -> APIRouter:
         auth.delete_user(id, actor=admin)
         return Response(status_code=204)
 
+    @router.delete(
+        "/users/{id}/mfa",
+        status_code=204,
+        summary="Reset a user's second factors",
+        responses=errors(404),
+    )
+    def reset_mfa(id: Id, admin: Admin) -> Response:
+        """Removes the user's authenticator app, passkeys and recovery codes and signs the
+        user out everywhere (audited ``mfa_reset``). A user whose role requires a factor
+        enrols again at the next sign-in."""
+        auth.reset_mfa(id, actor=admin)
+        return Response(status_code=204)
+
     @router.get(
         "/users/{id}/sessions",
         response_model=SessionPage,
