@@ -24,8 +24,8 @@ __all__ = [
     "ACR_LEVELS",
     "Authentication",
     "acr_satisfies",
+    "requested_acr",
     "require_authentication",
-    "stronger_acr",
 ]
 
 ACR_LEVELS = ("pwd", "mfa", "phr")
