@@ -71,6 +71,7 @@ def views(auth_class: type[JWTGateAuthentication]) -> dict[str, Any]:
         "users": view(auth_class, JWTGatePermission, whoami),
         "report": view(auth_class, require(roles=["admin"]), lambda r: {"report": "ok"}),
         "writer": view(auth_class, require(scopes="write"), lambda r: {"ok": True}),
+        "payments": view(auth_class, require(acr="mfa"), lambda r: {"ok": True}),
     }
 
 
@@ -125,6 +126,18 @@ def test_roles_and_scopes_are_403_insufficient_scope(
     assert call("report", f"Bearer {issuer.token(roles=['admin'])}").status_code == 200
     assert call("writer", f"Bearer {issuer.token(scope='read')}").status_code == 403
     assert call("writer", f"Bearer {issuer.token(scope='read write')}").status_code == 200
+
+
+def test_a_weak_sign_in_is_401_with_the_rfc9470_challenge(
+    call: Callable[..., Any], issuer: Issuer
+) -> None:
+    weak = call("payments", f"Bearer {issuer.token(acr='pwd')}")
+    assert weak.status_code == 401
+    assert weak.data["error"] == "insufficient_user_authentication"
+    challenge = weak["WWW-Authenticate"]
+    assert 'error="insufficient_user_authentication"' in challenge
+    assert 'acr_values="mfa"' in challenge
+    assert call("payments", f"Bearer {issuer.token(acr='mfa')}").status_code == 200
 
 
 @pytest.fixture

@@ -8,7 +8,14 @@ Importing this package imports no web framework and no HTTP client.
 """
 
 from .core import Guard, GuardStats
-from .policy import InsufficientScope, Requirement
+from .policy import InsufficientScope, InsufficientUserAuthentication, Requirement
 from .principal import Principal
 
-__all__ = ["Guard", "GuardStats", "InsufficientScope", "Principal", "Requirement"]
+__all__ = [
+    "Guard",
+    "GuardStats",
+    "InsufficientScope",
+    "InsufficientUserAuthentication",
+    "Principal",
+    "Requirement",
+]

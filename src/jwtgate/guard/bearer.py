@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..jose.errors import InvalidToken, JWTGateError, MalformedToken
-from .policy import InsufficientScope, Requirement
+from .policy import InsufficientScope, InsufficientUserAuthentication, Requirement
 from .principal import Principal
 
 if TYPE_CHECKING:
@@ -90,8 +90,11 @@ def deny(error: JWTGateError | None) -> Denial:
     if error is None:
         return Denial(401, f'Bearer realm="{REALM}"', InvalidToken.code, MISSING)
     description = _quoted(str(error) or error.code)
-    code = InsufficientScope.code if isinstance(error, InsufficientScope) else InvalidToken.code
+    code = error.code if isinstance(error, InsufficientScope) else InvalidToken.code
     challenge = f'Bearer realm="{REALM}", error="{code}", error_description="{description}"'
+    if isinstance(error, InsufficientUserAuthentication):
+        # RFC 9470 3: a 401, naming what the next sign-in must achieve.
+        return Denial(401, challenge + error.challenge_params(), error.code, description)
     if isinstance(error, InsufficientScope):
         if error.scopes:
             challenge += f', scope="{_quoted(" ".join(error.scopes))}"'
@@ -106,7 +109,7 @@ def authorize(guard: Guard, requirement: Requirement, authorization: str | None)
         if token is None:
             raise Denied(deny(None))
         principal = guard.verify(token)
-        requirement.check(principal)
+        requirement.check(principal, now=guard._clock())
     except (InvalidToken, InsufficientScope) as exc:
         raise Denied(deny(exc)) from None
     return principal
@@ -121,7 +124,7 @@ async def aauthorize(
         if token is None:
             raise Denied(deny(None))
         principal = await guard.averify(token)
-        requirement.check(principal)
+        requirement.check(principal, now=guard._clock())
     except (InvalidToken, InsufficientScope) as exc:
         raise Denied(deny(exc)) from None
     return principal

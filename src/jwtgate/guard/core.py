@@ -378,13 +378,17 @@ class Guard:
         roles: str | Iterable[str] = (),
         scopes: str | Iterable[str] = (),
         any_role: str | Iterable[str] = (),
+        acr: str | None = None,
+        max_age: int | None = None,
     ) -> Require:
         """A FastAPI dependency giving the request's :class:`Principal`:
         ``Depends(guard.require(roles=["admin"]))``. Answers 401 (no or bad token) or 403
-        ``insufficient_scope`` per RFC 6750 3.1. ValueError for malformed names."""
+        ``insufficient_scope`` per RFC 6750 3.1; with ``acr`` (e.g. ``"mfa"``) or
+        ``max_age`` (seconds since sign-in), 401 ``insufficient_user_authentication`` with
+        the RFC 9470 challenge. ValueError for malformed names."""
         from .fastapi import Require
 
-        return Require(self, Requirement.of(roles, scopes, any_role))
+        return Require(self, Requirement.of(roles, scopes, any_role, acr=acr, max_age=max_age))
 
     def annotated(
         self,
@@ -392,12 +396,16 @@ class Guard:
         roles: str | Iterable[str] = (),
         scopes: str | Iterable[str] = (),
         any_role: str | Iterable[str] = (),
+        acr: str | None = None,
+        max_age: int | None = None,
     ) -> Any:
         """``Annotated[Principal, Depends(self.require(...))]``, to name once and reuse:
         ``Admin = guard.annotated(roles="admin")`` then ``def f(user: Admin)``."""
         from .fastapi import annotated
 
-        return annotated(self.require(roles=roles, scopes=scopes, any_role=any_role))
+        return annotated(
+            self.require(roles=roles, scopes=scopes, any_role=any_role, acr=acr, max_age=max_age)
+        )
 
     def __repr__(self) -> str:
         source = f"jwks_url={self._jwks.url!r}" if self._jwks is not None else "keys=..."

@@ -31,7 +31,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
 from ..jose.errors import InvalidToken
 from .bearer import Denial, bearer_token, deny
 from .core import Guard
-from .policy import InsufficientScope, Requirement
+from .policy import InsufficientScope, InsufficientUserAuthentication, Requirement
 from .principal import Principal
 
 __all__ = [
@@ -146,6 +146,11 @@ class JWTGatePermission(BasePermission):  # type: ignore[misc]
             raise NotAuthenticated(detail=deny(None).body)
         try:
             self.requirement.check(principal)
+        except InsufficientUserAuthentication as exc:
+            # RFC 9470: a 401 whose challenge DRF takes from authenticate_header.
+            denial = deny(exc)
+            setattr(request, _DENIAL, denial)
+            raise InvalidBearer(denial) from None
         except InsufficientScope as exc:
             raise InsufficientScopeDenied(deny(exc)) from None
         return True
@@ -156,7 +161,9 @@ def require(
     roles: str | Iterable[str] = (),
     scopes: str | Iterable[str] = (),
     any_role: str | Iterable[str] = (),
+    acr: str | None = None,
+    max_age: int | None = None,
 ) -> type[JWTGatePermission]:
     """A permission class: ``permission_classes = [require(roles=["admin"])]``."""
-    requirement = Requirement.of(roles, scopes, any_role)
+    requirement = Requirement.of(roles, scopes, any_role, acr=acr, max_age=max_age)
     return type("JWTGatePermission", (JWTGatePermission,), {"requirement": requirement})

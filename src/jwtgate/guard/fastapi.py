@@ -87,7 +87,7 @@ class Require(SecurityBase):
                 principal = self.guard._cached(authorization[7:])  # the common case
             if principal is None:
                 return await aauthorize(self.guard, self.requirement, authorization)
-            self.requirement.check(principal)
+            self.requirement.check(principal, now=self.guard._clock())
             return principal
         except (InvalidToken, InsufficientScope) as exc:
             denial = deny(exc)

@@ -41,9 +41,11 @@ def require(
     roles: str | Iterable[str] = (),
     scopes: str | Iterable[str] = (),
     any_role: str | Iterable[str] = (),
+    acr: str | None = None,
+    max_age: int | None = None,
 ) -> Callable[[View], View]:
     """Protect a view with ``guard``; ValueError for malformed role or scope names."""
-    requirement = Requirement.of(roles, scopes, any_role)
+    requirement = Requirement.of(roles, scopes, any_role, acr=acr, max_age=max_age)
 
     def decorator(view: View) -> View:
         @functools.wraps(view)

@@ -66,6 +66,28 @@ class Principal:
         name = self.claims.get("preferred_username")
         return name if type(name) is str else None
 
+    @property
+    def acr(self) -> str | None:
+        """How strongly the user signed in (``acr``: ``pwd``, ``mfa``, ``phr`` at jwtgate)."""
+        value = self.claims.get("acr")
+        return value if type(value) is str else None
+
+    @property
+    def amr(self) -> tuple[str, ...]:
+        """The methods of the sign-in (``amr``, RFC 8176), empty when the token has none."""
+        value = self.claims.get("amr")
+        if type(value) is not list:
+            return ()
+        return tuple(m for m in value if type(m) is str)
+
+    @property
+    def auth_time(self) -> float | None:
+        """When the user signed in (``auth_time``, seconds since the epoch), or None."""
+        value = self.claims.get("auth_time")
+        if type(value) is bool or not isinstance(value, int | float):
+            return None
+        return float(value)
+
     def has_role(self, role: str) -> bool:
         """True when the token carries ``role``."""
         return role in self.roles

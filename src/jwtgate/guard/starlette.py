@@ -108,10 +108,12 @@ def require(
     roles: str | Iterable[str] = (),
     scopes: str | Iterable[str] = (),
     any_role: str | Iterable[str] = (),
+    acr: str | None = None,
+    max_age: int | None = None,
 ) -> Callable[[Endpoint], Endpoint]:
     """Decorate an endpoint ``f(request)`` (sync or async) behind :func:`middleware`: 401
     without a verified token, 403 ``insufficient_scope`` without the roles or scopes."""
-    requirement = Requirement.of(roles, scopes, any_role)
+    requirement = Requirement.of(roles, scopes, any_role, acr=acr, max_age=max_age)
 
     def check(request: Request) -> Response | None:
         user = request.scope.get("user")
