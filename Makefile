@@ -9,7 +9,7 @@ SERVE_STAMP := $(VENV)/.serve-stamp
 # (default 127.0.0.1:8000).
 serve_option = $(if $(filter command line,$(origin $(1))), --$(2) $($(1)))
 
-.PHONY: serve test lint typecheck pytest bench bench-http fuzz fuzz-api soak clean browser-deps scale-deps node-deps screenshots
+.PHONY: serve test lint typecheck pytest bench bench-http fuzz fuzz-api soak clean browser-deps scale-deps node-deps mfa-deps screenshots
 
 define make_venv
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "jwtgate needs Python 3.11 or newer: set PYTHON=python3.11")'
@@ -34,7 +34,7 @@ $(STAMP): pyproject.toml
 serve: $(SERVE_STAMP)
 	$(BIN)/jwtgate serve$(call serve_option,HOST,host)$(call serve_option,PORT,port)
 
-test: $(STAMP) browser-deps scale-deps node-deps lint typecheck pytest
+test: $(STAMP) browser-deps scale-deps node-deps mfa-deps lint typecheck pytest
 
 # The browser tests drive Debian's chromium package (not a browser download). Installed when
 # missing (as root, or with sudo); under CI=true a missing chromium is an error.
@@ -64,6 +64,19 @@ scale-deps:
 		sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	elif [ "$$CI" = true ]; then echo "missing and cannot be installed:$$missing" >&2; exit 1; \
 	else echo "missing:$$missing: the multi-instance tests will be skipped (apt-get install$$missing)"; fi
+
+# The TOTP tests check codes from a second, independent generator: Debian's oathtool
+# (package oathtool). Installed when missing (as root, or with sudo); under CI=true a missing
+# oathtool is an error.
+mfa-deps:
+	@if command -v oathtool >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "installing oathtool (Debian package) for the TOTP tests ..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq oathtool >/dev/null; \
+	elif command -v apt-get >/dev/null 2>&1 && command -v sudo >/dev/null 2>&1; then \
+		sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq oathtool >/dev/null; \
+	elif [ "$$CI" = true ]; then echo "oathtool is missing and cannot be installed" >&2; exit 1; \
+	else echo "oathtool missing: the TOTP cross-check will be skipped (apt-get install oathtool)"; fi
 
 # Protocol tests run clients and providers nobody here wrote (npm openid-client, oauth4webapi,
 # oidc-provider, jose) from tests/node's committed package-lock.json. Node and npm come from
