@@ -60,6 +60,11 @@ class MultiFactor:
         """``POST /auth/login/mfa``. Raises InvalidGrant, InvalidRequest, Throttled."""
         return self.steps.complete(mfa_token, method, code, ip=ip, user_agent=user_agent)
 
+    def pending_methods(self, mfa_token: object) -> list[str]:
+        """The methods a live sign-in ``mfa_token`` can still finish with. Raises InvalidGrant
+        when the token is dead."""
+        return self.steps.pending_methods(mfa_token)
+
     def enrol_start(self, mfa_token: object) -> TotpEnrolment:
         """TOTP enrolment with an enrolment ``mfa_token``. Raises InvalidGrant, Conflict."""
         return self.steps.enrol_start(mfa_token)

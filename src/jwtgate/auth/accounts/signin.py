@@ -117,6 +117,11 @@ class SignInSteps:
         attempt.succeeded()
         return self._start(challenge, user, amr, ip, user_agent)
 
+    def pending_methods(self, mfa_token: object) -> list[str]:
+        """The methods of a live sign-in ``mfa_token``. Raises InvalidGrant."""
+        _, user = self._open(mfa_token, LOGIN)
+        return self._factors.methods(user.id)
+
     def enrol_start(self, mfa_token: object) -> TotpEnrolment:
         """With an enrolment ``mfa_token``: a TOTP secret to confirm. Raises InvalidGrant."""
         _, user = self._open(mfa_token, ENROL)

@@ -28,6 +28,7 @@ from .context import Forbidden, SignInRequired, WebContext
 from .cookies import CSRF_HEADER, CsrfRejected, origin_of
 from .email_routes import email_router
 from .home_routes import home_router
+from .mfa_routes import mfa_router
 from .middleware import CookieBearer, PageHeaders, csrf_error_response
 from .session_routes import session_router
 
@@ -74,6 +75,7 @@ def install(
     app.include_router(home_router(ctx, STATIC))
     app.include_router(session_router(ctx))
     app.include_router(account_router(ctx))
+    app.include_router(mfa_router(ctx))
     app.include_router(admin_router(ctx))
     app.include_router(email_router(ctx))
     app.mount("/web/static", StaticFiles(directory=STATIC), name="web-static")

@@ -22,6 +22,8 @@ from ...auth.errors import (
     EmailNotVerified,
     InvalidGrant,
     InvalidRequest,
+    MfaEnrollmentRequired,
+    MfaRequired,
     RegistrationDisabled,
     Throttled,
     WeakPassword,
@@ -34,6 +36,7 @@ from .cookies import (
     csrf_token,
     set_session_cookies,
 )
+from .mfa_routes import second_step_page
 
 __all__ = ["session_router"]
 
@@ -168,6 +171,8 @@ def session_router(ctx: WebContext) -> APIRouter:
             )
         try:
             pair = await run_in_threadpool(ctx.auth.login, username, password, **_client(request))
+        except (MfaRequired, MfaEnrollmentRequired) as step:
+            return await run_in_threadpool(second_step_page, ctx, request, step, next_path)
         except AuthError as exc:
             return _login_failed(request, exc, username, next_path)
         response = ctx.redirect(next_path, conn=request)
