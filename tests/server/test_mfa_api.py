@@ -152,3 +152,39 @@ async def test_admin_reset_of_a_users_factors(client: httpx.AsyncClient) -> None
     assert (await login(client))["access_token"]  # a password alone signs in again
     missing = await client.delete("/admin/users/nobody/mfa", headers=bearer(admin["access_token"]))
     assert missing.status_code == 404
+
+
+async def test_passkeys_over_http_register_second_factor_and_passwordless(
+    client: httpx.AsyncClient,
+) -> None:
+    from ..auth.mfa.softkey import SoftKey
+
+    key = SoftKey(rp_id="auth.test", origin="https://auth.test")  # the issuer is the RP
+    headers = bearer((await login(client))["access_token"])
+    options = await client.post("/auth/mfa/webauthn/register/options", headers=headers)
+    assert options.status_code == 200 and options.json()["rp"]["id"] == "auth.test"
+    added = await client.post(
+        "/auth/mfa/webauthn/register/verify",
+        json={"credential": key.create(options.json()), "name": "Laptop"},
+        headers=headers,
+    )
+    assert added.status_code == 200, added.text
+    step = await _step(client)
+    assert step["methods"] == ["webauthn"] and step["webauthn"]["challenge"]
+    second = await client.post(
+        "/auth/login/mfa",
+        json={
+            "mfa_token": step["mfa_token"],
+            "method": "webauthn",
+            "credential": key.get(step["webauthn"]),
+        },
+    )
+    assert second.status_code == 200, second.text
+    request = (await client.post("/auth/login/webauthn/options")).json()
+    alone = await client.post("/auth/login/webauthn", json={"credential": key.get(request)})
+    assert alone.status_code == 200, alone.text
+    replay = await client.post("/auth/login/webauthn", json={"credential": key.get(request)})
+    assert replay.status_code == 401 and error_of(replay) == "invalid_grant"
+    strong = bearer(second.json()["access_token"])
+    gone = await client.delete(f"/auth/mfa/webauthn/{added.json()['id']}", headers=strong)
+    assert gone.status_code == 204

@@ -27,7 +27,8 @@ never contain a password, token or secret.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ..jose.errors import JWTGateError
 
@@ -178,13 +179,19 @@ class MfaRequired(AuthError):
 
     code = "mfa_required"
 
-    def __init__(self, mfa_token: str, methods: Sequence[str]) -> None:
+    def __init__(
+        self,
+        mfa_token: str,
+        methods: Sequence[str],
+        webauthn: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__(
             "a second factor is required: POST /auth/login/mfa with the mfa_token, "
             "one of the methods and the code"
         )
         self.mfa_token = mfa_token
         self.methods = tuple(methods)
+        self.webauthn = webauthn  # the passkey request options, when the user has a passkey
 
     def __repr__(self) -> str:
         return f"MfaRequired(methods={list(self.methods)!r})"

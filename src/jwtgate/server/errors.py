@@ -70,7 +70,9 @@ __all__ = [
 log = logging.getLogger("jwtgate.server")
 
 REALM = "jwtgate"
-USER_CREDENTIAL_PATHS = frozenset({"/auth/login", "/auth/refresh", "/auth/login/mfa"})
+USER_CREDENTIAL_PATHS = frozenset(
+    {"/auth/login", "/auth/refresh", "/auth/login/mfa", "/auth/login/webauthn"}
+)
 """Where a bad password or refresh token is 401; at /auth/token it is 400 (RFC 6749 5.2)."""
 
 _HTTP_CODES = {
@@ -171,6 +173,8 @@ def domain_error_response(exc: JWTGateError, request: Request) -> Response:
         extra["reasons"] = list(exc.reasons)
     elif isinstance(exc, MfaRequired):
         extra.update(mfa_token=exc.mfa_token, methods=list(exc.methods))
+        if exc.webauthn is not None:
+            extra["webauthn"] = exc.webauthn
     elif isinstance(exc, MfaEnrollmentRequired):
         extra.update(mfa_token=exc.mfa_token, methods=["totp"])
     elif isinstance(exc, InsufficientUserAuthentication):

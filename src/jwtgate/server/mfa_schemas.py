@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
@@ -12,6 +12,8 @@ __all__ = [
     "MfaLogin",
     "MfaStatus",
     "MfaTokenBody",
+    "PasskeyLogin",
+    "PasskeyRegistration",
     "RecoveryCodes",
     "TotpConfirm",
     "TotpEnrolmentOut",
@@ -21,12 +23,30 @@ MfaToken = Annotated[str, Field(min_length=1, max_length=128)]
 Code = Annotated[str, Field(min_length=1, max_length=32)]
 
 
+Credential = Annotated[dict[str, Any], Field(description="a PublicKeyCredential as JSON")]
+
+
 class MfaLogin(Request):
-    """``POST /auth/login/mfa``: the ``mfa_token`` of the password step, a method and its code."""
+    """``POST /auth/login/mfa``: the ``mfa_token`` of the password step, a method and its
+    ``code`` (``totp``, ``recovery_code``) or ``credential`` (``webauthn``: the assertion)."""
 
     mfa_token: MfaToken
     method: Annotated[str, Field(min_length=1, max_length=32)]
-    code: Code
+    code: Code | None = None
+    credential: Credential | None = None
+
+
+class PasskeyRegistration(Request):
+    """``POST /auth/mfa/webauthn/register/verify``: the new credential and a name for it."""
+
+    credential: Credential
+    name: Annotated[str, Field(max_length=64)] = "Passkey"
+
+
+class PasskeyLogin(Request):
+    """``POST /auth/login/webauthn``: an assertion of a discoverable passkey."""
+
+    credential: Credential
 
 
 class MfaTokenBody(Request):

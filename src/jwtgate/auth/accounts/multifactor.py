@@ -17,6 +17,7 @@ from ..values import TokenPair
 from .factor_keys import FactorKeys
 from .mfa import Factors, TotpEnrolment
 from .outbox import Outbox
+from .passkeys import Passkeys
 from .signin import Enrolled, SignInSteps
 
 __all__ = ["Enrolled", "MultiFactor", "TotpEnrolment"]
@@ -30,7 +31,8 @@ class MultiFactor:
     def __init__(self, ctx: AuthContext, sessions: Sessions, outbox: Outbox) -> None:
         self._ctx = ctx
         self.factors = Factors(ctx, ctx.factor_keys or FactorKeys.ephemeral(), outbox)
-        self.steps = SignInSteps(ctx, sessions, self.factors)
+        self.passkeys = Passkeys(ctx)
+        self.steps = SignInSteps(ctx, sessions, self.factors, self.passkeys)
 
     # -- sign-in -----------------------------------------------------------------------------
 
@@ -106,6 +108,29 @@ class MultiFactor:
         """``POST /auth/mfa/recovery-codes``: ten new codes replacing the old ones."""
         user = self._recent(claims)
         return self.factors.regenerate_codes(user, ip=ip)
+
+    def webauthn_register_options(self, claims: Claims) -> dict[str, Any]:
+        """``POST /auth/mfa/webauthn/register/options``: creation options (JSON)."""
+        return self.passkeys.register_options(self._recent(claims))
+
+    def webauthn_register(self, claims: Claims, credential: object, name: object) -> dict[str, Any]:
+        """``POST /auth/mfa/webauthn/register/verify``: the new passkey (id, name)."""
+        factor = self.passkeys.register(self._recent(claims), credential, name)
+        return {"id": factor.id, "name": factor.name}
+
+    def webauthn_delete(self, claims: Claims, factor_id: object) -> None:
+        """``DELETE /auth/mfa/webauthn/{id}``. Raises NotFound."""
+        self.passkeys.remove(self._recent(claims), factor_id)
+
+    def passwordless_options(self) -> dict[str, Any]:
+        """``POST /auth/login/webauthn/options``: request options for any discoverable passkey."""
+        return self.passkeys.passwordless_options()
+
+    def passwordless(
+        self, credential: object, *, ip: str | None = None, user_agent: str | None = None
+    ) -> TokenPair:
+        """``POST /auth/login/webauthn``: sign in with a passkey alone. Raises InvalidGrant."""
+        return self.steps.passwordless(credential, ip=ip, user_agent=user_agent)
 
     # -- administration -----------------------------------------------------------------------
 

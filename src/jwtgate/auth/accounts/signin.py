@@ -26,6 +26,7 @@ from ..errors import InvalidGrant, InvalidRequest, MfaEnrollmentRequired, MfaReq
 from ..sessions import Sessions
 from ..values import TokenPair
 from .mfa import FactorAttempt, Factors, TotpEnrolment
+from .passkeys import Passkeys, b64url, credential_challenge, unb64url
 
 __all__ = ["MFA_TOKEN_TTL", "SignInSteps"]
 
@@ -50,10 +51,13 @@ class Enrolled:
 class SignInSteps:
     """After the password: the factor step, or enrolment, or the session."""
 
-    def __init__(self, ctx: AuthContext, sessions: Sessions, factors: Factors) -> None:
+    def __init__(
+        self, ctx: AuthContext, sessions: Sessions, factors: Factors, passkeys: Passkeys
+    ) -> None:
         self._ctx = ctx
         self._sessions = sessions
         self._factors = factors
+        self._passkeys = passkeys
 
     def after_password(
         self,
@@ -67,9 +71,19 @@ class SignInSteps:
         """The session when no factor is needed; else raises MfaRequired (with the methods)
         or MfaEnrollmentRequired."""
         methods = self._factors.methods(user.id)
-        detail = {"scope": scope, "client_id": client_id, "pwd_at": self._ctx.clock()}
+        detail: dict[str, Any] = {
+            "scope": scope,
+            "client_id": client_id,
+            "pwd_at": self._ctx.clock(),
+        }
         if methods:
-            raise MfaRequired(self._challenge(user, LOGIN, detail), methods)
+            options = None
+            if "webauthn" in methods:
+                # The assertion's challenge belongs to this sign-in: stored with the mfa_token
+                # and consumed with it (a challenge is no secret).
+                options, challenge = self._passkeys.assertion_options(user.id)
+                detail["webauthn_challenge"] = b64url(challenge)
+            raise MfaRequired(self._challenge(user, LOGIN, detail), methods, options)
         if self._factors.must_enrol(user):
             raise MfaEnrollmentRequired(self._challenge(user, ENROL, detail))
         return self._sessions.start(
@@ -87,12 +101,26 @@ class SignInSteps:
     ) -> TokenPair:
         """``POST /auth/login/mfa``: the token pair. Raises InvalidGrant (dead token, wrong
         or replayed code), InvalidRequest (unknown method), Throttled."""
-        if method not in ("totp", "recovery_code"):
+        if method not in ("totp", "recovery_code", "webauthn"):
             raise InvalidRequest("method must be one of totp, recovery_code, webauthn")
         challenge, user = self._open(mfa_token, LOGIN)
         attempt = FactorAttempt(self._ctx, user, str(method), ip)
         token_hash = challenge.token_hash
         ctx = self._ctx
+        if method == "webauthn":
+            stored = challenge.detail.get("webauthn_challenge")
+            if not isinstance(stored, str):
+                raise InvalidRequest("this sign-in has no passkey challenge")
+            try:
+                passkey = self._passkeys.verify(code, unb64url(stored), user_id=user.id, ip=ip)
+            except InvalidGrant:
+                attempt.failed("bad_assertion")
+            with ctx.store.write() as uow:
+                if not uow.mfa.use_challenge(token_hash, now=ctx.clock()):
+                    raise InvalidGrant(_DEAD)
+            attempt.succeeded()
+            amr = "swk" if passkey.synced else "hwk"
+            return self._start(challenge, user, amr, ip, user_agent)
         if method == "totp":
             found = self._factors.check_totp(user, code)
             ok = False
@@ -116,6 +144,27 @@ class SignInSteps:
             amr = "otp"
         attempt.succeeded()
         return self._start(challenge, user, amr, ip, user_agent)
+
+    def passwordless(
+        self, credential: object, *, ip: str | None = None, user_agent: str | None = None
+    ) -> TokenPair:
+        """Sign in with a discoverable passkey alone (user verification is the second
+        factor): ``acr`` ``phr``. Raises InvalidGrant."""
+        self._passkeys.take_passwordless(credential)
+        passkey = self._passkeys.verify(
+            credential, credential_challenge(credential), user_id=None, ip=ip
+        )
+        ctx = self._ctx
+        with ctx.store.read() as uow:
+            user = uow.users.get(passkey.factor.user_id)
+        if user is None or user.disabled:
+            raise InvalidGrant("the passkey could not be verified")
+        return self._sessions.start(
+            user,
+            ip=ip,
+            user_agent=user_agent,
+            auth=Authentication.passkey(ctx.clock(), synced=passkey.synced),
+        )
 
     def pending_methods(self, mfa_token: object) -> list[str]:
         """The methods of a live sign-in ``mfa_token``. Raises InvalidGrant."""

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Request
 from starlette.responses import Response
 
+from ...auth.errors import InvalidRequest
 from ..context import (
     NO_STORE,
     ServerContext,
@@ -22,6 +23,8 @@ from ..mfa_schemas import (
     MfaLogin,
     MfaStatus,
     MfaTokenBody,
+    PasskeyLogin,
+    PasskeyRegistration,
     RecoveryCodes,
     TotpConfirm,
     TotpEnrolmentOut,
@@ -71,10 +74,14 @@ def mfa_router(ctx: ServerContext) -> APIRouter:
         """The ``mfa_token`` of ``POST /auth/login``'s 401 ``mfa_required``, a ``method``
         (``totp``, ``recovery_code``) and its ``code``: the token pair, with ``amr``
         ``["pwd", "otp", "mfa"]`` and ``acr`` ``mfa``. The mfa_token works once, 5 minutes."""
+        proof = body.credential if body.method == "webauthn" else body.code
+        if proof is None:
+            wanted = "credential" if body.method == "webauthn" else "code"
+            raise InvalidRequest(f"{wanted}: required for the method {body.method}")
         pair = mfa.login(
             body.mfa_token,
             body.method,
-            body.code,
+            proof,
             ip=client_ip(request),
             user_agent=user_agent(request),
         )
@@ -148,5 +155,65 @@ def mfa_router(ctx: ServerContext) -> APIRouter:
         """Ten new codes; every earlier one stops working."""
         codes = mfa.regenerate_codes(claims, ip=client_ip(request))
         return json_response({"recovery_codes": codes}, headers=NO_STORE)
+
+    @router.post(
+        "/mfa/webauthn/register/options",
+        summary="Start registering a passkey",
+        responses=errors(400, 401, s401=_STEP_UP),
+    )
+    def passkey_options(claims: Claims) -> Response:
+        """``PublicKeyCredentialCreationOptions`` as JSON for ``navigator.credentials.create``
+        (discoverable, user verification required); the challenge lives 5 minutes."""
+        return json_response(mfa.webauthn_register_options(claims), headers=NO_STORE)
+
+    @router.post(
+        "/mfa/webauthn/register/verify",
+        dependencies=json_only,
+        summary="Finish registering a passkey",
+        responses=errors(400, 401, 415, s401=_STEP_UP),
+    )
+    def passkey_register(body: PasskeyRegistration, claims: Claims) -> Response:
+        """The credential ``navigator.credentials.create`` made, and a name: ``{id, name}``.
+        400 ``invalid_grant`` when it does not verify (origin, RP id, challenge, user
+        verification)."""
+        return json_response(
+            mfa.webauthn_register(claims, body.credential, body.name), headers=NO_STORE
+        )
+
+    @router.delete(
+        "/mfa/webauthn/{id}",
+        status_code=204,
+        summary="Remove a passkey",
+        responses=errors(401, 404, s401=_STEP_UP),
+    )
+    def passkey_delete(id: str, claims: Claims) -> Response:
+        """Removes one passkey of the caller."""
+        mfa.webauthn_delete(claims, id)
+        return Response(status_code=204)
+
+    @router.post(
+        "/login/webauthn/options",
+        summary="Start a passwordless sign-in with a passkey",
+        responses=errors(400),
+    )
+    def passwordless_options() -> Response:
+        """``PublicKeyCredentialRequestOptions`` for any discoverable passkey of this site."""
+        return json_response(mfa.passwordless_options(), headers=NO_STORE)
+
+    @router.post(
+        "/login/webauthn",
+        response_model=TokenOut,
+        dependencies=json_only,
+        summary="Sign in with a passkey alone",
+        responses=errors(400, 401, 415),
+    )
+    def passwordless(body: PasskeyLogin, request: Request) -> Response:
+        """The assertion ``navigator.credentials.get`` made: the token pair, ``acr`` ``phr``.
+        401 ``invalid_grant`` for an unknown passkey, another origin or RP id, a used
+        challenge, or a counter that went back (a cloned authenticator)."""
+        pair = mfa.passwordless(
+            body.credential, ip=client_ip(request), user_agent=user_agent(request)
+        )
+        return json_response(pair.to_dict(), headers=NO_STORE)
 
     return router
