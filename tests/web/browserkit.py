@@ -86,10 +86,10 @@ def _jwtgate_command() -> list[str]:
 
 
 @contextmanager
-def serve(workdir: Path, **env: str) -> Iterator[Server]:
-    """Start ``jwtgate serve`` on a free port with a temp SQLite database and cheap argon2;
-    wait until the sign-in page answers; stop it afterwards."""
-    port = free_port()
+def serve(workdir: Path, port: int | None = None, **env: str) -> Iterator[Server]:
+    """Start ``jwtgate serve`` on ``port`` (default: a free one) with a temp SQLite database
+    and cheap argon2; wait until the sign-in page answers; stop it afterwards."""
+    port = port or free_port()
     log = workdir / f"serve-{port}.log"
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith("JWTGATE_")},
