@@ -123,3 +123,38 @@ def test_the_browser_refuses_a_relying_party_of_another_site(page: Page, site: s
         options["rp"]["id"] = "evil.example"
         with pytest.raises(Exception, match=r"SecurityError|not a registrable|invalid"):
             page.evaluate(CREATE, options)
+
+
+def test_the_web_pages_add_a_passkey_and_sign_in_with_it(page: Page, site: str) -> None:
+    page.goto(site + "/web/login")
+    page.fill("#username", "admin")
+    page.fill("#password", ADMIN_PASSWORD)
+    page.click("button:has-text('Sign in')")
+    page.goto(site + "/web/account/mfa")
+    page.fill("#passkey-name", "Web passkey")
+    with page.expect_navigation():
+        page.click("#add-passkey")
+    assert "Passkey added." in page.content()
+    assert page.locator(".passkey-name").all_inner_texts() == ["Web passkey"]
+
+    # Passwordless, from the sign-in page.
+    page.context.clear_cookies()
+    page.goto(site + "/web/login")
+    with page.expect_navigation(url=site + "/web/account"):
+        page.click("#passkey-sign-in")
+    assert "admin" in page.inner_text("#me-username")
+
+    # The passkey as the second step after the password.
+    page.context.clear_cookies()
+    page.goto(site + "/web/login")
+    page.fill("#username", "admin")
+    page.fill("#password", ADMIN_PASSWORD)
+    page.click("button:has-text('Sign in')")
+    with page.expect_navigation(url=site + "/web/account"):
+        page.click("#use-passkey")
+
+    # Removal from the factor page.
+    page.goto(site + "/web/account/mfa")
+    with page.expect_navigation():
+        page.click("#passkeys button:has-text('Remove')")
+    assert "Passkey removed." in page.content()

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+import orjson
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from ...auth.errors import (
     AuthError,
@@ -30,6 +31,7 @@ from .cookies import set_session_cookies
 __all__ = ["mfa_router", "second_step_page"]
 
 _NO_STORE = {"cache-control": "no-store", "pragma": "no-cache"}
+MAX_CREDENTIAL = 16 * 1024
 _REAUTH = "For your safety, sign in again (with your second factor, if you have one) first."
 
 
@@ -57,6 +59,7 @@ def second_step_page(
             status_code,
             mfa_token=step.mfa_token,
             methods=step.methods,
+            webauthn=step.webauthn,
             next=next_path,
             error=error,
         )
@@ -73,6 +76,17 @@ def second_step_page(
         )
     response.headers.update(_NO_STORE)
     return response
+
+
+def _credential(form: dict[str, str]) -> object:
+    """The ``credential`` field (the JSON app.js put there), or None; bounded."""
+    text = form.get("credential", "")
+    if not text or len(text) > MAX_CREDENTIAL:
+        return None
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
 
 
 def _failure(exc: AuthError) -> tuple[int, str, dict[str, str]]:
@@ -92,13 +106,10 @@ def mfa_router(ctx: WebContext) -> APIRouter:
         token = form_text(form, "mfa_token")
         method = form_text(form, "method") or "totp"
         next_path = safe_next(form.get("next"))
+        proof = _credential(form) if method == "webauthn" else form_text(form, "code")
         try:
             pair = await run_in_threadpool(
-                ctx.auth.mfa.login,
-                token,
-                method,
-                form_text(form, "code"),
-                **_client(request),
+                ctx.auth.mfa.login, token, method, proof, **_client(request)
             )
         except AuthError as exc:
             status, text, headers = _failure(exc)
@@ -114,6 +125,22 @@ def mfa_router(ctx: WebContext) -> APIRouter:
             )
             response.headers.update(headers)
             return response
+        response = ctx.redirect(next_path, conn=request)
+        set_session_cookies(response, pair, secure=ctx.secure(request))
+        return response
+
+    @router.post("/login/passkey")
+    async def login_passkey(request: Request) -> Response:
+        form = await ctx.checked_form(request)
+        next_path = safe_next(form.get("next"))
+        try:
+            pair = await run_in_threadpool(
+                ctx.auth.mfa.passwordless, _credential(form), **_client(request)
+            )
+        except AuthError:
+            return ctx.redirect(
+                "/web/login", conn=request, flash="That passkey did not sign you in."
+            )
         response = ctx.redirect(next_path, conn=request)
         set_session_cookies(response, pair, secure=ctx.secure(request))
         return response
@@ -200,6 +227,41 @@ def mfa_router(ctx: WebContext) -> APIRouter:
         except AuthError as exc:
             return ctx.redirect("/web/account/mfa", conn=request, flash=str(exc))
         return ctx.redirect("/web/account/mfa", conn=request, flash="Authenticator app removed.")
+
+    @router.post("/account/mfa/passkeys/options")
+    async def passkey_options(request: Request) -> Response:
+        _, claims = await ctx.action(request)
+        try:
+            options = await run_in_threadpool(ctx.auth.mfa.webauthn_register_options, claims)
+        except AuthError as exc:
+            return JSONResponse(
+                {"error": exc.code, "error_description": str(exc)}, 401, headers=_NO_STORE
+            )
+        return JSONResponse(options, headers=_NO_STORE)
+
+    @router.post("/account/mfa/passkeys")
+    async def passkey_add(request: Request) -> Response:
+        form, claims = await ctx.action(request)
+        try:
+            await run_in_threadpool(
+                ctx.auth.mfa.webauthn_register, claims, _credential(form), form_text(form, "name")
+            )
+        except InsufficientUserAuthentication:
+            return ctx.redirect("/web/account/mfa", conn=request, flash=_REAUTH)
+        except AuthError as exc:
+            return ctx.redirect("/web/account/mfa", conn=request, flash=str(exc))
+        return ctx.redirect("/web/account/mfa", conn=request, flash="Passkey added.")
+
+    @router.post("/account/mfa/passkeys/{factor_id}/delete")
+    async def passkey_delete(request: Request, factor_id: str) -> Response:
+        _, claims = await ctx.action(request)
+        try:
+            await run_in_threadpool(ctx.auth.mfa.webauthn_delete, claims, factor_id)
+        except InsufficientUserAuthentication:
+            return ctx.redirect("/web/account/mfa", conn=request, flash=_REAUTH)
+        except AuthError as exc:
+            return ctx.redirect("/web/account/mfa", conn=request, flash=str(exc))
+        return ctx.redirect("/web/account/mfa", conn=request, flash="Passkey removed.")
 
     @router.post("/account/mfa/recovery-codes")
     async def recovery_codes(request: Request) -> Response:

@@ -48,3 +48,53 @@
 
   schedule(Number(body.dataset.accessExpires));
 })();
+
+// Passkeys: forms marked data-passkey get a working button once the browser can do WebAuthn.
+// The ceremony runs here (navigator.credentials), the credential goes into the form's hidden
+// "credential" field, and the server verifies it; without WebAuthn the button stays hidden.
+(function () {
+  var forms = document.querySelectorAll("form[data-passkey]");
+  if (!forms.length || !window.PublicKeyCredential ||
+      !PublicKeyCredential.parseRequestOptionsFromJSON) return;
+  var meta = document.querySelector('meta[name="csrf-token"]');
+  var csrf = meta ? meta.getAttribute("content") : "";
+
+  function options(form) {
+    if (form.dataset.options) return Promise.resolve(JSON.parse(form.dataset.options));
+    return fetch(form.dataset.optionsUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRF-Token": csrf, "Accept": "application/json" },
+    }).then(function (response) {
+      if (!response.ok) throw new Error("passkey options: " + response.status);
+      return response.json();
+    });
+  }
+
+  function ceremony(kind, publicKey) {
+    if (kind === "create") {
+      return navigator.credentials.create({
+        publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(publicKey) });
+    }
+    return navigator.credentials.get({
+      publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(publicKey) });
+  }
+
+  Array.prototype.forEach.call(forms, function (form) {
+    form.hidden = false;
+    form.addEventListener("submit", function (event) {
+      var field = form.querySelector('input[name="credential"]');
+      if (field.value) return;
+      event.preventDefault();
+      options(form).then(function (publicKey) {
+        return ceremony(form.dataset.passkey, publicKey);
+      }).then(function (credential) {
+        field.value = JSON.stringify(credential.toJSON());
+        form.submit();
+      }).catch(function () {
+        var note = form.querySelector(".passkey-error");
+        if (note) note.hidden = false;
+      });
+    });
+  });
+})();
