@@ -23,7 +23,13 @@ from ..auth.authkit import FakeClock, add_user, engine_of, fast_settings, login
 from ..store.dbkit import BACKENDS, fresh_database
 
 DAY = 86400.0
-SEEDED = {"revocations": 17, "refresh_tokens": 23 * 2 + 12, "sessions": 23, "events": 29}
+SEEDED = {
+    "revocations": 17,
+    "refresh_tokens": 23 * 2 + 12,
+    "sessions": 23,
+    "events": 29,
+    "throttle_attempts": 7,
+}
 
 
 @pytest.fixture(params=BACKENDS)
@@ -67,6 +73,9 @@ def seed(auth: AuthService, now: float) -> tuple[str, int]:
         for k in range(29):
             uow.events.add(EventRecord("login_failure", now - 40 * DAY, detail={"k": k}))
         kept = len(uow.events.page(None, 1000, None, None)) - 29
+        for k in range(7):  # login attempts long past the throttle's window
+            uow.throttle.add([f"u:gone{k}"], at=old, token=f"t{k}")
+        uow.throttle.add(["u:recent"], at=now, token="live")
     return live.refresh_token, kept
 
 
@@ -141,7 +150,8 @@ def test_db_prune_command(
     result = runner.invoke(app, ["db", "prune"])
     assert result.exit_code == 0, result.output
     assert result.output.strip() == (
-        "Deleted 1 revocations, 0 refresh tokens, 0 sessions, 0 events, 0 keys."
+        "Deleted 1 revocations, 0 refresh tokens, 0 sessions, 0 events, 0 throttle attempts, "
+        "0 keys."
     )
 
 

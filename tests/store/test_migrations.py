@@ -23,6 +23,7 @@ TABLES = {
     "signing_keys",
     "clients",
     "audit_events",
+    "throttle_attempts",
     "alembic_version",
 }
 
@@ -33,7 +34,7 @@ def test_upgrade_on_an_empty_database_creates_every_table(database_url: str) -> 
         assert current_revision(engine) is None
         upgrade(database_url)
         assert set(inspect(engine).get_table_names()) == TABLES
-        assert current_revision(engine) == head_revision() == "0001"
+        assert current_revision(engine) == head_revision() == "0002"
     finally:
         engine.dispose()
 

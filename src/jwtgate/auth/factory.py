@@ -17,7 +17,8 @@ from .passwords import PasswordHasher
 from .policy import PasswordPolicy
 from .revocation import RevocationState
 from .service import AuthService
-from .throttle import InMemoryThrottle, Throttle, ThrottlePolicy
+from .sql_throttle import SqlThrottle
+from .throttle import Throttle, ThrottlePolicy
 from .tokens import AccessTokens
 
 if TYPE_CHECKING:
@@ -97,7 +98,7 @@ def build_auth(
             clock=clock,
             hasher=PasswordHasher.from_settings(settings),
             policy=PasswordPolicy.from_settings(settings),
-            throttle=throttle or InMemoryThrottle(policy, clock=clock),
+            throttle=throttle or SqlThrottle(policy, store, clock=clock),
             keyring=keyring,
             revocations=revocations,
             tokens=AccessTokens(

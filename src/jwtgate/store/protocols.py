@@ -31,6 +31,7 @@ __all__ = [
     "SessionRepository",
     "Store",
     "StoreError",
+    "ThrottleRepository",
     "UnitOfWork",
     "UserRepository",
 ]
@@ -134,6 +135,20 @@ class AuditRepository(Protocol):
     def prune(self, *, before: float, limit: int | None = None) -> int: ...
 
 
+class ThrottleRepository(Protocol):
+    """Login-throttle counters: counted attempts under hashed names, over a sliding window."""
+
+    def lock(self, names: Sequence[str]) -> None:
+        """Serialise transactions touching these counters until this one ends."""
+        ...
+
+    def stats(self, names: Sequence[str], *, since: float) -> list[tuple[int, float | None]]: ...
+    def add(self, names: Sequence[str], *, at: float, token: str) -> None: ...
+    def remove(self, names: Sequence[str], *, token: str) -> None: ...
+    def clear(self, name: str) -> None: ...
+    def prune(self, *, before: float, limit: int | None = None) -> int: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction and the repositories bound to it."""
 
@@ -149,6 +164,8 @@ class UnitOfWork(Protocol):
     def clients(self) -> ClientRepository: ...
     @property
     def events(self) -> AuditRepository: ...
+    @property
+    def throttle(self) -> ThrottleRepository: ...
 
 
 class Store(Protocol):

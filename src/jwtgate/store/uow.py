@@ -13,6 +13,7 @@ from .engine import WRITE_OPTION, PoolOptions, create_db_engine
 from .keys import SqlKeyRepository
 from .revocations import SqlRevocationRepository
 from .sessions import SqlSessionRepository
+from .throttle import SqlThrottleRepository
 from .users import SqlUserRepository
 
 __all__ = ["SqlStore", "SqlUnitOfWork"]
@@ -29,6 +30,7 @@ class SqlUnitOfWork:
         self.keys = SqlKeyRepository(conn)
         self.clients = SqlClientRepository(conn)
         self.events = SqlAuditRepository(conn)
+        self.throttle = SqlThrottleRepository(conn)
 
 
 class SqlStore:
