@@ -55,8 +55,8 @@ def check_credentials(
         ctx.audit(
             uow,
             f"{purpose}_failure",
-            user_id=user.id if user else None,
-            username=user.username if user else username[:64],
+            user=user,
+            typed=None if user else username,
             ip=ip,
             reason=reason,
         )

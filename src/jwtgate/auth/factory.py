@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..config import Settings
-from ..store.crypto import KeyCipher, load_master_key
+from ..store.crypto import KeyCipher, derive_subkey, load_master_key
 from ..store.engine import PoolOptions
 from ..store.migrate import upgrade as upgrade_schema
 from ..store.uow import SqlStore
@@ -15,6 +15,8 @@ from .context import AuthContext
 from .keyring import KeyRing
 from .passwords import PasswordHasher
 from .policy import PasswordPolicy
+from .pseudonyms import PURPOSE as PSEUDONYM_PURPOSE
+from .pseudonyms import Pseudonyms
 from .revocation import RevocationState
 from .service import AuthService
 from .sql_throttle import SqlThrottle
@@ -101,6 +103,7 @@ def build_auth(
             throttle=throttle or SqlThrottle(policy, store, clock=clock),
             keyring=keyring,
             revocations=revocations,
+            pseudonyms=Pseudonyms(derive_subkey(master, PSEUDONYM_PURPOSE)),
             tokens=AccessTokens(
                 keyring,
                 revocations,

@@ -301,8 +301,9 @@ class AuthService:
         type: str | None = None,
         user: str | None = None,
     ) -> Page[Event]:
-        """The audit log, newest first; ``user`` is a user id or username. Raises
-        InvalidRequest for a bad cursor."""
+        """The audit log, newest first; ``user`` is a user id or username, and also finds the
+        attempts with that name when it matched no account (recorded as its pseudonym, see
+        :mod:`jwtgate.auth.pseudonyms`). Raises InvalidRequest for a bad cursor."""
         before = parse_int_cursor(cursor)
         limit = check_limit(limit)
         if type is not None and (not isinstance(type, str) or len(type) > 64):
@@ -310,7 +311,8 @@ class AuthService:
         if user is not None and (not isinstance(user, str) or len(user) > 64):
             raise InvalidRequest("the user is not valid")
         with self._ctx.store.read() as uow:
-            rows = uow.events.page(before, limit + 1, type, user)
+            alias = self._ctx.pseudonyms.of(user) if user is not None else None
+            rows = uow.events.page(before, limit + 1, type, user, alias)
         items = tuple(to_event(r) for r in rows[:limit])
         return Page(items, str(items[-1].id) if len(rows) > limit else None)
 

@@ -130,7 +130,12 @@ class AuditRepository(Protocol):
 
     def add(self, event: EventRecord) -> None: ...
     def page(
-        self, before: int | None, limit: int, type: str | None, user: str | None
+        self,
+        before: int | None,
+        limit: int,
+        type: str | None,
+        user: str | None,
+        alias: str | None = None,
     ) -> list[EventRecord]: ...
     def prune(self, *, before: float, limit: int | None = None) -> int: ...
 
