@@ -3,7 +3,7 @@
 A failed login for an unknown username is often a password typed into the username box, so
 the name is never stored as typed. It is stored as ``unknown:`` and 16 hex digits of
 HMAC-SHA256 under a key derived from the master key (``derive_subkey``), over the name in its
-lookup form (:func:`jwtgate.store.users.username_key`, so ``Bob`` and ``bob`` agree). The same
+lookup form (:func:`jwtgate.store.usernames.counting_key`, so ``Bob`` and ``bob`` agree). The same
 name always gives the same pseudonym, so an admin can see repeated attempts and, knowing a
 name, find its attempts (``GET /admin/events?user=NAME`` matches its pseudonym too); without
 the server's master key, nobody can test guesses against the log. No real username can look
@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from ..store.users import username_key
+from ..store.usernames import counting_key
 
 __all__ = ["PSEUDONYM_PREFIX", "Pseudonyms", "is_pseudonym"]
 
@@ -41,7 +41,7 @@ class Pseudonyms:
 
     def of(self, name: str) -> str:
         """``unknown:`` + 16 hex digits of HMAC-SHA256 over the name's lookup form."""
-        data = username_key(name).encode("utf-8", "surrogatepass")
+        data = counting_key(name).encode("utf-8", "surrogatepass")
         digest = hmac.new(self._key, data, hashlib.sha256).hexdigest()
         return PSEUDONYM_PREFIX + digest[:16]
 

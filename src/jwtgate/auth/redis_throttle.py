@@ -44,7 +44,7 @@ class RedisThrottle:
         self.fallback = fallback or InMemoryThrottle(policy, clock=clock)
         self._local = False
 
-    def _names(self, username: str, ip: str | None) -> list[tuple[str, int]]:
+    def _names(self, username: str | None, ip: str | None) -> list[tuple[str, int]]:
         return throttle_keys(self.policy, username, ip)
 
     @property
@@ -69,7 +69,7 @@ class RedisThrottle:
                 wait = max(wait, last + self.policy.backoff(recent, limit) - now)
         return math.ceil(wait)
 
-    def reserve(self, username: str, ip: str | None) -> Reservation:
+    def reserve(self, username: str | None, ip: str | None) -> Reservation:
         """Refuse the attempt or count it, atomically across every instance (one script)."""
         names = self._names(username, ip)
         now = self._clock()
@@ -96,12 +96,14 @@ class RedisThrottle:
         if not reservation.allowed:
             return
         username, ip = reservation.username, reservation.ip
-        self.fallback.success(username, ip)
+        if username is not None:
+            self.fallback.success(username, ip)
         if not reservation.token:
             return  # reserved in-process while Redis was down
         names = [n for n, _ in self._names(username, ip)]
+        users = [n for n in names if n.startswith("u:")]
         try:
-            self._counters.release(names[:1], names[1:], reservation.token)
+            self._counters.release(users, [n for n in names if n not in users], reservation.token)
         except RedisUnavailable:
             self._fell_back()
             return

@@ -16,7 +16,7 @@ from .clients import Clients
 from .context import AuthContext, Pending
 from .convert import to_client, to_event, to_key_info, to_session
 from .credentials import check_credentials
-from .errors import InvalidRequest, NotFound, RegistrationDisabled
+from .errors import InvalidRequest, NotFound, RegistrationDisabled, Throttled
 from .oauth import OAuthTokens
 from .scopes import grant_scope
 from .sessions import Sessions
@@ -130,13 +130,27 @@ class AuthService:
         """
         self._users.change_password(claims, current_password, new_password)
 
-    def register(self, username: str, password: str, email: str | None = None) -> User:
-        """Self-registration.
+    def register(
+        self,
+        username: str,
+        password: str,
+        email: str | None = None,
+        *,
+        client_ip: str | None = None,
+    ) -> User:
+        """Self-registration, throttled per client address like login: every attempt counts
+        (creating accounts in bulk is what the limit is for), ``throttle_ip_failures`` per
+        window, then the doubling back-off.
 
-        Raises RegistrationDisabled, Conflict, WeakPassword, InvalidRequest.
+        Raises RegistrationDisabled, Throttled, Conflict, WeakPassword, InvalidRequest.
         """
         if not self._ctx.settings.allow_registration:
             raise RegistrationDisabled()
+        if client_ip:
+            # A counter of its own: sign-ups from an address do not use up its logins.
+            reservation = self._ctx.throttle.reserve(None, "register " + client_ip)
+            if not reservation.allowed:
+                raise Throttled(reservation.retry_after)
         return self._users.create(username, password, email=email, event="user_registered")
 
     # -- OAuth 2.0 (RFC 6749, 7009, 7662) ------------------------------------------------------

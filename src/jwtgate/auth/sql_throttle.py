@@ -36,7 +36,7 @@ class SqlThrottle:
                 wait = max(wait, last + self.policy.backoff(recent, limit) - now)
         return wait
 
-    def reserve(self, username: str, ip: str | None) -> Reservation:
+    def reserve(self, username: str | None, ip: str | None) -> Reservation:
         """Refuse the attempt, or count it now (one transaction, serialised per counter)."""
         limits = throttle_keys(self.policy, username, ip)
         names = [name for name, _ in limits]
@@ -56,8 +56,12 @@ class SqlThrottle:
             return
         names = [n for n, _ in throttle_keys(self.policy, reservation.username, reservation.ip)]
         with self._store.write() as uow:
-            uow.throttle.clear(names[0])
-            uow.throttle.remove(names[1:], token=reservation.token)
+            for name in names:
+                if name.startswith("u:"):
+                    uow.throttle.clear(name)
+            uow.throttle.remove(
+                [n for n in names if not n.startswith("u:")], token=reservation.token
+            )
 
     def retry_after(self, username: str, ip: str | None) -> int:
         """Whole seconds until another attempt is allowed; 0 when it is allowed now."""

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..config import Settings
-from ..store.users import username_key
+from ..store.usernames import counting_key
 
 __all__ = ["InMemoryThrottle", "Reservation", "Throttle", "ThrottlePolicy", "throttle_keys"]
 
@@ -62,7 +62,7 @@ class Reservation:
     reserved), or 0 and the attempt now counted as a failure under ``username`` and ``ip``."""
 
     retry_after: int
-    username: str = ""
+    username: str | None = None
     ip: str | None = None
     at: float = 0.0
     token: str = field(default="", repr=False)
@@ -73,10 +73,13 @@ class Reservation:
         return self.retry_after == 0
 
 
-def throttle_keys(policy: ThrottlePolicy, username: str, ip: str | None) -> list[tuple[str, int]]:
-    """The counter names an attempt counts under, with their limits: the username (folded the
-    way user lookup folds it, so every spelling of one account shares a count) and the address."""
-    keys = [("u:" + username_key(username), policy.user_limit)]
+def throttle_keys(
+    policy: ThrottlePolicy, username: str | None, ip: str | None
+) -> list[tuple[str, int]]:
+    """The counter names an attempt counts under, with their limits: the username (in its
+    lookup form, so every spelling of one account shares a count), unless None, and the
+    address."""
+    keys = [] if username is None else [("u:" + counting_key(username), policy.user_limit)]
     if ip:
         keys.append(("a:" + ip, policy.ip_limit))
     return keys
@@ -85,7 +88,7 @@ def throttle_keys(policy: ThrottlePolicy, username: str, ip: str | None) -> list
 class Throttle(Protocol):
     """What the login flow asks of a throttle."""
 
-    def reserve(self, username: str, ip: str | None) -> Reservation:
+    def reserve(self, username: str | None, ip: str | None) -> Reservation:
         """Atomically: refuse the attempt (``retry_after`` > 0), or count it as a failure now,
         before the password is checked, so concurrent attempts see each other."""
         ...
@@ -124,7 +127,7 @@ class InMemoryThrottle:
         self._failures: OrderedDict[str, deque[float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def _keys(self, username: str, ip: str | None) -> list[tuple[str, int]]:
+    def _keys(self, username: str | None, ip: str | None) -> list[tuple[str, int]]:
         return throttle_keys(self.policy, username, ip)
 
     def _wait(self, key: str, limit: int, now: float) -> float:
@@ -141,12 +144,12 @@ class InMemoryThrottle:
             wait = max(self._wait(key, limit, now) for key, limit in self._keys(username, ip))
         return math.ceil(wait)
 
-    def reserve(self, username: str, ip: str | None) -> Reservation:
+    def reserve(self, username: str | None, ip: str | None) -> Reservation:
         """Refuse the attempt, or count it as a failure now (one step under the lock)."""
         now = self._clock()
         keys = self._keys(username, ip)
         with self._lock:
-            wait = max(self._wait(key, limit, now) for key, limit in keys)
+            wait = max((self._wait(key, limit, now) for key, limit in keys), default=0.0)
             if wait > 0:
                 return Reservation(math.ceil(wait))
             self._record(keys, now)
@@ -158,14 +161,16 @@ class InMemoryThrottle:
             return
         keys = self._keys(reservation.username, reservation.ip)
         with self._lock:
-            self._failures.pop(keys[0][0], None)
-            for key, _ in keys[1:]:
+            for key, _ in keys:
+                if key.startswith("u:"):
+                    self._failures.pop(key, None)
+                    continue
                 times = self._failures.get(key)
                 if times is not None and reservation.at in times:
                     times.remove(reservation.at)
 
-    def failure(self, username: str, ip: str | None) -> None:
-        """Count a failed attempt for the username and the address."""
+    def failure(self, username: str | None, ip: str | None) -> None:
+        """Count a failed attempt for the username (unless None) and the address."""
         now = self._clock()
         with self._lock:
             self._record(self._keys(username, ip), now)

@@ -31,7 +31,7 @@ class Base(DeclarativeBase):
 
 
 class UserRow(Base):
-    """A user account. ``username_key`` (the case-folded name) is what is unique."""
+    """A user account. ``username_key`` (the RFC 8265 PRECIS form of the name) is unique."""
 
     __tablename__ = "users"
 

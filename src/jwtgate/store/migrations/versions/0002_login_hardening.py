@@ -17,8 +17,34 @@ branch_labels: str | None = None
 depends_on: str | None = None
 
 
+def _rekey_users() -> None:
+    """Recompute every ``username_key`` as the PRECIS form (it was ``str.casefold()``).
+
+    Names registered so far were ASCII, whose two forms agree, so this changes nothing on a
+    database this project made; a key that differs is rewritten unless the new one is taken
+    (then the user keeps the old key and an admin must rename one of the two).
+    """
+    from jwtgate.store.usernames import username_key
+
+    bind = op.get_bind()
+    users = sa.table(
+        "users", sa.column("id", sa.String), sa.column("username", sa.String),
+        sa.column("username_key", sa.String),
+    )  # fmt: skip
+    rows = bind.execute(sa.select(users.c.id, users.c.username, users.c.username_key)).all()
+    taken = {row.username_key for row in rows}
+    for row in rows:
+        key = username_key(row.username)
+        if key is None or key == row.username_key or key in taken:
+            continue
+        bind.execute(sa.update(users).where(users.c.id == row.id).values(username_key=key))
+        taken.discard(row.username_key)
+        taken.add(key)
+
+
 def upgrade() -> None:
-    """Create ``throttle_attempts``."""
+    """Create ``throttle_attempts``; re-key usernames with PRECIS."""
+    _rekey_users()
     op.create_table(
         "throttle_attempts",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
