@@ -61,7 +61,8 @@ def build_auth(
     """Build the auth service from settings: engine, schema (``upgrade``: run the Alembic
     migrations first), key ring (a key is generated on first start), revocation state.
 
-    ``issuer`` overrides :func:`default_issuer`; ``throttle`` replaces the in-memory one.
+    ``issuer`` overrides :func:`default_issuer`; ``throttle`` replaces the default one, whose
+    counters live in the database (shared by every worker and instance on it), or in Redis.
     With ``settings.redis_url``, login throttling is shared through Redis and revocations and
     key rotations are published to, and received from, the other instances (a subscriber
     thread, stopped by ``close()``); Redis being down at start is fine (logged, retried).
