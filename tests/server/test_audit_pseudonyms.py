@@ -13,6 +13,7 @@ from sqlalchemy import text
 from jwtgate.auth.pseudonyms import PURPOSE, Pseudonyms
 from jwtgate.store.crypto import derive_subkey
 
+from ..web.webkit import client, sign_in
 from .serverkit import ADMIN, PASSWORD, Server, bearer, login
 
 TYPED = "Tr0ub4dor&3-my-real-password"
@@ -55,3 +56,15 @@ def test_the_pseudonym_depends_on_the_server_secret() -> None:
     one, other = (Pseudonyms(derive_subkey(m, PURPOSE)) for m in (b"a" * 32, b"b" * 32))
     assert one.of(TYPED) == one.of(TYPED.upper()) != other.of(TYPED)  # keyed: no guess tests
     assert "hidden" in repr(one) and derive_subkey(b"a" * 32, PURPOSE) != b"a" * 32
+
+
+def test_the_console_shows_an_unknown_name_as_such(server: Server) -> None:
+    browser = client(server.app)
+    refused = browser.post("/auth/login", json={"username": TYPED, "password": "x"})
+    assert refused.status_code == 401
+    sign_in(browser, (ADMIN, PASSWORD))
+    page = browser.get("/web/admin/events", params={"type": "login_failure"})
+    assert page.status_code == 200
+    assert "unknown name" in page.text and TYPED not in page.text
+    pseudonym = server.auth._ctx.pseudonyms.of(TYPED)
+    assert pseudonym[8:16] in page.text

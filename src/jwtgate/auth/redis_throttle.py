@@ -96,8 +96,8 @@ class RedisThrottle:
         if not reservation.allowed:
             return
         username, ip = reservation.username, reservation.ip
-        if username is not None:
-            self.fallback.success(username, ip)
+        # The local copy was counted at the same instant (or reserved locally during an outage).
+        self.fallback.succeeded(reservation)
         if not reservation.token:
             return  # reserved in-process while Redis was down
         names = [n for n, _ in self._names(username, ip)]
