@@ -102,7 +102,8 @@ class SqlUserRepository:
         if after is not None:
             stmt = stmt.where(USERS.c.id > after)
         if q:
-            pattern = like_pattern(q.casefold())
+            # Keys are lower-cased as PRECIS does (Unicode toLowerCase, not casefold: ß stays).
+            pattern = like_pattern(username_key(q) or q.lower())
             stmt = stmt.where(
                 or_(
                     USERS.c.username_key.like(pattern, escape="\\"),
