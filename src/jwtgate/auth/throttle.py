@@ -3,8 +3,10 @@
 After ``limit`` failures within ``window`` seconds, each further attempt must wait
 ``2 ** (failures - limit)`` seconds after the last failure (1 s, 2 s, 4 s ...), capped at
 ``max_backoff``. A success clears the username's count (not the address's: one address
-guessing many usernames stays throttled). The in-memory implementation serves one process;
-a shared one (Redis) implements the same Protocol.
+guessing many usernames stays throttled). The in-memory implementation serves one process
+(and is the Redis throttle's fallback); the default keeps its counters in the database
+(:mod:`.sql_throttle`, shared by every worker and instance), and with Redis configured they
+live in Redis (:mod:`.redis_throttle`).
 
 A password check first *reserves* its attempt (:meth:`Throttle.reserve`): the check of the
 limits and the recording of the attempt as a failure are one atomic step, taken before the
