@@ -323,7 +323,18 @@ def serve(
             "access_log": False,
             "server_header": False,
             "log_level": log_level.lower(),
+            # X-Forwarded-For/-Proto only from the configured proxies (none by default), not
+            # uvicorn's default of every loopback peer: any local process could otherwise pick
+            # its own client address (and defeat per-address throttling) or flip cookie flags.
+            "proxy_headers": bool(settings.forwarded_allow_ips),
+            "forwarded_allow_ips": settings.forwarded_allow_ips or None,
         }
+        if os.environ.get("FORWARDED_ALLOW_IPS") and not settings.forwarded_allow_ips:
+            typer.echo(
+                "jwtgate: FORWARDED_ALLOW_IPS is ignored; name the proxies in "
+                "JWTGATE_FORWARDED_ALLOW_IPS (forwarded headers are trusted from no one now)",
+                err=True,
+            )
         if workers == 1:
             uvicorn.run(create_app(settings, auth=auth), **common)
             return

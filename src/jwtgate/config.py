@@ -7,13 +7,15 @@ Environment variables win over the file.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -90,6 +92,11 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Proxies (addresses or networks, comma-separated) whose X-Forwarded-For "
+        "and X-Forwarded-Proto are believed; default none: the peer is the client.",
+    )
     max_body_size: int = Field(default=64 * 1024, ge=1024)
     max_token_size: int = Field(default=8 * 1024, ge=512)
 
@@ -127,6 +134,25 @@ class Settings(BaseSettings):
     require_verified_email: bool = False
     cors_origins: list[str] = Field(default_factory=list)
     cookie_secure: bool = True
+
+    @field_validator("forwarded_allow_ips", mode="before")
+    @classmethod
+    def _proxy_list(cls, value: Any) -> Any:
+        """``10.0.0.5, 10.1.0.0/16`` from the environment; each an address or a network."""
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list):
+            return items
+        out = []
+        for item in (str(i).strip() for i in items):
+            if not item:
+                continue
+            if item != "*":
+                try:
+                    ipaddress.ip_network(item, strict=False)
+                except ValueError:
+                    raise ValueError(f"not an IP address or network: {item!r}") from None
+            out.append(item)
+        return out
 
     @classmethod
     def settings_customise_sources(

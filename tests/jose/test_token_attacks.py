@@ -141,6 +141,16 @@ def test_duplicate_alg_members_do_not_confuse_the_verifier(materials: dict[str, 
         rejects(token, material.public_key)
 
 
+def test_a_correctly_signed_header_with_a_repeated_member_is_refused() -> None:
+    """RFC 7515 5.2: a header repeating a member (here ``typ``, the one a verifier checks to
+    tell an access token from another kind) is refused even when its signature is right, so
+    two parsers cannot read it two ways."""
+    key = Key.from_secret(b"k" * 32, "HS256")
+    for head in (b'{"alg":"HS256","typ":"JWT","typ":"at+jwt"}', b'{"alg":"HS256","alg":"HS256"}'):
+        token = forge(head, claims(), hmac_signer(b"k" * 32))
+        rejects(token, key, InvalidHeader)
+
+
 # -- ECDSA signature forms (CVE-2022-21449, RFC 7518 3.4) ------------------------------------
 
 

@@ -34,6 +34,7 @@ from .routes.auth import auth_router
 from .routes.oauth import oauth_router
 from .routes.ops import ops_router
 from .routes.wellknown import wellknown_router
+from .strict_body import StrictBodies
 
 __all__ = ["app_from_env", "create_app"]
 
@@ -137,7 +138,9 @@ def create_app(settings: Settings, *, auth: AuthService | None = None) -> FastAP
     app.include_router(wellknown_router(ctx))
     app.include_router(ops_router(ctx))
 
-    # Innermost first: the body limit sits inside CORS so that its 413 carries CORS headers.
+    # Innermost first: the body limit sits inside CORS so that its 413 carries CORS headers;
+    # the strict-body check inside the limit, so what it reads is bounded.
+    app.add_middleware(StrictBodies)
     app.add_middleware(BodyLimit, limit=settings.max_body_size)
     try:
         web.install(app, service, settings)

@@ -18,11 +18,13 @@ import secrets
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from .engine import sqlite_path
 
-__all__ = ["KeyCipher", "default_key_file", "load_master_key"]
+__all__ = ["KeyCipher", "default_key_file", "derive_subkey", "load_master_key"]
 
 log = logging.getLogger("jwtgate.store")
 
@@ -82,6 +84,15 @@ class KeyCipher:
 
     def __repr__(self) -> str:
         return "KeyCipher(<hidden>)"
+
+
+def derive_subkey(master: bytes, purpose: str) -> bytes:
+    """A 32-byte key for one ``purpose`` derived from the master key (HKDF-SHA256, RFC 5869,
+    the purpose as ``info``): keys for different uses are independent, and none reveals the
+    master key or another."""
+    return HKDF(
+        algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=purpose.encode()
+    ).derive(master)
 
 
 def default_key_file(database_url: str) -> Path | None:

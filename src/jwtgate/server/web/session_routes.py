@@ -214,11 +214,27 @@ def session_router(ctx: WebContext) -> APIRouter:
                 error="The two passwords differ.",
             )
         try:
-            await run_in_threadpool(ctx.auth.register, username, password, email)
+            await run_in_threadpool(
+                lambda: ctx.auth.register(
+                    username, password, email, client_ip=_client(request)["client_ip"]
+                )
+            )
         except RegistrationDisabled:
             return ctx.error_page(
                 request, 404, "Not found", "Self sign-up is not enabled on this server."
             )
+        except Throttled as exc:
+            response = ctx.render(
+                request,
+                "register.html",
+                429,
+                username=username,
+                email=email,
+                error=f"Too many sign-ups from this address. Please wait {exc.retry_after} "
+                "seconds before trying again.",
+            )
+            response.headers["retry-after"] = str(exc.retry_after)
+            return response
         except (Conflict, WeakPassword, InvalidRequest) as exc:
             message = "That username is taken." if isinstance(exc, Conflict) else str(exc)
             return ctx.render(
