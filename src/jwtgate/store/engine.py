@@ -4,6 +4,7 @@ SQLite runs in WAL mode (readers never block the writer), with foreign keys enfo
 timeout. Write transactions start with ``BEGIN IMMEDIATE`` so that two writers queue on the busy
 timeout instead of failing when a read lock cannot be upgraded (SQLITE_BUSY_SNAPSHOT); read-only
 units of work use a plain deferred ``BEGIN``.
+The database file and the files SQLite keeps beside it are mode 0600 (see :mod:`.files`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.pool import StaticPool
+
+from .files import SQLITE_COMPANIONS, create_private_file, private_umask, tighten
 
 __all__ = ["BUSY_TIMEOUT_MS", "WRITE_OPTION", "PoolOptions", "create_db_engine", "sqlite_path"]
 
@@ -61,8 +64,8 @@ def create_db_engine(
 ) -> Engine:
     """An engine for ``database_url`` (``sqlite:///...`` or ``postgresql+psycopg://...``).
 
-    Creates the directory of a SQLite file; ``pool`` sizes the pool of other backends. Raises
-    sqlalchemy.exc.ArgumentError for a URL it cannot parse.
+    Creates a SQLite file and its directory private (0600, 0700); ``pool`` sizes the pool
+    of other backends. Raises sqlalchemy.exc.ArgumentError for a URL it cannot parse.
     """
     url = make_url(database_url)
     pool = pool or PoolOptions()
@@ -82,20 +85,30 @@ def create_db_engine(
         # One shared connection, or every checkout would see its own empty database.
         kwargs["poolclass"] = StaticPool
     else:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # Created empty (a valid database) and private before SQLite first opens it: the
+        # -wal and -shm files it creates then take the database's mode.
+        create_private_file(path)
+        tighten(path)
     engine = create_engine(url, echo=echo, **kwargs)
-    event.listen(engine, "connect", functools.partial(_sqlite_connect, pool.sqlite_cache_kib))
+    connect = functools.partial(_sqlite_connect, pool.sqlite_cache_kib, path)
+    event.listen(engine, "connect", connect)
     event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
-def _sqlite_connect(cache_kib: int, dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+def _sqlite_connect(
+    cache_kib: int, path: Path | None, dbapi_connection: sqlite3.Connection, _record: Any
+) -> None:
     # The driver's own implicit BEGIN is switched off; _sqlite_begin emits ours.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        if path is not None and not path.with_name(path.name + "-wal").exists():
+            with private_umask():  # switching to WAL creates the -wal and -shm files
+                cursor.execute("PRAGMA journal_mode = WAL")
+        else:
+            cursor.execute("PRAGMA journal_mode = WAL")
         # In WAL mode NORMAL loses nothing on a process crash (kill -9), only on power loss.
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
@@ -103,6 +116,9 @@ def _sqlite_connect(cache_kib: int, dbapi_connection: sqlite3.Connection, _recor
         cursor.execute(f"PRAGMA cache_size = -{int(cache_kib)}")
     finally:
         cursor.close()
+    if path is not None:
+        for companion in SQLITE_COMPANIONS:
+            tighten(path.with_name(path.name + companion))
 
 
 def _sqlite_begin(connection: Connection) -> None:
