@@ -68,6 +68,13 @@ class Settings(BaseSettings):
     refresh_absolute_ttl: int = Field(
         default=30 * 86400, ge=60, description="Hard cap on a session's life, refreshes or not."
     )
+    refresh_reuse_interval: float = Field(
+        default=10.0,
+        ge=0,
+        le=60,
+        description="Seconds after a rotation during which the token just rotated is answered "
+        "with the successor already minted for it (tabs restored together, retries); 0: off.",
+    )
     leeway: int = Field(
         default=30,
         ge=0,

@@ -86,7 +86,7 @@ async def test_metrics_count_logins_refreshes_errors_and_latency(
     tokens = await login(client)
     await client.post("/auth/login", json={"username": "alice", "password": "wrong!"})
     await client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
-    await client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    await client.post("/auth/refresh", json={"refresh_token": "A" * 43})  # unknown
     await client.get("/auth/me", headers=bearer("garbage"))
     await client.get("/admin/users/123", headers=bearer("garbage"))
     await client.get("/admin/users/456", headers=bearer("garbage"))

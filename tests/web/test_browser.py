@@ -381,3 +381,33 @@ def test_tabs_renewing_at_the_same_instant_keep_the_session(
     for tab in tabs:
         tab.reload()
         expect(tab).to_have_url(tabs_server.url + "/web/account")
+
+
+def test_three_tabs_reopened_at_once_after_the_access_cookie_lapsed_stay_signed_in(
+    server: Server, new_context: NewContext
+) -> None:
+    """A browser reopened with its tabs: the access cookie has lapsed (Max-Age), the CSRF
+    cookie (a session cookie) is gone, the refresh cookie is left. The three tabs load at
+    once and each renews with the one refresh cookie; none may end the session."""
+    context = new_context()
+    page = context.new_page()
+    sign_in(page, server, "admin", ADMIN_PASSWORD)
+    expect(page).to_have_url(server.url + "/web/account")
+    page.close()
+    context.clear_cookies(name="jwtgate_at")
+    tabs = [context.new_page() for _ in range(3)]
+    for tab in tabs:
+        tab.goto(server.url + "/web/inspect")  # a page that needs no sign-in
+    context.clear_cookies(name="jwtgate_csrf")
+    # Every navigation starts before any has finished (started by the page itself, a
+    # same-site navigation: the SameSite=Strict cookies go along, as on a restored tab).
+    for tab in tabs:
+        tab.evaluate("() => { window.location.href = '/web/account'; }")
+    for tab in tabs:
+        expect(tab).to_have_url(server.url + "/web/account", timeout=20_000)
+        expect(tab.locator("#me-username")).to_have_text("admin")
+    # Still signed in afterwards: the session was not taken for a stolen one.
+    for tab in tabs:
+        tab.reload()
+        expect(tab).to_have_url(server.url + "/web/account")
+    assert "refresh_reuse" not in server.output()

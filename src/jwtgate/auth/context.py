@@ -22,6 +22,7 @@ from .keyring import KeyRing
 from .passwords import PasswordHasher
 from .policy import PasswordPolicy
 from .revocation import RevocationState
+from .rotation import Rotation
 from .throttle import Throttle
 from .tokens import AccessTokens
 
@@ -79,6 +80,7 @@ class AuthContext:
     keyring: KeyRing
     revocations: RevocationState
     tokens: AccessTokens
+    rotation: Rotation
     announcer: Announcer | None = None
 
     @property

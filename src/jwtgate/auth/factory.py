@@ -16,6 +16,7 @@ from .keyring import KeyRing
 from .passwords import PasswordHasher
 from .policy import PasswordPolicy
 from .revocation import RevocationState
+from .rotation import Rotation
 from .service import AuthService
 from .throttle import InMemoryThrottle, Throttle, ThrottlePolicy
 from .tokens import AccessTokens
@@ -109,6 +110,9 @@ def build_auth(
                 ttl=settings.access_ttl,
                 leeway=settings.leeway,
                 max_size=settings.max_token_size,
+            ),
+            rotation=Rotation.from_master_key(
+                master, reuse_interval=settings.refresh_reuse_interval
             ),
         )
         service = AuthService(ctx)
