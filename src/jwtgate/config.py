@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -20,6 +20,8 @@ from pydantic_settings import (
 )
 
 __all__ = ["Settings"]
+
+MIN_METRICS_TOKEN = 16
 
 
 class Settings(BaseSettings):
@@ -86,6 +88,11 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Scopes a user may ask for at /auth/token (clients get theirs per client).",
     )
+    public_scopes: list[str] = Field(
+        default_factory=list,
+        description="Scopes discovery may list in scopes_supported (those a user or a client "
+        "can actually be granted); every other scope stays unlisted.",
+    )
     admin_password: SecretStr | None = None
     allow_registration: bool = False
     master_key: SecretStr | None = Field(
@@ -114,7 +121,19 @@ class Settings(BaseSettings):
     revocation_poll_interval: float = 2.0
     audit_retention_days: int = 90
     cors_origins: list[str] = Field(default_factory=list)
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token that GET /metrics requires from every caller; unset: only "
+        "direct loopback peers (no proxy in between) may read the metrics.",
+    )
     cookie_secure: bool = True
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_METRICS_TOKEN:
+            raise ValueError(f"must be at least {MIN_METRICS_TOKEN} characters (random)")
+        return value
 
     @classmethod
     def settings_customise_sources(
@@ -134,7 +153,7 @@ class Settings(BaseSettings):
     def safe_dict(self) -> dict[str, Any]:
         """The settings with every secret masked, for logs and ``--help`` output."""
         out = self.model_dump()
-        for name in ("admin_password", "master_key"):
+        for name in ("admin_password", "master_key", "metrics_token"):
             if out.get(name) is not None:
                 out[name] = "**********"
         return out

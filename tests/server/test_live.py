@@ -272,3 +272,13 @@ def test_several_workers_share_revocations(tmp_path: Path) -> None:
             httpx.get(server.url + "/auth/me", headers=headers).status_code for _ in range(20)
         }
         assert statuses == {401}
+
+
+def test_metrics_answer_a_direct_loopback_peer_and_refuse_a_forwarded_one(live: Live) -> None:
+    """uvicorn resolves X-Forwarded-For from loopback proxies into the client address; the
+    metrics check does not take that address on trust: a forwarded request is refused."""
+    assert httpx.get(live.url + "/metrics").status_code == 200
+    for value in ("127.0.0.1", "203.0.113.1", "::1"):
+        forwarded = httpx.get(live.url + "/metrics", headers={"x-forwarded-for": value})
+        assert forwarded.status_code == 403, value
+        assert forwarded.json()["error"] == "access_denied"
