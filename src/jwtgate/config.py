@@ -23,6 +23,8 @@ from pydantic_settings import (
 
 __all__ = ["Settings"]
 
+MIN_METRICS_TOKEN = 16
+
 
 class Settings(BaseSettings):
     """jwtgate configuration. See docs/configuration.md for every option."""
@@ -70,6 +72,13 @@ class Settings(BaseSettings):
     refresh_absolute_ttl: int = Field(
         default=30 * 86400, ge=60, description="Hard cap on a session's life, refreshes or not."
     )
+    refresh_reuse_interval: float = Field(
+        default=10.0,
+        ge=0,
+        le=60,
+        description="Seconds after a rotation during which the token just rotated is answered "
+        "with the successor already minted for it (tabs restored together, retries); 0: off.",
+    )
     leeway: int = Field(
         default=30,
         ge=0,
@@ -80,6 +89,11 @@ class Settings(BaseSettings):
     user_scopes: list[str] = Field(
         default_factory=list,
         description="Scopes a user may ask for at /auth/token (clients get theirs per client).",
+    )
+    public_scopes: list[str] = Field(
+        default_factory=list,
+        description="Scopes discovery may list in scopes_supported (those a user or a client "
+        "can actually be granted); every other scope stays unlisted.",
     )
     admin_password: SecretStr | None = None
     allow_registration: bool = False
@@ -133,6 +147,11 @@ class Settings(BaseSettings):
     mail_max_attempts: int = Field(default=10, ge=1, le=50)
     require_verified_email: bool = False
     cors_origins: list[str] = Field(default_factory=list)
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token that GET /metrics requires from every caller; unset: only "
+        "direct loopback peers (no proxy in between) may read the metrics.",
+    )
     cookie_secure: bool = True
 
     @field_validator("forwarded_allow_ips", mode="before")
@@ -154,6 +173,13 @@ class Settings(BaseSettings):
             out.append(item)
         return out
 
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_METRICS_TOKEN:
+            raise ValueError(f"must be at least {MIN_METRICS_TOKEN} characters (random)")
+        return value
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -172,7 +198,7 @@ class Settings(BaseSettings):
     def safe_dict(self) -> dict[str, Any]:
         """The settings with every secret masked, for logs and ``--help`` output."""
         out = self.model_dump()
-        for name in ("admin_password", "master_key", "smtp_url"):
+        for name in ("admin_password", "master_key", "smtp_url", "metrics_token"):
             if out.get(name) is not None:
                 out[name] = "**********"
         return out

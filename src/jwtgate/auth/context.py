@@ -23,6 +23,7 @@ from .passwords import PasswordHasher
 from .policy import PasswordPolicy
 from .pseudonyms import Pseudonyms
 from .revocation import RevocationState
+from .rotation import Rotation
 from .throttle import Throttle
 from .tokens import AccessTokens
 
@@ -84,6 +85,7 @@ class AuthContext:
     revocations: RevocationState
     tokens: AccessTokens
     pseudonyms: Pseudonyms
+    rotation: Rotation
     announcer: Announcer | None = None
     mail: MailSetup | None = None
 

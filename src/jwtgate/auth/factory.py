@@ -20,6 +20,7 @@ from .policy import PasswordPolicy
 from .pseudonyms import PURPOSE as PSEUDONYM_PURPOSE
 from .pseudonyms import Pseudonyms
 from .revocation import RevocationState
+from .rotation import Rotation
 from .service import AuthService
 from .sql_throttle import SqlThrottle
 from .throttle import Throttle, ThrottlePolicy
@@ -122,6 +123,9 @@ def build_auth(
                 max_size=settings.max_token_size,
             ),
             mail=mail,
+            rotation=Rotation.from_master_key(
+                master, reuse_interval=settings.refresh_reuse_interval
+            ),
         )
         service = AuthService(ctx)
         service.load_revocations()

@@ -21,7 +21,7 @@ from .convert import to_client, to_event, to_key_info, to_session
 from .credentials import check_credentials
 from .errors import EmailNotVerified, InvalidRequest, NotFound, RegistrationDisabled, Throttled
 from .oauth import OAuthTokens
-from .scopes import grant_scope
+from .scopes import advertised_scopes, grant_scope
 from .sessions import Sessions
 from .upkeep import Upkeep
 from .users import Users
@@ -422,11 +422,12 @@ class AuthService:
 
     @property
     def scopes_supported(self) -> list[str]:
-        """Scopes a token may carry, for discovery (``scopes_supported``)."""
-        scopes = set(self._ctx.settings.user_scopes)
+        """Scopes for discovery (``scopes_supported``): the standard ones implemented, and
+        those listed in ``public_scopes`` that a user or a client can be granted."""
+        grantable = set(self._ctx.settings.user_scopes)
         for client in self._clients.all():
-            scopes.update(client.scopes)
-        return sorted(scopes)
+            grantable.update(client.scopes)
+        return advertised_scopes(self._ctx.settings.public_scopes, grantable)
 
     @property
     def algorithms(self) -> list[str]:

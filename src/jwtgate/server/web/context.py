@@ -30,6 +30,7 @@ from .cookies import (
     origin_of,
     secure_cookies,
 )
+from .redirects import safe_next
 from .useragent import describe_device
 
 __all__ = [
@@ -85,16 +86,6 @@ def detail_text(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value) or "none"
     return str(value)
-
-
-def safe_next(value: str | None, default: str = "/web/account") -> str:
-    """A redirect target only if it is a path on this site under /web/ (no open redirect)."""
-    if not value or not value.startswith("/web/") or "\\" in value:
-        return default
-    parts = urlsplit(value)
-    if parts.scheme or parts.netloc or value.startswith("//"):
-        return default
-    return value
 
 
 @dataclass
