@@ -185,12 +185,13 @@ def verify_compact(
     kid = info[2]
     signing_input = token[: len(header_seg) + len(payload_seg) + 1].encode("ascii")
     if kid is not None:
-        key = keys._by_kid.get(kid)  # type: ignore[union-attr]
-        if key is None:
+        named = keys._by_kid.get(kid)  # type: ignore[union-attr]
+        if named is None:
             raise UnknownKey(f"no key with kid {_short(kid)}")
-        if key.alg != alg:
+        key = named.get(alg)  # (alg, kid) picks exactly one key
+        if key is None:
             raise UnsupportedAlgorithm(
-                f"key {_short(kid)} is bound to {key.alg}; the token says {alg}"
+                f"key {_short(kid)} is bound to {', '.join(named)}; the token says {alg}"
             )
         if not sig_seg:
             raise InvalidSignature("the token has no signature")
