@@ -36,6 +36,9 @@ __all__ = ["Guard", "GuardStats"]
 
 # RFC 9068 2.2: exp, iat, sub and jti are mandatory (iss and aud are always checked).
 REQUIRED_CLAIMS = ("exp", "iat", "sub", "jti")
+# Clock skew tolerated on exp/nbf/iat by default: the server's own default (JWTGATE_LEEWAY),
+# so a Guard whose clock is a few seconds behind the issuer's accepts fresh tokens.
+DEFAULT_LEEWAY = 30.0
 
 
 class _State(NamedTuple):
@@ -81,7 +84,7 @@ class Guard:
         audience: str | Collection[str],
         jwks_url: str | None = None,
         keys: KeySet | Key | None = None,
-        leeway: float | timedelta = 0,
+        leeway: float | timedelta = DEFAULT_LEEWAY,
         algorithms: Iterable[str] | None = None,
         typ: str | None = "at+jwt",
         clock: Callable[[], float] = time.time,
