@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 import socket
 import subprocess
@@ -320,3 +321,12 @@ def test_the_installed_command_runs(env: dict[str, str], tmp_path: Path) -> None
         [str(script), "users", "disable", "nobody"], capture_output=True, text=True, check=False
     )
     assert failed.returncode == 1 and "no such user" in failed.stderr
+
+
+def test_token_inspect_of_a_deeply_nested_token_explains_it(env: dict[str, str]) -> None:
+    """A header nested past orjson's limit is refused by `token inspect`, not a traceback."""
+    header = base64.urlsafe_b64encode(b'{"alg":"ES256","x":' + b"[" * 300 + b"]" * 300 + b"}")
+    token = header.rstrip(b"=").decode() + ".e30.AAAA"
+    output = run("token", "inspect", token, code=1)
+    assert "INVALID" in output and "nested too deeply" in output
+    assert "Traceback" not in output

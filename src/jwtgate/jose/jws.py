@@ -289,7 +289,8 @@ def sign_jws(payload: bytes, key: Key, headers: Mapping[str, Any] | None = None)
 def unverified_header(token: str | bytes) -> dict[str, Any]:
     """The JOSE header of a token WITHOUT verifying anything (for display and debugging).
 
-    Raises :class:`MalformedToken` when the token is not a compact JWS.
+    Raises :class:`MalformedToken` when the token is not a compact JWS or its header is not
+    a JSON object within the bounds verification applies (size, ``MAX_JSON_DEPTH``).
     """
     if isinstance(token, bytes):
         token = token.decode("ascii", "replace")
@@ -306,4 +307,6 @@ def unverified_header(token: str | bytes) -> dict[str, Any]:
         raise MalformedToken("the JOSE header is not base64url-encoded JSON") from None
     if not isinstance(header, dict):
         raise MalformedToken("the JOSE header must be a JSON object")
+    if json_depth(header) > MAX_JSON_DEPTH:  # the bound verification applies
+        raise MalformedToken("the JOSE header is nested too deeply")
     return header
