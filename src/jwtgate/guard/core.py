@@ -24,6 +24,7 @@ from ..jose.errors import ExpiredToken, MalformedToken, UnknownKey
 from .cache import CacheEntry, TokenCache
 from .feed import RevocationFeed
 from .fetch import check_url
+from .health import GuardHealth
 from .jwks import JWKSClient
 from .policy import Requirement
 from .principal import Principal
@@ -57,6 +58,14 @@ class GuardStats(NamedTuple):
     key_fetches: int
     feed_polls: int
     feed_failures: int
+    feed_stale_events: int = 0  # times the revocation feed went stale
+
+
+def _positive(value: float | timedelta) -> float:
+    seconds = _number(value, "revocation_max_staleness")
+    if not seconds > 0:
+        raise ValueError("revocation_max_staleness must be > 0")
+    return seconds
 
 
 def _number(value: float | timedelta, name: str) -> float:
@@ -98,6 +107,7 @@ class Guard:
         client_secret: str | None = None,
         revocation_interval: float = 5.0,
         http_timeout: float = 5.0,
+        revocation_max_staleness: float | timedelta | None = None,
     ) -> None:
         if not isinstance(issuer, str) or not issuer:
             raise ValueError("issuer must be a non-empty string")
@@ -156,6 +166,7 @@ class Guard:
             client_secret,
             revocation_interval,
             allow_insecure_http,
+            revocation_max_staleness,
         )
         self._feed_ready = self._feed is None
 
@@ -166,10 +177,13 @@ class Guard:
         client_secret: str | None,
         interval: float,
         allow_insecure_http: bool,
+        max_staleness: float | timedelta | None,
     ) -> RevocationFeed | None:
         if url is None:
             if client_id is not None or client_secret is not None:
                 raise ValueError("client_id and client_secret are used only with revocation_url")
+            if max_staleness is not None:
+                raise ValueError("revocation_max_staleness is used only with revocation_url")
             return None
         if not client_id or not client_secret:
             raise ValueError("revocation_url needs client_id and client_secret")
@@ -185,6 +199,7 @@ class Guard:
             revocations=self._revoked,
             interval=interval,
             timeout=self._timeout,
+            max_staleness=None if max_staleness is None else _positive(max_staleness),
         )
 
     # -- verification -------------------------------------------------------------------
@@ -363,6 +378,12 @@ class Guard:
         """The key set in use (None while a JWK Set has not been fetched)."""
         return self._state.keys
 
+    def health(self) -> GuardHealth:
+        """Whether what the Guard knows is current: not ``ok`` while the revocation feed has
+        not succeeded for ``revocation_max_staleness`` (revocations made since are not
+        enforced). For readiness probes and alerts."""
+        return GuardHealth.of(self._feed)
+
     def stats(self) -> GuardStats:
         """Cache hits and misses, tokens cached, JWKS fetches, feed polls and failures."""
         feed = self._feed
@@ -373,6 +394,7 @@ class Guard:
             key_fetches=self._jwks.fetches if self._jwks is not None else 0,
             feed_polls=feed.polls if feed is not None else 0,
             feed_failures=feed.failures if feed is not None else 0,
+            feed_stale_events=feed.stale_events if feed is not None else 0,
         )
 
     def require(
