@@ -266,6 +266,7 @@ def serve(
             "access_log": False,
             "server_header": False,
             "log_level": log_level.lower(),
+            "http": bounded_http(settings),
         }
         if workers == 1:
             uvicorn.run(create_app(settings, auth=auth), **common)
@@ -275,6 +276,21 @@ def serve(
     os.environ["JWTGATE_HOST"] = settings.host
     os.environ["JWTGATE_PORT"] = str(settings.port)
     uvicorn.run("jwtgate.server.app:app_from_env", factory=True, workers=workers, **common)
+
+
+def bounded_http(settings: Settings) -> Any:
+    """uvicorn's ``http`` protocol for ``serve``: httptools with the header size, header time
+    and connection bounds of the settings (picklable, for ``--workers``)."""
+    from functools import partial
+
+    from .server.protocol import BoundedHttpToolsProtocol, ConnectionLimits
+
+    limits = ConnectionLimits(
+        max_header_size=settings.max_header_size,
+        header_timeout=settings.header_timeout,
+        max_connections=settings.max_connections,
+    )
+    return partial(BoundedHttpToolsProtocol, limits=limits)
 
 
 # -- users ---------------------------------------------------------------------------------
