@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
 from . import test_browser
-from .browserkit import Server
+from .browserkit import ADMIN_PASSWORD, Server
 from .test_browser import DESKTOP, shot
 
 # The browser and the server of the browser tests (module-scoped fixtures, one per module).
@@ -86,3 +86,27 @@ def test_redoc_renders_the_operations_with_no_network(
     shot(page, "api-docs-redoc")
     assert tried == [], f"the page tried to reach other origins: {tried}"
     assert [v for v in violations if REDOCLY_LOGO not in v] == [], violations
+
+
+def test_swagger_ui_authorize_then_try_an_operation(
+    server: Server, docs_context: tuple[BrowserContext, list[str]]
+) -> None:
+    """The Authorize button (password grant at /auth/token) and "Try it out" work under the
+    page's policy (connect-src 'self'), as they did on FastAPI's CDN page."""
+    context, violations = docs_context
+    page, tried = open_offline(context, server, "/docs")
+    page.get_by_role("button", name="Authorize").first.click()
+    dialog = page.locator(".modal-ux")
+    dialog.locator("#oauth_username").fill("admin")
+    dialog.locator("#oauth_password").fill(ADMIN_PASSWORD)
+    dialog.locator("button.authorize").click()
+    expect(dialog.get_by_text("Authorized", exact=True)).to_be_visible(timeout=10_000)
+    dialog.locator("button.btn-done").click()
+    operation = page.locator("#operations-auth-me_auth_me_get")
+    operation.locator(".opblock-summary").click()
+    operation.get_by_role("button", name="Try it out").click()
+    operation.get_by_role("button", name="Execute").click()
+    status = operation.locator(".live-responses-table tbody .response-col_status").first
+    expect(status).to_have_text("200", timeout=10_000)
+    expect(operation.locator(".live-responses-table")).to_contain_text('"username": "admin"')
+    assert tried == [] and violations == [], (tried, violations)
