@@ -82,7 +82,9 @@ class Guard:
     Give exactly one of ``keys`` (a KeySet or Key, in process) and ``jwks_url``. With
     ``revocation_url`` (and the confidential client's ``client_id``/``client_secret``) a
     background thread follows the issuer's revocation feed every ``revocation_interval``
-    seconds, started on the first verify or by :meth:`start`, stopped by :meth:`close`.
+    seconds, started on the first verify or by :meth:`start`, stopped by :meth:`close`; when
+    it has not succeeded for ``revocation_max_staleness`` seconds (default three intervals
+    plus ``http_timeout``) :meth:`health` says so. ``leeway`` defaults to the server's 30 s.
     Misconfiguration raises ValueError or TypeError here, never at request time.
     """
 
