@@ -96,11 +96,14 @@ _DEADLINE: contextvars.ContextVar[float] = contextvars.ContextVar(
 )
 
 
-def _left(timeout: float | None) -> float:
+def _left(timeout: float | None) -> float | None:
     """``timeout`` clamped to the time left before the deadline; ReadTimeout once it passed."""
     import httpcore
 
-    left = _DEADLINE.get() - time.monotonic()
+    deadline = _DEADLINE.get()
+    if deadline == math.inf:  # outside get_bounded: httpx's own timeouts only
+        return timeout
+    left = deadline - time.monotonic()
     if left <= 0:
         raise httpcore.ReadTimeout("the exchange took longer than its deadline")
     return left if timeout is None else min(timeout, left)
@@ -156,7 +159,7 @@ def _resolve(host: str, port: int, timeout: float) -> list[str]:
             done.set()
 
     threading.Thread(target=resolve, name="jwtgate-resolve", daemon=True).start()
-    if not done.wait(timeout):
+    if not done.wait(None if timeout == math.inf else timeout):
         raise httpcore.ConnectTimeout(f"resolving {host} took longer than the deadline")
     result = found[0]
     if isinstance(result, OSError):
@@ -182,7 +185,7 @@ def _transport(pool_size: int = 4) -> httpx.HTTPTransport:
             socket_options: Iterable[Any] | None = None,
         ) -> httpcore.NetworkStream:
             error: Exception = httpcore.ConnectError(f"{host} has no address")
-            for address in _resolve(host, port, _left(timeout)):
+            for address in _resolve(host, port, _left(timeout) or math.inf):
                 try:
                     stream = self._backend.connect_tcp(
                         address, port, _left(timeout), local_address, socket_options
