@@ -207,10 +207,11 @@ def _transport(pool_size: int = 4) -> httpx.HTTPTransport:
         def sleep(self, seconds: float) -> None:
             time.sleep(min(seconds, max(_DEADLINE.get() - time.monotonic(), 0.0)))
 
-    transport = httpx.HTTPTransport(trust_env=False)
-    # The same pool httpx builds (HTTP/1.1, certifi's CAs), with the deadline backend.
+    ssl_context = httpx.create_ssl_context(trust_env=False)  # certifi's CAs, as httpx's
+    transport = httpx.HTTPTransport(verify=ssl_context, trust_env=False)
+    # The same pool httpx builds (HTTP/1.1), with the deadline backend.
     transport._pool = httpcore.ConnectionPool(
-        ssl_context=httpx.create_ssl_context(trust_env=False),
+        ssl_context=ssl_context,
         max_connections=pool_size,
         network_backend=DeadlineBackend(),
     )
