@@ -328,6 +328,7 @@ def serve(
             # its own client address (and defeat per-address throttling) or flip cookie flags.
             "proxy_headers": bool(settings.forwarded_allow_ips),
             "forwarded_allow_ips": settings.forwarded_allow_ips or None,
+            "http": bounded_http(settings),
         }
         if os.environ.get("FORWARDED_ALLOW_IPS") and not settings.forwarded_allow_ips:
             typer.echo(
@@ -343,6 +344,21 @@ def serve(
     os.environ["JWTGATE_HOST"] = settings.host
     os.environ["JWTGATE_PORT"] = str(settings.port)
     uvicorn.run("jwtgate.server.app:app_from_env", factory=True, workers=workers, **common)
+
+
+def bounded_http(settings: Settings) -> Any:
+    """uvicorn's ``http`` protocol for ``serve``: httptools with the header size, header time
+    and connection bounds of the settings (picklable, for ``--workers``)."""
+    from functools import partial
+
+    from .server.protocol import BoundedHttpToolsProtocol, ConnectionLimits
+
+    limits = ConnectionLimits(
+        max_header_size=settings.max_header_size,
+        header_timeout=settings.header_timeout,
+        max_connections=settings.max_connections,
+    )
+    return partial(BoundedHttpToolsProtocol, limits=limits)
 
 
 # -- users ---------------------------------------------------------------------------------

@@ -113,6 +113,21 @@ class Settings(BaseSettings):
     )
     max_body_size: int = Field(default=64 * 1024, ge=1024)
     max_token_size: int = Field(default=8 * 1024, ge=512)
+    max_header_size: int = Field(
+        default=16 * 1024,
+        ge=1024,
+        le=1024 * 1024,
+        description="Request line and headers, in bytes; past it 431 and the connection closes.",
+    )
+    header_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Seconds a request's headers may take to arrive; then 408 and close.",
+    )
+    max_connections: int = Field(
+        default=1024, ge=1, description="Open connections per worker; more are closed at once."
+    )
 
     throttle_user_failures: int = 5
     throttle_ip_failures: int = 20

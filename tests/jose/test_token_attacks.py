@@ -28,6 +28,7 @@ from jwtgate import (
     UnsupportedAlgorithm,
     decode,
     encode,
+    unverified_header,
     verify_jws,
 )
 
@@ -638,3 +639,24 @@ def test_error_messages_never_repeat_the_token(materials: dict[str, Material]) -
         for part in token.split("."):
             if len(part) > 12:
                 assert part not in message
+
+
+@pytest.mark.parametrize("depth", [33, 256, 600])
+def test_unverified_header_and_claims_keep_the_depth_bound(
+    materials: dict[str, Material], depth: int
+) -> None:
+    """The display helpers parse like verification does: past MAX_JSON_DEPTH (32) a header
+    or claims set is malformed, so nothing deeper than orjson can write back escapes."""
+    from jwtgate.jose.jwt import unverified_claims
+
+    key = materials["HS256"].key
+    nested = b"[" * depth + b"]" * depth
+    deep_header = forge(b'{"alg":"HS256","x":' + nested + b"}", claims(), key.sign)
+    with pytest.raises(MalformedToken, match="nested too deeply"):
+        unverified_header(deep_header)
+    deep_claims = forge({"alg": "HS256"}, b'{"x":' + nested + b"}", key.sign)
+    with pytest.raises(MalformedToken, match="nested too deeply"):
+        unverified_claims(deep_claims)
+    shallow = encode(claims(x=[[["leaf"]]]), key)
+    assert unverified_header(shallow)["alg"] == "HS256"
+    assert unverified_claims(shallow)["x"] == [[["leaf"]]]

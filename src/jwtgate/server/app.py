@@ -23,6 +23,7 @@ from ..auth.service import AuthService
 from ..config import Settings
 from . import web
 from .context import ServerContext
+from .docs import install_docs
 from .errors import install_error_handlers
 from .logging import configure_logging
 from .memory import tune_allocator
@@ -122,7 +123,8 @@ def create_app(settings: Settings, *, auth: AuthService | None = None) -> FastAP
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
-        swagger_ui_parameters={"persistAuthorization": False},
+        docs_url=None,  # served from the package by install_docs, not from a CDN
+        redoc_url=None,
     )
     metrics = Metrics()
     ctx = ServerContext(auth=service, settings=settings, metrics=metrics)
@@ -137,6 +139,7 @@ def create_app(settings: Settings, *, auth: AuthService | None = None) -> FastAP
     app.include_router(admin_router(ctx))
     app.include_router(wellknown_router(ctx))
     app.include_router(ops_router(ctx))
+    install_docs(app)
 
     # Innermost first: the body limit sits inside CORS so that its 413 carries CORS headers;
     # the strict-body check inside the limit, so what it reads is bounded.
