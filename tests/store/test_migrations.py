@@ -28,6 +28,7 @@ TABLES = {
     "mfa_factors",
     "recovery_codes",
     "mfa_challenges",
+    "throttle_attempts",
     "alembic_version",
 }
 

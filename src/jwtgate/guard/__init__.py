@@ -8,11 +8,13 @@ Importing this package imports no web framework and no HTTP client.
 """
 
 from .core import Guard, GuardStats
+from .health import GuardHealth
 from .policy import InsufficientScope, InsufficientUserAuthentication, Requirement
 from .principal import Principal
 
 __all__ = [
     "Guard",
+    "GuardHealth",
     "GuardStats",
     "InsufficientScope",
     "InsufficientUserAuthentication",

@@ -23,6 +23,7 @@ from ..auth.service import AuthService
 from ..config import Settings
 from . import web
 from .context import ServerContext
+from .docs import install_docs
 from .errors import install_error_handlers
 from .logging import configure_logging
 from .memory import tune_allocator
@@ -35,6 +36,7 @@ from .routes.mfa import mfa_router
 from .routes.oauth import oauth_router
 from .routes.ops import ops_router
 from .routes.wellknown import wellknown_router
+from .strict_body import StrictBodies
 
 __all__ = ["app_from_env", "create_app"]
 
@@ -122,7 +124,8 @@ def create_app(settings: Settings, *, auth: AuthService | None = None) -> FastAP
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
-        swagger_ui_parameters={"persistAuthorization": False},
+        docs_url=None,  # served from the package by install_docs, not from a CDN
+        redoc_url=None,
     )
     metrics = Metrics()
     ctx = ServerContext(auth=service, settings=settings, metrics=metrics)
@@ -138,8 +141,11 @@ def create_app(settings: Settings, *, auth: AuthService | None = None) -> FastAP
     app.include_router(admin_router(ctx))
     app.include_router(wellknown_router(ctx))
     app.include_router(ops_router(ctx))
+    install_docs(app)
 
-    # Innermost first: the body limit sits inside CORS so that its 413 carries CORS headers.
+    # Innermost first: the body limit sits inside CORS so that its 413 carries CORS headers;
+    # the strict-body check inside the limit, so what it reads is bounded.
+    app.add_middleware(StrictBodies)
     app.add_middleware(BodyLimit, limit=settings.max_body_size)
     try:
         web.install(app, service, settings)

@@ -38,6 +38,7 @@ __all__ = [
     "SessionRepository",
     "Store",
     "StoreError",
+    "ThrottleRepository",
     "UnitOfWork",
     "UserRepository",
 ]
@@ -136,7 +137,12 @@ class AuditRepository(Protocol):
 
     def add(self, event: EventRecord) -> None: ...
     def page(
-        self, before: int | None, limit: int, type: str | None, user: str | None
+        self,
+        before: int | None,
+        limit: int,
+        type: str | None,
+        user: str | None,
+        alias: str | None = None,
     ) -> list[EventRecord]: ...
     def prune(self, *, before: float, limit: int | None = None) -> int: ...
 
@@ -205,6 +211,20 @@ class MfaRepository(Protocol):
     def prune(self, *, before: float, limit: int | None = None) -> int: ...
 
 
+class ThrottleRepository(Protocol):
+    """Login-throttle counters: counted attempts under hashed names, over a sliding window."""
+
+    def lock(self, names: Sequence[str]) -> None:
+        """Serialise transactions touching these counters until this one ends."""
+        ...
+
+    def stats(self, names: Sequence[str], *, since: float) -> list[tuple[int, float | None]]: ...
+    def add(self, names: Sequence[str], *, at: float, token: str) -> None: ...
+    def remove(self, names: Sequence[str], *, token: str) -> None: ...
+    def clear(self, name: str) -> None: ...
+    def prune(self, *, before: float, limit: int | None = None) -> int: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction and the repositories bound to it."""
 
@@ -226,6 +246,8 @@ class UnitOfWork(Protocol):
     def outbox(self) -> OutboxRepository: ...
     @property
     def mfa(self) -> MfaRepository: ...
+    @property
+    def throttle(self) -> ThrottleRepository: ...
 
 
 class Store(Protocol):

@@ -16,6 +16,7 @@ from .mfa import SqlMfaRepository
 from .outbox import SqlOutboxRepository
 from .revocations import SqlRevocationRepository
 from .sessions import SqlSessionRepository
+from .throttle import SqlThrottleRepository
 from .users import SqlUserRepository
 
 __all__ = ["SqlStore", "SqlUnitOfWork"]
@@ -35,6 +36,7 @@ class SqlUnitOfWork:
         self.accounts = SqlAccountRepository(conn)
         self.outbox = SqlOutboxRepository(conn)
         self.mfa = SqlMfaRepository(conn)
+        self.throttle = SqlThrottleRepository(conn)
 
 
 class SqlStore:

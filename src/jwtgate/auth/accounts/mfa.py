@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from ...store.protocols import UnitOfWork
 from ...store.records import MfaFactor, UserRecord
@@ -246,21 +246,22 @@ class Factors:
 
 
 class FactorAttempt:
-    """One factor attempt under the throttle: per user (across mfa_tokens) and per address."""
+    """One factor attempt under the login throttle: per user (across mfa_tokens) and per
+    address. The attempt is reserved before the code is checked, atomically with the check of
+    the limits (as passwords are, :meth:`Throttle.reserve`), so a burst of guesses in parallel
+    gets no more checks than the same guesses one after the other."""
 
     def __init__(self, ctx: AuthContext, user: UserRecord, method: str, ip: str | None) -> None:
         self._ctx, self._user, self._method, self._ip = ctx, user, method, ip
-        self._key = "mfa:" + user.id
-        wait = ctx.throttle.retry_after(self._key, ip)
-        if wait > 0:
+        self._reservation = ctx.throttle.reserve("mfa:" + user.id, ip)
+        if not self._reservation.allowed:
             with ctx.store.write() as uow:
                 ctx.audit(uow, "mfa_throttled", user=user, ip=ip, method=method)
-            raise Throttled(wait)
+            raise Throttled(self._reservation.retry_after)
 
-    def failed(self, reason: str) -> None:
-        """Count and audit a wrong factor; raises InvalidGrant."""
+    def failed(self, reason: str) -> NoReturn:
+        """Audit a wrong factor (the reservation already counted it); raises InvalidGrant."""
         ctx = self._ctx
-        ctx.throttle.failure(self._key, self._ip)
         with ctx.store.write() as uow:
             ctx.audit(
                 uow, "mfa_failure", user=self._user, ip=self._ip, method=self._method, reason=reason
@@ -268,8 +269,8 @@ class FactorAttempt:
         raise InvalidGrant("the code is wrong or was already used")
 
     def succeeded(self) -> None:
-        """Forget the user's factor failures."""
-        self._ctx.throttle.success(self._key, self._ip)
+        """Forget the user's factor failures and give the address its attempt back."""
+        self._ctx.throttle.succeeded(self._reservation)
 
 
 def _public(factor: MfaFactor) -> dict[str, Any]:
