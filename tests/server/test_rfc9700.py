@@ -209,7 +209,7 @@ async def test_rfc9700_4_8_pkce_downgrade_a_verifier_is_required_for_every_code(
     b: httpx.AsyncClient, auth: AuthService
 ) -> None:
     client_id, _ = register(auth, first_party=True)
-    verifier, challenge = pkce()
+    _, challenge = pkce()
     code, _ = await code_for(b, client_id, challenge)
     missing = await exchange(b, client_id, code, None)
     assert missing.status_code == 400 and error_of(missing) == "invalid_grant"
