@@ -368,3 +368,37 @@ async def test_signing_out_ends_the_sso_session(b: httpx.AsyncClient, auth: Auth
 async def test_the_userless_token_routes_are_unaffected(client: httpx.AsyncClient) -> None:
     me = await client.get("/auth/me", headers=bearer("x"))
     assert me.status_code == 401
+
+
+async def test_swagger_ui_authorize_uses_the_code_flow_with_pkce(
+    b: httpx.AsyncClient, client: httpx.AsyncClient
+) -> None:
+    """What Swagger UI's Authorize button runs: the built-in first-party public client
+    jwtgate-docs, PKCE, the docs' redirect page; then the bearer on a route."""
+    schema = (await client.get("/openapi.json")).json()
+    flows = schema["components"]["securitySchemes"]["OAuth2"]["flows"]
+    assert set(flows) == {"authorizationCode"}
+    assert flows["authorizationCode"]["authorizationUrl"] == "/auth/authorize"
+    docs = await client.get("/docs")
+    assert '"clientId": "jwtgate-docs"' in docs.text
+    assert '"usePkceWithAuthorizationCodeGrant": true' in docs.text
+    await sign_in(b, "root")
+    verifier, challenge = pkce()
+    redirect = ISSUER + "/docs/oauth2-redirect"
+    params = authorize_params("jwtgate-docs", challenge, redirect_uri=redirect, scope="")
+    response = await b.get("/auth/authorize", params=params)
+    assert response.status_code == 303 and response.headers["location"].startswith(redirect)
+    code = query_of(response.headers["location"])["code"]
+    tokens = await b.post(
+        "/auth/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect,
+            "code_verifier": verifier,
+            "client_id": "jwtgate-docs",
+        },
+    )
+    assert tokens.status_code == 200, tokens.text
+    users = await client.get("/admin/users", headers=bearer(tokens.json()["access_token"]))
+    assert users.status_code == 200

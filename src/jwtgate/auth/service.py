@@ -41,7 +41,10 @@ from .values import (
     utc,
 )
 
-__all__ = ["AuthService", "Claims"]
+__all__ = ["DOCS_CLIENT_ID", "AuthService", "Claims"]
+
+DOCS_CLIENT_ID = "jwtgate-docs"
+"""The built-in client of Swagger UI's Authorize button."""
 
 Claims = Mapping[str, Any]
 """Verified access-token claims, as returned by :meth:`AuthService.authenticate`."""
@@ -527,6 +530,17 @@ class AuthService:
     def list_clients(self) -> list[Client]:
         """Every OAuth client, oldest first (never their secrets)."""
         return self._clients.all()
+
+    def ensure_docs_client(self, redirect_uri: str) -> Client | None:
+        """The built-in first-party public client of the API docs (Swagger UI's Authorize,
+        authorization code with PKCE), id ``jwtgate-docs``, with ``redirect_uri``; None when
+        that URI cannot be a redirect URI (an issuer on plain http beyond loopback)."""
+        try:
+            return self._clients.ensure_builtin(
+                DOCS_CLIENT_ID, "API docs (Swagger UI)", [redirect_uri]
+            )
+        except InvalidRequest:
+            return None
 
     def get_client(self, client_id: str) -> Client:
         """One client. Raises NotFound."""

@@ -31,7 +31,7 @@ from ..web.context import WebContext
 from ..web.cookies import CSRF_FIELD
 from ..web.middleware import PAGE_HEADERS, csp_allowing_forms_to
 
-__all__ = ["authorize_router", "form_action_source", "login_url"]
+__all__ = ["POPUP_COOP", "authorize_router", "form_action_source", "login_url"]
 
 _LOOPBACK = ("127.0.0.1", "[::1]", "localhost")
 # Fields of the consent form that are not part of the authorization request.
@@ -53,9 +53,16 @@ def form_action_source(redirect_uri: str) -> str:
     return f"{parts.scheme}:"
 
 
+POPUP_COOP = "unsafe-none"
+"""Cross-Origin-Opener-Policy of the sign-in pages of a flow: apps that sign in in a popup
+(Swagger UI, SPA libraries in popup mode) need the popup to keep its opener, which
+``same-origin`` would sever as soon as the popup reaches jwtgate."""
+
+
 def _page_headers(response: Response, redirect_uri: str | None) -> Response:
     extra = (form_action_source(redirect_uri),) if redirect_uri else ()
     response.headers["content-security-policy"] = csp_allowing_forms_to(*extra)
+    response.headers["cross-origin-opener-policy"] = POPUP_COOP
     for name, value in PAGE_HEADERS:
         response.headers.setdefault(name, value)
     response.headers["cache-control"] = "no-store"

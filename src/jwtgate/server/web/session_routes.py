@@ -27,7 +27,7 @@ from ...auth.errors import (
 )
 from ...auth.sso import BrowserSignIn
 from ...auth.values import TokenPair
-from ..routes.authorize import form_action_source
+from ..routes.authorize import POPUP_COOP, form_action_source
 from .context import AUTHORIZE_NEXT, WebContext, form_text, safe_next
 from .cookies import (
     CSRF_HEADER,
@@ -121,6 +121,7 @@ def session_router(ctx: WebContext) -> APIRouter:
         response = ctx.render(request, "login.html", status, **values)
         next_path = str(values.get("next") or "")
         if next_path.startswith(AUTHORIZE_NEXT):
+            response.headers["cross-origin-opener-policy"] = POPUP_COOP
             params = parse_qsl(next_path[len(AUTHORIZE_NEXT) :], keep_blank_values=True)
             try:
                 _, redirect_uri = ctx.auth.authorization_target(params)
