@@ -213,7 +213,7 @@ class Clients:
                 redirect_uris=tuple(redirect_uris),
                 grant_types=("authorization_code",),
                 first_party=True,
-                token_endpoint_auth_method="none",
+                token_endpoint_auth_method="none",  # noqa: S106 (a method name)
             )
         )
         with ctx.store.read() as uow:
