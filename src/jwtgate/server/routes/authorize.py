@@ -95,6 +95,22 @@ def login_url(params: Sequence[tuple[str, str]], *, fresh: bool, login_hint: str
     return "/web/login?" + urlencode(query)
 
 
+_HTML = {"content": {"text/html": {}}}
+RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"description": "The consent page (HTML)", **_HTML},
+    303: {
+        "description": "To the sign-in page, or to the app's redirect URI with code or "
+        "error, state and iss"
+    },
+    400: {
+        "description": "Unknown client or redirect URI: an error page (HTML), never a redirect",
+        **_HTML,
+    },
+    403: {"description": "The consent form failed the CSRF check (HTML)", **_HTML},
+    413: {"description": "The request body is too large"},
+}
+
+
 def authorize_router(ctx: WebContext) -> APIRouter:
     """``GET /auth/authorize`` and ``POST /auth/authorize`` (a request, or the consent)."""
     router = APIRouter(prefix="/auth", tags=["oauth"])
@@ -170,7 +186,12 @@ def authorize_router(ctx: WebContext) -> APIRouter:
         location = _to_client(req.redirect_uri, {"code": code, "state": req.state, "iss": issuer})
         return _page_headers(RedirectResponse(location, status_code=303), None)
 
-    @router.get("/authorize", summary="Authorization endpoint (RFC 6749 4.1.1)")
+    @router.get(
+        "/authorize",
+        summary="Authorization endpoint (RFC 6749 4.1.1)",
+        response_class=Response,
+        responses=RESPONSES,
+    )
     async def authorize_get(request: Request) -> Response:
         """Starts the authorization code flow: ``response_type=code``, ``client_id``,
         ``redirect_uri``, ``scope``, ``state``, ``code_challenge`` with
@@ -180,7 +201,12 @@ def authorize_router(ctx: WebContext) -> APIRouter:
         params = list(request.query_params.multi_items())
         return await run_in_threadpool(handle, request, params)
 
-    @router.post("/authorize", summary="Authorization endpoint by form post, and consent")
+    @router.post(
+        "/authorize",
+        summary="Authorization endpoint by form post, and consent",
+        response_class=Response,
+        responses=RESPONSES,
+    )
     async def authorize_post(request: Request) -> Response:
         """The same request as a form post, or the consent page's answer (``decision`` =
         ``allow`` or ``deny``, with the CSRF token). Answers 303."""
