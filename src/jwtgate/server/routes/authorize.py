@@ -95,7 +95,7 @@ def login_url(params: Sequence[tuple[str, str]], *, fresh: bool, login_hint: str
     return "/web/login?" + urlencode(query)
 
 
-_HTML = {"content": {"text/html": {}}}
+_HTML: dict[str, object] = {"content": {"text/html": {}}}
 RESPONSES: dict[int | str, dict[str, object]] = {
     200: {"description": "The consent page (HTML)", **_HTML},
     303: {
