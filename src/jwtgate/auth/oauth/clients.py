@@ -340,15 +340,19 @@ class Clients:
             record = uow.clients.get(str(client_id))
         return None if record is None or record.disabled else record
 
-    def authenticate(self, auth: ClientAuth) -> ClientRecord:
+    def authenticate(self, auth: ClientAuth, uow: UnitOfWork | None = None) -> ClientRecord:
         """The client, if ``auth`` proves it (RFC 6749 2.3): a confidential client by its
         secret (Basic or form), a public client by its id alone. Raises InvalidClient for an
         unknown or disabled client, a wrong or empty secret, a secret for a public client or
-        none for a confidential one."""
+        none for a confidential one. ``uow``: read in that unit of work (the caller's
+        transaction) instead of a new one."""
         record = None
         if _plausible_id(auth.client_id):
-            with self._ctx.store.read() as uow:
+            if uow is not None:
                 record = uow.clients.get(auth.client_id)
+            else:
+                with self._ctx.store.read() as read:
+                    record = read.clients.get(auth.client_id)
         if auth.secret is None:
             if record is None or record.disabled or record.type != "public":
                 raise InvalidClient()
