@@ -175,6 +175,10 @@ class Authorizer:
             value = _one(params, name)
             if value is not None and len(value) > limit:
                 raise AuthorizationError("invalid_request", f"{name} is too long")
+            if value is not None and any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+                # Stored with the code (nonce) or shown (login_hint): no control characters,
+                # and PostgreSQL text cannot hold NUL.
+                raise AuthorizationError("invalid_request", f"{name} holds control characters")
         if _one(params, "request") is not None:
             raise AuthorizationError("request_not_supported", "request objects are not supported")
         if _one(params, "request_uri") is not None:
