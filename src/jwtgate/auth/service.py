@@ -18,7 +18,8 @@ from .convert import to_client, to_event, to_key_info, to_session
 from .credentials import check_credentials
 from .errors import InvalidRequest, NotFound, RegistrationDisabled
 from .oauth.authorize import AuthorizationRequest, Authorizer, Decision, SsoSession
-from .oauth.clients import ClientMetadata, Clients
+from .oauth.clients import Clients
+from .oauth.metadata import ClientMetadata
 from .oauth.codes import AuthorizationCodes, CodeGrant, IdTokenIssuer
 from .oauth.grants import Grants
 from .oauth.introspection import OAuthTokens
