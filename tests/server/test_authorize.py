@@ -406,3 +406,20 @@ async def test_swagger_ui_authorize_uses_the_code_flow_with_pkce(
     assert tokens.status_code == 200, tokens.text
     users = await client.get("/admin/users", headers=bearer(tokens.json()["access_token"]))
     assert users.status_code == 200
+
+
+async def test_a_browser_signed_in_without_an_sso_cookie_gets_the_form_not_a_loop(
+    b: httpx.AsyncClient, auth: AuthService
+) -> None:
+    """Signed in before the SSO cookie existed (or it was lost): the access cookie is valid,
+    the authorization request still needs a sign-in, and the sign-in page must not bounce it
+    back."""
+    await sign_in(b)
+    b.cookies.delete("jwtgate_sso")
+    client_id, _ = register(auth, first_party=True)
+    _, challenge = pkce()
+    start = await b.get("/auth/authorize", params=authorize_params(client_id, challenge))
+    assert urlsplit(start.headers["location"]).path == "/web/login"
+    page = await b.get(start.headers["location"])
+    assert page.status_code == 200 and 'name="password"' in page.text
+    assert (await b.get("/web/login")).status_code == 303  # an ordinary visit still redirects
