@@ -69,6 +69,7 @@ async def test_the_whole_flow_for_a_public_client(b: httpx.AsyncClient, auth: Au
     asked = await b.get(resume)
     assert asked.status_code == 200
     assert "Shop" in asked.text and "orders:read" in asked.text
+    assert "as <strong>alice</strong>" in asked.text  # the account being signed in
     assert 'name="decision" value="allow"' in asked.text and 'value="deny"' in asked.text
     assert "frame-ancestors 'none'" in asked.headers["content-security-policy"]
     assert "https://app.example" in asked.headers["content-security-policy"]

@@ -139,13 +139,14 @@ def authorize_router(ctx: WebContext) -> APIRouter:
         return auth.sso_session(request.cookies.get(ctx.names(request).sso))
 
     def consent_page(
-        request: Request, req: AuthorizationRequest, scopes: Sequence[str]
+        request: Request, req: AuthorizationRequest, scopes: Sequence[str], account: str
     ) -> Response:
         hidden = [(k, v) for k, v in req.params if k not in _FORM_ONLY]
         response = ctx.render(
             request,
             "consent.html",
             client_name=req.client.name,
+            account=account,
             scopes=list(scopes),
             hidden=hidden,
             redirect_host=urlsplit(req.redirect_uri).netloc or req.redirect_uri,
@@ -155,7 +156,8 @@ def authorize_router(ctx: WebContext) -> APIRouter:
     def handle(request: Request, params: list[tuple[str, str]]) -> Response:
         try:
             req = auth.authorization_request(params)
-            decision = auth.authorize(req, sso(request))
+            session = sso(request)
+            decision = auth.authorize(req, session)
         except BadRedirect as exc:
             return error_page(request, exc)
         except AuthorizationError as exc:
@@ -163,8 +165,8 @@ def authorize_router(ctx: WebContext) -> APIRouter:
         if decision.kind == "login":
             url = login_url(params, fresh=decision.fresh, login_hint=req.login_hint)
             return _page_headers(RedirectResponse(url, status_code=303), None)
-        if decision.kind == "consent":
-            return consent_page(request, req, decision.scopes)
+        if decision.kind == "consent" and session is not None:
+            return consent_page(request, req, decision.scopes, session.user.username)
         location = _to_client(
             req.redirect_uri, {"code": decision.code, "state": req.state, "iss": issuer}
         )
