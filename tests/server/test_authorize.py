@@ -461,3 +461,22 @@ async def test_resource_at_the_token_endpoint_narrows_what_the_code_covers(
         },
     )
     assert auth.introspect(both.json()["access_token"])["aud"] == [a, c]  # two: an array
+
+
+async def test_sessions_of_the_code_flow_remember_their_sign_in_session(
+    b: httpx.AsyncClient, auth: AuthService
+) -> None:
+    """What OpenID Connect builds on: the browser sign-in session is marked, and each session
+    a code started names it (sso_sid), with its client, audiences and auth_time."""
+    await sign_in(b)
+    client_id, _ = register(auth, first_party=True, audiences=["https://a.example"])
+    verifier, challenge = pkce()
+    code, _ = await code_for(b, client_id, challenge)
+    assert (await exchange(b, client_id, code, verifier)).status_code == 200
+    alice = auth.find_user("alice")
+    sessions = auth.list_sessions(alice.id)
+    (browser_session,) = [s for s in sessions if s.browser]
+    (app_session,) = [s for s in sessions if s.client_id == client_id]
+    assert app_session.sso_sid == browser_session.sid and not app_session.browser
+    assert app_session.audiences == ("https://a.example",)
+    assert app_session.auth_time == browser_session.auth_time is not None
