@@ -22,6 +22,8 @@ TABLES = {
     "revocations",
     "signing_keys",
     "clients",
+    "authorization_codes",
+    "consents",
     "audit_events",
     "account_tokens",
     "mail_outbox",
@@ -36,7 +38,7 @@ def test_upgrade_on_an_empty_database_creates_every_table(database_url: str) -> 
         assert current_revision(engine) is None
         upgrade(database_url)
         assert set(inspect(engine).get_table_names()) == TABLES
-        assert current_revision(engine) == head_revision() == "0005"
+        assert current_revision(engine) == head_revision() == "0003"
     finally:
         engine.dispose()
 

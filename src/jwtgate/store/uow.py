@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Engine
 from .accounts import SqlAccountRepository
 from .audit import SqlAuditRepository
 from .clients import SqlClientRepository
+from .codes import SqlCodeRepository, SqlConsentRepository
 from .engine import WRITE_OPTION, PoolOptions, create_db_engine
 from .keys import SqlKeyRepository
 from .outbox import SqlOutboxRepository
@@ -31,6 +32,8 @@ class SqlUnitOfWork:
         self.revocations = SqlRevocationRepository(conn)
         self.keys = SqlKeyRepository(conn)
         self.clients = SqlClientRepository(conn)
+        self.codes = SqlCodeRepository(conn)
+        self.consents = SqlConsentRepository(conn)
         self.events = SqlAuditRepository(conn)
         self.accounts = SqlAccountRepository(conn)
         self.outbox = SqlOutboxRepository(conn)

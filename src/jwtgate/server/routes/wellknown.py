@@ -29,12 +29,20 @@ def metadata(issuer: str, scopes: list[str]) -> dict[str, Any]:
     return {
         "issuer": issuer,
         "jwks_uri": base + JWKS_PATH,
+        "authorization_endpoint": base + "/auth/authorize",
         "token_endpoint": base + "/auth/token",
         "revocation_endpoint": base + "/auth/revoke",
         "introspection_endpoint": base + "/auth/introspect",
         # Not a registered RFC 8414 name: jwtgate's Guard reads it to find the feed.
         "revocation_feed_endpoint": base + REVOCATION_FEED_PATH,
         "grant_types_supported": list(GRANT_TYPES),
+        # The authorization code flow (issue 13): code only, query only, PKCE S256 only, and
+        # iss on every authorization response (RFC 9207).
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": True,
+        "prompt_values_supported": ["none", "login", "consent"],
         "token_endpoint_auth_methods_supported": [*CLIENT_AUTH_METHODS, "none"],
         "revocation_endpoint_auth_methods_supported": [*CLIENT_AUTH_METHODS, "none"],
         "introspection_endpoint_auth_methods_supported": [*CLIENT_AUTH_METHODS, "bearer"],
@@ -56,9 +64,8 @@ def wellknown_router(ctx: ServerContext) -> APIRouter:
 
     @router.get("/openid-configuration", response_model=Discovery, summary="Server metadata")
     def discovery() -> Response:
-        """Issuer, endpoints, grant types, client authentication methods, public scopes.
-        Only what is implemented is advertised (no authorization endpoint, so no
-        ``response_types_supported``; no ID tokens, so no ID-token algorithms)."""
+        """Issuer, endpoints, grant types, client authentication methods, public scopes, the
+        authorization code flow. Only what is implemented is advertised."""
         return json_response(metadata(auth.issuer, auth.scopes_supported), headers=CACHE)
 
     return router

@@ -22,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 
 from ...auth.service import AuthService
 from ...config import Settings
+from ..routes.authorize import authorize_router
 from .account_routes import account_router
 from .admin_routes import admin_router
 from .context import FieldTooLong, Forbidden, SignInRequired, WebContext
@@ -73,6 +74,7 @@ def install(
 
     app.include_router(home_router(ctx, STATIC))
     app.include_router(session_router(ctx))
+    app.include_router(authorize_router(ctx))
     app.include_router(account_router(ctx))
     app.include_router(admin_router(ctx))
     app.include_router(email_router(ctx))

@@ -34,6 +34,7 @@ from .redirects import safe_next
 from .useragent import describe_device
 
 __all__ = [
+    "AUTHORIZE_NEXT",
     "FieldTooLong",
     "Forbidden",
     "SignInRequired",
@@ -86,6 +87,11 @@ def detail_text(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value) or "none"
     return str(value)
+
+
+AUTHORIZE_NEXT = "/auth/authorize?"
+"""``next`` may also name an authorization request, to resume after signing in (see
+:data:`.redirects.NEXT_PATHS`)."""
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .errors import InvalidScope
+from ..errors import InvalidScope
 
 __all__ = [
     "STANDARD_SCOPES",
