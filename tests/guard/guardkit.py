@@ -101,6 +101,7 @@ class Served:
     feed_status: int = 200
     feed_body: bytes | None = None  # raw override
     client: tuple[str, str] = ("guard-client", "guard-secret")
+    documents: dict[str, Any] = field(default_factory=dict)  # path -> JSON (or bytes) to serve
     hits: Counter[str] = field(default_factory=Counter)
     feed_queries: list[str | None] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -127,6 +128,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(served.jwks_status, body, {**headers, **served.jwks_headers})
         elif parts.path == "/revocations":
             self._feed(served, parse_qs(parts.query).get("since", [None])[0])
+        elif parts.path in served.documents:
+            document = served.documents[parts.path]
+            body = document if isinstance(document, bytes) else json.dumps(document).encode()
+            self._answer(200, body, {})
         else:
             self._answer(404, b'{"error": "not_found"}', {})
 

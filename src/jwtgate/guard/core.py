@@ -12,6 +12,8 @@ and the revocation check, both done on every hit.
 from __future__ import annotations
 
 import asyncio
+import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
@@ -20,8 +22,16 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..jose import Key, KeySet, decode
-from ..jose.errors import ExpiredToken, MalformedToken, UnknownKey
+from ..jose.errors import (
+    ExpiredToken,
+    InvalidAudience,
+    MalformedToken,
+    MissingClaim,
+    UnknownKey,
+)
 from .cache import CacheEntry, TokenCache
+from .claims import ClaimsMap
+from .discovery import Discovered, DiscoveryClient
 from .feed import RevocationFeed
 from .fetch import check_url
 from .jwks import JWKSClient
@@ -36,6 +46,21 @@ __all__ = ["Guard", "GuardStats"]
 
 # RFC 9068 2.2: exp, iat, sub and jti are mandatory (iss and aud are always checked).
 REQUIRED_CLAIMS = ("exp", "iat", "sub", "jti")
+
+log = logging.getLogger("jwtgate.guard")
+_UNDISCOVERED = "no signing keys yet: the issuer's discovery document could not be read"
+
+
+def _required(names: Iterable[str]) -> tuple[str, ...]:
+    """The claims every token must carry; ``exp`` and ``sub`` cannot be left out (the cache
+    keeps a token until its ``exp``; a principal is its ``sub``)."""
+    required = (names,) if isinstance(names, str) else tuple(names)
+    if not all(isinstance(name, str) and name for name in required):
+        raise ValueError("required_claims must be claim names")
+    for name in ("exp", "sub"):
+        if name not in required:
+            raise ValueError(f"required_claims must include {name!r}")
+    return required
 
 
 class _State(NamedTuple):
@@ -67,11 +92,19 @@ def _number(value: float | timedelta, name: str) -> float:
 class Guard:
     """Verifies access tokens from one issuer for one audience; see the module docstring.
 
-    Give exactly one of ``keys`` (a KeySet or Key, in process) and ``jwks_url``. With
-    ``revocation_url`` (and the confidential client's ``client_id``/``client_secret``) a
-    background thread follows the issuer's revocation feed every ``revocation_interval``
-    seconds, started on the first verify or by :meth:`start`, stopped by :meth:`close`.
-    Misconfiguration raises ValueError or TypeError here, never at request time.
+    Give at most one of ``keys`` (a KeySet or Key, in process) and ``jwks_url``; with neither,
+    the issuer's discovery document names the JWK Set (:mod:`jwtgate.guard.discovery`). With
+    ``revocation_url`` (or, with discovery, the document's ``revocation_feed_endpoint``) and
+    the confidential client's ``client_id``/``client_secret`` a background thread follows
+    the issuer's revocation feed every ``revocation_interval`` seconds, started on the first
+    verify or by :meth:`start`, stopped by :meth:`close`.
+
+    Other issuers: ``roles_claim`` and ``scopes_claim`` say where roles and scopes are
+    (:mod:`jwtgate.guard.claims`), ``typ=None`` accepts any ``typ`` header, and
+    ``required_claims`` (default RFC 9068's ``exp iat sub jti``) may be narrowed for issuers
+    whose tokens lack ``jti`` or ``iat``; ``audience_claim="client_id"`` checks the audience
+    in that claim instead of ``aud`` (Cognito access tokens carry none). Misconfiguration
+    raises ValueError or TypeError here, never at request time.
     """
 
     def __init__(
@@ -95,6 +128,10 @@ class Guard:
         client_secret: str | None = None,
         revocation_interval: float = 5.0,
         http_timeout: float = 5.0,
+        roles_claim: str = "roles",
+        scopes_claim: str = "scope",
+        required_claims: Iterable[str] = REQUIRED_CLAIMS,
+        audience_claim: str = "aud",
     ) -> None:
         if not isinstance(issuer, str) or not issuer:
             raise ValueError("issuer must be a non-empty string")
@@ -105,8 +142,11 @@ class Guard:
             raise ValueError("audience must be a string or a collection of strings")
         else:
             audience = frozenset(audience)
-        if (jwks_url is None) == (keys is None):
-            raise ValueError("give exactly one of jwks_url and keys")
+        if jwks_url is not None and keys is not None:
+            raise ValueError("give at most one of jwks_url and keys (neither: discovery)")
+        required = _required(required_claims)
+        if not isinstance(audience_claim, str) or not audience_claim:
+            raise ValueError("audience_claim must be a claim name")
         if isinstance(algorithms, str):
             algorithms = (algorithms,)
         if type(cache_size) is not int or cache_size < 0:
@@ -123,6 +163,17 @@ class Guard:
         self._leeway = _number(leeway, "leeway")
         self._algorithms = None if algorithms is None else frozenset(algorithms)
         self._typ = typ
+        self._required = required
+        self._audience_claim = None if audience_claim == "aud" else audience_claim
+        self._audiences = frozenset((audience,) if isinstance(audience, str) else audience)
+        self._claims_map = ClaimsMap(roles_claim, scopes_claim)
+        self._insecure = allow_insecure_http
+        self._discovery: DiscoveryClient | None = None
+        self._jwks_options = (
+            min_ttl,
+            max_ttl,
+            _number(unknown_kid_cooldown, "unknown_kid_cooldown"),
+        )
         self._clock = clock
         self._cache_size = cache_size
         self._timeout = http_timeout
@@ -138,23 +189,72 @@ class Guard:
                 raise TypeError("keys must be a KeySet or a Key")
             self._state = _State(keys, TokenCache(cache_size))
         elif jwks_url is not None:
-            self._jwks = JWKSClient(
-                check_url(jwks_url, what="jwks_url", allow_insecure_http=allow_insecure_http),
+            self._jwks = self._jwks_client(jwks_url, what="jwks_url")
+        else:
+            self._discovery = DiscoveryClient(
+                issuer,
                 clock=clock,
-                on_change=self._keys_changed,
-                min_ttl=min_ttl,
-                max_ttl=max_ttl,
-                cooldown=_number(unknown_kid_cooldown, "unknown_kid_cooldown"),
+                on_discovered=self._discovered,
                 timeout=http_timeout,
+                allow_insecure_http=allow_insecure_http,
             )
+        # With discovery, credentials without revocation_url wait for the document's feed.
+        self._feed_options = (client_id, client_secret, revocation_interval)
         self._feed = self._make_feed(
             revocation_url,
             client_id,
             client_secret,
             revocation_interval,
             allow_insecure_http,
+            later=self._discovery is not None,
         )
         self._feed_ready = self._feed is None
+
+    def _jwks_client(self, url: str, *, what: str) -> JWKSClient:
+        min_ttl, max_ttl, cooldown = self._jwks_options
+        return JWKSClient(
+            check_url(url, what=what, allow_insecure_http=self._insecure),
+            clock=self._clock,
+            on_change=self._keys_changed,
+            min_ttl=min_ttl,
+            max_ttl=max_ttl,
+            cooldown=cooldown,
+            timeout=self._timeout,
+        )
+
+    def _discovered(self, found: Discovered) -> None:
+        """The discovery document was read: follow its jwks_uri, and its revocation feed
+        when this Guard has client credentials and none was configured."""
+        client_id, client_secret, interval = self._feed_options
+        if self._feed is None and client_id is not None and found.revocation_feed_endpoint:
+            self._feed = self._make_feed(
+                found.revocation_feed_endpoint,
+                client_id,
+                client_secret,
+                interval,
+                self._insecure,
+            )
+            self._feed_ready = False
+        elif self._feed is None and client_id is not None:
+            log.warning(
+                "Guard for %s: client credentials were given but the issuer's discovery "
+                "document names no revocation_feed_endpoint; revocations are not followed",
+                self.issuer,
+            )
+        self._jwks = self._jwks_client(found.jwks_uri, what="jwks_uri")
+
+    def _discover(self) -> None:
+        discovery = self._discovery
+        if discovery is not None and discovery.result is None and not discovery.resolve():
+            raise UnknownKey(_UNDISCOVERED)
+
+    async def _adiscover(self) -> None:
+        # The read blocks (httpx sync client): once per Guard, in a worker thread.
+        discovery = self._discovery
+        if discovery is None or discovery.result is not None:
+            return
+        if not await asyncio.to_thread(discovery.resolve):
+            raise UnknownKey(_UNDISCOVERED)
 
     def _make_feed(
         self,
@@ -163,8 +263,14 @@ class Guard:
         client_secret: str | None,
         interval: float,
         allow_insecure_http: bool,
+        *,
+        later: bool = False,
     ) -> RevocationFeed | None:
         if url is None:
+            if later:
+                if (client_id is None) != (client_secret is None):
+                    raise ValueError("give both client_id and client_secret, or neither")
+                return None
             if client_id is not None or client_secret is not None:
                 raise ValueError("client_id and client_secret are used only with revocation_url")
             return None
@@ -198,6 +304,8 @@ class Guard:
         principal = self._cached(token)
         if principal is not None:
             return principal
+        if self._jwks is None and self._discovery is not None:
+            self._discover()
         if not self._feed_ready:
             self._wait_for_feed()
         jwks = self._jwks
@@ -225,6 +333,8 @@ class Guard:
         principal = self._cached(token)
         if principal is not None:
             return principal
+        if self._jwks is None and self._discovery is not None:
+            await self._adiscover()
         if not self._feed_ready:
             await self._await_feed()
         jwks = self._jwks
@@ -274,19 +384,29 @@ class Guard:
         keys = state.keys
         if keys is None:
             raise UnknownKey("no signing keys yet: the JWK Set could not be fetched")
+        other_claim = self._audience_claim
         claims = decode(
             token,
             keys,
             issuer=self.issuer,
-            audience=self.audience,
+            # With another audience claim (Cognito's client_id), a token with aud is refused.
+            audience=self.audience if other_claim is None else None,
             leeway=self._leeway,
-            require=REQUIRED_CLAIMS,
+            require=self._required,
             algorithms=self._algorithms,
             typ=self._typ,
             now=self._clock(),
         )
-        principal = Principal.from_claims(claims)
-        iat = claims["iat"]
+        if other_claim is not None:
+            named = claims.get(other_claim)
+            if named is None:
+                raise MissingClaim(other_claim)
+            if type(named) is not str or named not in self._audiences:
+                raise InvalidAudience(f"the token's {other_claim!r} names another audience")
+        principal = Principal.from_claims(claims, self._claims_map)
+        # Without iat (an issuer whose tokens lack it, required_claims narrowed), a user-level
+        # revocation cut-off revokes the token: its age cannot be told.
+        iat = claims.get("iat", -math.inf)
         self._revoked.check(principal.sid, principal.jti, principal.sub, iat)
         state.cache.put(token, CacheEntry(principal, claims["exp"], iat))
         return principal
@@ -400,7 +520,10 @@ class Guard:
         return annotated(self.require(roles=roles, scopes=scopes, any_role=any_role))
 
     def __repr__(self) -> str:
-        source = f"jwks_url={self._jwks.url!r}" if self._jwks is not None else "keys=..."
+        if self._jwks is not None:
+            source = f"jwks_url={self._jwks.url!r}"
+        else:
+            source = "discovery" if self._discovery is not None else "keys=..."
         feed = f", revocation_url={self._feed.url!r}" if self._feed is not None else ""
         return f"Guard(issuer={self.issuer!r}, audience={self.audience!r}, {source}{feed})"
 
