@@ -12,9 +12,13 @@ In process, interleaved rounds and medians (benchmarks/_harness.py habits):
 
 PyJWT gets a loaded public key object and checks ``iss``, ``aud`` and ``exp``, like the Guard.
 
-HTTP: four uvicorn servers (one worker each) started from this file, all running; wrk (one
-thread, 32 connections) sends the same bearer token to each in turn, rounds interleaved;
-medians of requests/s. Needs wrk (``apt-get install -y wrk``).
+HTTP: one uvicorn server (one worker each) per way of protecting the endpoint, started from
+this file, all running; wrk (one thread, 32 connections) sends the same bearer token to each
+in turn, rounds interleaved; medians of requests/s. The ways: none, a no-op dependency,
+``guard.require()``, ``GuardMiddleware`` with the ``@requires()`` decorator, the middleware
+with the dependency reading its result, the middleware with a DPoP-bound token (a fresh
+proof on every request, pre-signed, fed to wrk by a Lua script: each proof is accepted once),
+and PyJWT. Needs wrk (``apt-get install -y wrk``).
 
     python benchmarks/guard.py [--quick] [--rounds N] [--pool N] [--duration S] [--no-http]
 """
@@ -48,7 +52,7 @@ from jwtgate import Guard, Key, KeySet  # noqa: E402
 warnings.filterwarnings("ignore")
 
 ISS, AUD = "https://auth.example", "api"
-MODES = ("unprotected", "noop", "jwtgate", "pyjwt")
+MODES = ("unprotected", "noop", "jwtgate", "middleware", "middleware-dep", "dpop", "pyjwt")
 BODY = {"users": [{"id": 1, "name": "Ada Lovelace"}, {"id": 2, "name": "Grace Hopper"}]}
 
 
@@ -69,8 +73,26 @@ def claims(i: int) -> dict[str, Any]:
     }
 
 
-def mint(key: Key, i: int) -> str:
-    return jwtgate.encode(claims(i), key, headers={"typ": "at+jwt"})
+def mint(key: Key, i: int, **extra: Any) -> str:
+    return jwtgate.encode({**claims(i), **extra}, key, headers={"typ": "at+jwt"})
+
+
+def dpop_proofs(client_key: Key, token: str, url: str, count: int) -> list[str]:
+    """``count`` distinct proofs (one per request: a replayed proof is refused)."""
+    from jwtgate.jose.dpop import access_token_hash
+
+    ath = access_token_hash(token)
+    header = {"typ": "dpop+jwt", "jwk": client_key.public().to_jwk()}
+    now = int(time.time())
+    run = os.urandom(6).hex()  # jti unique across runs too
+    return [
+        jwtgate.encode(
+            {"jti": f"{run}-{i}", "htm": "GET", "htu": url, "iat": now, "ath": ath},
+            client_key,
+            headers=header,
+        )
+        for i in range(count)
+    ]
 
 
 # -- in process ------------------------------------------------------------------------------
@@ -178,6 +200,32 @@ def build_app(mode: str, pem: bytes) -> Any:
         ) -> dict[str, Any]:
             return BODY
 
+    elif mode in ("middleware", "dpop"):  # GuardMiddleware and the @requires decorator
+        from jwtgate.guard.middleware import GuardMiddleware, requires
+
+        guard = Guard(
+            issuer=ISS, audience=AUD, keys=Key.from_pem(pem, alg="ES256"), dpop_max_age=600
+        )
+        app.add_middleware(GuardMiddleware, guard=guard)
+
+        @app.get("/users")
+        @requires()
+        async def users_middleware() -> dict[str, Any]:
+            return BODY
+
+    elif mode == "middleware-dep":  # GuardMiddleware, then the dependency reads its result
+        from jwtgate.guard.middleware import GuardMiddleware
+
+        guard = Guard(issuer=ISS, audience=AUD, keys=Key.from_pem(pem, alg="ES256"))
+        app.add_middleware(GuardMiddleware, guard=guard)
+        current_user = guard.require()
+
+        @app.get("/users")
+        async def users_middleware_dep(
+            user: Annotated[jwtgate.Principal, Depends(current_user)],
+        ) -> dict[str, Any]:
+            return BODY
+
     else:  # the FastAPI tutorial ("OAuth2 with Password, Bearer with JWT tokens"), ES256
         public_key = load_pem_public_key(pem)
         oauth2_scheme = OAuth2PasswordBearer(tokenUrl="token")
@@ -238,21 +286,38 @@ def wait_up(url: str, process: subprocess.Popen[bytes]) -> None:
     raise SystemExit(f"the server for {url} did not start")
 
 
-def wrk(url: str, token: str, duration: float, connections: int) -> float:
-    out = subprocess.run(
-        [
-            "wrk",
-            "-t1",
-            f"-c{connections}",
-            f"-d{max(1, round(duration))}s",
-            "-H",
-            f"Authorization: Bearer {token}",
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+_PROOF_SCRIPT = """
+local proofs = {{}}
+for line in io.lines("{path}") do proofs[#proofs + 1] = line end
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", nil, {{["Authorization"] = "DPoP {token}", ["DPoP"] = proofs[i]}})
+end
+"""
+
+
+def wrk(
+    url: str, token: str, duration: float, connections: int, proofs: list[str] | None = None
+) -> float:
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(duration))}s"]
+    script = None
+    if proofs is None:
+        command += ["-H", f"Authorization: Bearer {token}"]
+    else:  # one fresh DPoP proof per request, from a file (wrk cannot sign)
+        import tempfile
+
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
+            listing.write("\n".join(proofs) + "\n")
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+            lua.write(_PROOF_SCRIPT.format(path=listing.name, token=token))
+        script = (listing.name, lua.name)
+        command += ["-s", lua.name]
+    try:
+        out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    finally:
+        for path in script or ():
+            os.unlink(path)
     match = re.search(r"Requests/sec:\s+([\d.]+)", out)
     if not match or "Non-2xx" in out:
         raise SystemExit(f"wrk failed or got errors:\n{out}")
@@ -267,6 +332,10 @@ def http(rounds: int, duration: float, connections: int) -> dict[str, float] | N
 
     key = Key.generate("ES256")
     token = mint(key, 0)
+    client_key = Key.generate("ES256")
+    bound = mint(key, 0, cnf={"jkt": client_key.thumbprint()})
+    # Enough fresh proofs for every request of a run (more than any run here sends).
+    per_run = int(max(duration, 1) * 6000) + 5000
     env = {**os.environ, "GUARD_BENCH_PEM": key.public().to_pem().decode()}
     servers: dict[str, tuple[str, subprocess.Popen[bytes]]] = {}
     try:
@@ -280,16 +349,33 @@ def http(rounds: int, duration: float, connections: int) -> dict[str, float] | N
         for mode, (url, process) in servers.items():
             wait_up(url, process)
             # Each server answers correctly before it is timed.
-            assert httpx.get(url, headers={"Authorization": f"Bearer {token}"}).status_code == 200
-            if mode in ("jwtgate", "pyjwt"):
+            if mode == "dpop":
+                proof = dpop_proofs(client_key, bound, url, 1)[0]
+                dpop = {"Authorization": f"DPoP {bound}", "DPoP": proof}
+                assert httpx.get(url, headers=dpop).status_code == 200
+                assert httpx.get(url, headers=dpop).status_code == 401  # replayed
+                assert (
+                    httpx.get(url, headers={"Authorization": f"Bearer {bound}"}).status_code == 401
+                )
+            else:
+                assert (
+                    httpx.get(url, headers={"Authorization": f"Bearer {token}"}).status_code == 200
+                )
+            if mode not in ("unprotected", "noop"):
                 assert httpx.get(url).status_code == 401
                 assert httpx.get(url, headers={"Authorization": "Bearer x.y.z"}).status_code == 401
-            wrk(url, token, min(2.0, duration), connections)  # warm up
+            warm = dpop_proofs(client_key, bound, url, 2 * per_run) if mode == "dpop" else None
+            wrk(url, bound if warm else token, min(2.0, duration), connections, warm)  # warm up
         samples: dict[str, list[float]] = {m: [] for m in MODES}
         for r in range(rounds):
             for mode in MODES[r % len(MODES) :] + MODES[: r % len(MODES)]:
                 progress(f"  http round {r + 1}/{rounds}: {mode}")
-                samples[mode].append(wrk(servers[mode][0], token, duration, connections))
+                url = servers[mode][0]
+                if mode == "dpop":
+                    proofs = dpop_proofs(client_key, bound, url, per_run)
+                    samples[mode].append(wrk(url, bound, duration, connections, proofs))
+                else:
+                    samples[mode].append(wrk(url, token, duration, connections))
         return {m: statistics.median(v) for m, v in samples.items()}
     finally:
         for _, process in servers.values():
@@ -317,11 +403,16 @@ def report(rows: list[tuple[str, dict[str, float]]], web: dict[str, float] | Non
         "unprotected": "unprotected",
         "noop": "a no-op `Depends()` (FastAPI's floor)",
         "jwtgate": "`Depends(guard.require())`",
+        "middleware": "`GuardMiddleware` + `@requires()`",
+        "middleware-dep": "`GuardMiddleware` + `Depends(guard.require())`",
+        "dpop": "`GuardMiddleware` + `@requires()`, DPoP token and proof",
         "pyjwt": "PyJWT dependency (FastAPI docs)",
     }
     for mode in MODES:
         print(f"| {labels[mode]} | {web[mode]:.0f} | {web[mode] / web['unprotected']:.2f} |")
     print(f"\njwtgate / PyJWT dependency: {web['jwtgate'] / web['pyjwt']:.2f}x")
+    print(f"middleware / dependency: {web['middleware'] / web['jwtgate']:.2f}x")
+    print(f"DPoP / Bearer (both behind the middleware): {web['dpop'] / web['middleware']:.2f}x")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -222,3 +222,8 @@ def wait_until(predicate: Any, timeout: float = 5.0, step: float = 0.01) -> bool
             return True
         time.sleep(step)
     return bool(predicate())
+
+
+DPOP_ALGS = "ES256 ES384 ES512 Ed25519 EdDSA PS256 PS384 PS512 RS256"
+# A request without credentials: both schemes a Guard accepts (RFC 6750 3, RFC 9449 7.1).
+BARE_CHALLENGE = f'Bearer realm="jwtgate", DPoP realm="jwtgate", algs="{DPOP_ALGS}"'

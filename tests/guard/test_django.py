@@ -40,7 +40,7 @@ from jwtgate.guard.django import (  # noqa: E402
     require,
 )
 
-from .guardkit import Issuer  # noqa: E402
+from .guardkit import BARE_CHALLENGE, Issuer  # noqa: E402
 
 urlpatterns: list[Any] = []
 CONFIGURED_GUARD: Guard | None = None  # JWTGATE_GUARD points here in one test
@@ -103,7 +103,7 @@ def test_no_token_is_401_with_a_bare_challenge(call: Callable[..., Any]) -> None
     for header in (None, "Basic dXNlcjpwdw=="):
         response = call("users", header)
         assert response.status_code == 401
-        assert response["WWW-Authenticate"] == 'Bearer realm="jwtgate"'
+        assert response["WWW-Authenticate"] == BARE_CHALLENGE
         assert response.data["error"] == "invalid_token"
 
 

@@ -11,7 +11,7 @@ from flask import Flask, g
 from jwtgate import Guard
 from jwtgate.guard.flask import current_principal, require
 
-from .guardkit import Issuer
+from .guardkit import BARE_CHALLENGE, Issuer
 
 
 def build_app(guard: Guard) -> Flask:
@@ -57,7 +57,7 @@ def test_a_valid_token_sets_g_principal(client: Any, issuer: Issuer) -> None:
 def test_missing_bad_and_forbidden(client: Any, issuer: Issuer) -> None:
     missing = client.get("/users")
     assert missing.status_code == 401
-    assert missing.headers["WWW-Authenticate"] == 'Bearer realm="jwtgate"'
+    assert missing.headers["WWW-Authenticate"] == BARE_CHALLENGE
     assert missing.get_json()["error"] == "invalid_token"
     bad = client.get("/users", headers=auth(issuer.token(exp=int(issuer.clock()) - 5)))
     assert bad.status_code == 401

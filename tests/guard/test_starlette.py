@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from jwtgate import Guard
 from jwtgate.guard.starlette import GuardUser, middleware, require
 
-from .guardkit import Issuer
+from .guardkit import BARE_CHALLENGE, Issuer
 
 
 def build_app(guard: Guard) -> Starlette:
@@ -83,7 +83,7 @@ def test_a_bad_token_is_401_at_the_middleware(client: TestClient, issuer: Issuer
 def test_require_answers_401_and_403(client: TestClient, issuer: Issuer) -> None:
     missing = client.get("/users")
     assert missing.status_code == 401
-    assert missing.headers["www-authenticate"] == 'Bearer realm="jwtgate"'
+    assert missing.headers["www-authenticate"] == BARE_CHALLENGE
     assert client.get("/users", headers=auth(issuer.token())).json() == {"sub": "user-1"}
     forbidden = client.get("/admin/report", headers=auth(issuer.token(roles=["user"])))
     assert forbidden.status_code == 403

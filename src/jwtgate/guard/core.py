@@ -22,9 +22,11 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..jose import Key, KeySet, decode
+from ..jose.dpop import NonceSource, ReplayCache
 from ..jose.errors import (
     ExpiredToken,
     InvalidAudience,
+    InvalidToken,
     MalformedToken,
     MissingClaim,
     UnknownKey,
@@ -32,6 +34,7 @@ from ..jose.errors import (
 from .cache import CacheEntry, TokenCache
 from .claims import ClaimsMap
 from .discovery import Discovered, DiscoveryClient
+from .dpop import DPoPPolicy
 from .feed import RevocationFeed
 from .fetch import check_url
 from .jwks import JWKSClient
@@ -105,6 +108,14 @@ class Guard:
     whose tokens lack ``jti`` or ``iat``; ``audience_claim="client_id"`` checks the audience
     in that claim instead of ``aud`` (Cognito access tokens carry none). Misconfiguration
     raises ValueError or TypeError here, never at request time.
+
+    DPoP (RFC 9449, :mod:`jwtgate.guard.dpop`): a token with ``cnf.jkt`` passes only as
+    ``Authorization: DPoP`` with a valid proof, checked by every integration; ``dpop_required``
+    refuses Bearer tokens; ``dpop_algorithms`` (asymmetric), ``dpop_max_age`` and
+    ``dpop_leeway`` (seconds, for the proof's ``iat``), ``dpop_nonce`` (True or a shared
+    :class:`~jwtgate.jose.dpop.NonceSource`: demand server nonces), ``dpop_replay`` (a shared
+    replay cache; default one in memory of ``dpop_replay_size`` proofs) and ``external_url``
+    (the app's public URL, when a proxy rewrites it). :meth:`verify` checks the token alone.
     """
 
     def __init__(
@@ -132,6 +143,14 @@ class Guard:
         scopes_claim: str = "scope",
         required_claims: Iterable[str] = REQUIRED_CLAIMS,
         audience_claim: str = "aud",
+        dpop_required: bool = False,
+        dpop_algorithms: Iterable[str] | None = None,
+        dpop_max_age: float = 60.0,
+        dpop_leeway: float = 5.0,
+        dpop_nonce: NonceSource | bool = False,
+        dpop_replay: ReplayCache | None = None,
+        dpop_replay_size: int = 100_000,
+        external_url: str | None = None,
     ) -> None:
         if not isinstance(issuer, str) or not issuer:
             raise ValueError("issuer must be a non-empty string")
@@ -164,6 +183,17 @@ class Guard:
         self._algorithms = None if algorithms is None else frozenset(algorithms)
         self._typ = typ
         self._required = required
+        self.dpop = DPoPPolicy.build(
+            algorithms=dpop_algorithms,
+            max_age=dpop_max_age,
+            leeway=dpop_leeway,
+            replay=dpop_replay,
+            replay_size=dpop_replay_size,
+            nonces=dpop_nonce,
+            external_url=external_url,
+            required=dpop_required,
+            clock=clock,
+        )
         self._audience_claim = None if audience_claim == "aud" else audience_claim
         self._audiences = frozenset((audience,) if isinstance(audience, str) else audience)
         self._claims_map = ClaimsMap(roles_claim, scopes_claim)
@@ -369,6 +399,17 @@ class Guard:
         if entry is None:
             return None
         return self._hit(state, token, entry)
+
+    def _cached_bearer(self, token: str) -> Principal | None:
+        """The principal of a cached token that may be sent as Bearer; None for anything
+        else (not cached, expired, revoked, DPoP-bound), which the full path then decides."""
+        try:
+            principal = self._cached(token)
+        except InvalidToken:
+            return None
+        if principal is None or principal.jkt is not None or self.dpop.required:
+            return None
+        return principal
 
     def _hit(self, state: _State, token: str, entry: CacheEntry) -> Principal:
         self._hits += 1

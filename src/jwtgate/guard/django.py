@@ -29,8 +29,9 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
     ) from exc
 
 from ..jose.errors import InvalidToken
-from .bearer import Denial, bearer_token, deny
+from .bearer import Denial, Denied, authorize, credentials, deny
 from .core import Guard
+from .dpop import app_url
 from .policy import InsufficientScope, Requirement
 from .principal import Principal
 
@@ -111,22 +112,46 @@ class JWTGateAuthentication(BaseAuthentication):  # type: ignore[misc]
         return self.guard if self.guard is not None else _configured_guard()
 
     def authenticate(self, request: Any) -> tuple[TokenUser, Principal] | None:
-        """(user, principal); None without Bearer credentials; InvalidBearer when bad."""
+        """(user, principal); None without Bearer or DPoP credentials; InvalidBearer when
+        bad (a DPoP proof is checked against the request's method and absolute URL)."""
+        guard = self.get_guard()
+        authorization = request.META.get("HTTP_AUTHORIZATION")
         try:
-            token = bearer_token(request.META.get("HTTP_AUTHORIZATION"))
-            if token is None:
+            if credentials(authorization) is None:
                 return None
-            principal = self.get_guard().verify(token)
-        except InvalidToken as exc:
-            denial = deny(exc)
+            # Django joins repeated headers with commas: a proof never holds one.
+            proof = request.META.get("HTTP_DPOP")
+            principal = authorize(
+                guard,
+                Requirement(),
+                authorization,
+                method=request.method,
+                url=lambda: app_url(
+                    guard.dpop.external_url,
+                    lambda: request.build_absolute_uri(request.path),
+                    request.path_info,
+                ),
+                proofs=() if proof is None else (proof,),
+            )
+        except InvalidToken as exc:  # a malformed Authorization header
+            denial = deny(exc, "bearer", guard.dpop)
             setattr(request, _DENIAL, denial)
             raise InvalidBearer(denial) from None
+        except Denied as exc:
+            setattr(request, _DENIAL, exc.denial)
+            raise InvalidBearer(exc.denial) from None
         return TokenUser(principal), principal
 
     def authenticate_header(self, request: Any) -> str:
-        """The ``WWW-Authenticate`` challenge for a 401 (RFC 6750 3)."""
+        """The ``WWW-Authenticate`` challenge for a 401 (RFC 6750 3, RFC 9449 7.1)."""
         denial = getattr(request, _DENIAL, None)
-        return (denial if isinstance(denial, Denial) else deny(None)).challenge
+        if isinstance(denial, Denial):
+            return denial.challenge
+        try:
+            policy = self.get_guard().dpop
+        except TypeError:
+            policy = None
+        return deny(None, "bearer", policy).challenge
 
 
 def authentication(guard: Guard) -> type[JWTGateAuthentication]:

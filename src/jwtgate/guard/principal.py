@@ -28,6 +28,7 @@ class Principal:
     sid: str | None
     jti: str | None
     claims: Mapping[str, Any] = field(repr=False, compare=False, hash=False)
+    jkt: str | None = None  # the key the token is bound to (cnf.jkt, RFC 9449 6.1)
 
     @classmethod
     def from_claims(cls, claims: Mapping[str, Any], mapping: ClaimsMap = DEFAULT) -> Principal:
@@ -47,6 +48,16 @@ class Principal:
         if sid is not None and type(sid) is not str:
             raise InvalidClaim("'sid' must be a string")
         jti = claims.get("jti")
+        jkt = None
+        cnf = claims.get("cnf")
+        if cnf is not None:
+            # A binding we cannot check must not be ignored: the token would pass unbound.
+            if type(cnf) is not dict or set(cnf) != {"jkt"} or type(cnf["jkt"]) is not str:
+                raise InvalidClaim(
+                    "'cnf' binds the token to something this Guard cannot check (only "
+                    "a DPoP key thumbprint, cnf.jkt, RFC 9449 6.1)"
+                )
+            jkt = cnf["jkt"]
         return cls(
             sub=sub,
             roles=roles,
@@ -55,6 +66,7 @@ class Principal:
             jti=jti if type(jti) is str else None,
             # Read-only: one principal serves every cache hit of its token.
             claims=MappingProxyType(dict(claims)),
+            jkt=jkt,
         )
 
     @property
