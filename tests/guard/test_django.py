@@ -40,6 +40,7 @@ from jwtgate.guard.django import (  # noqa: E402
     require,
 )
 
+from .dpopkit import Holder, bound_token  # noqa: E402
 from .guardkit import BARE_CHALLENGE, Issuer  # noqa: E402
 
 urlpatterns: list[Any] = []
@@ -146,3 +147,28 @@ def test_the_guard_can_come_from_settings(configured: None, issuer: Issuer) -> N
 def test_no_guard_configured_is_a_type_error(issuer: Issuer) -> None:
     with pytest.raises(TypeError, match="JWTGATE_GUARD"):
         JWTGateAuthentication().get_guard()
+
+
+def test_dpop_bound_tokens_need_their_proof(guard: Guard, issuer: Issuer) -> None:
+    bound = views(authentication(guard))
+    factory = APIRequestFactory()
+    holder = Holder(clock=issuer.clock)
+    token = bound_token(issuer, holder)
+
+    def get(proof: str | None, scheme: str = "DPoP") -> Any:
+        extra = {"HTTP_AUTHORIZATION": f"{scheme} {token}"}
+        if proof is not None:
+            extra["HTTP_DPOP"] = proof
+        response = bound["users"](factory.get("/users", **extra))
+        response.render()
+        return response
+
+    proof = holder.proof("GET", "http://testserver/users", token)
+    assert get(proof).status_code == 200
+    replayed = get(proof)
+    assert replayed.status_code == 401
+    assert replayed["WWW-Authenticate"].startswith('DPoP realm="jwtgate", error="invalid_dpop')
+    two = get(holder.proof("GET", "http://testserver/users", token) + "," + proof)
+    assert two.status_code == 401 and "exactly one" in two["WWW-Authenticate"]
+    as_bearer = get(None, "Bearer")
+    assert as_bearer.status_code == 401 and "DPoP-bound" in as_bearer["WWW-Authenticate"]
