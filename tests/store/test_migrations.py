@@ -22,6 +22,8 @@ TABLES = {
     "revocations",
     "signing_keys",
     "clients",
+    "authorization_codes",
+    "consents",
     "audit_events",
     "alembic_version",
 }
@@ -33,7 +35,7 @@ def test_upgrade_on_an_empty_database_creates_every_table(database_url: str) -> 
         assert current_revision(engine) is None
         upgrade(database_url)
         assert set(inspect(engine).get_table_names()) == TABLES
-        assert current_revision(engine) == head_revision() == "0001"
+        assert current_revision(engine) == head_revision() == "0003"
     finally:
         engine.dispose()
 
