@@ -14,6 +14,7 @@ from sqlalchemy import inspect
 
 from jwtgate.store import create_db_engine, current_revision, head_revision, upgrade
 from jwtgate.store.models import Base
+from jwtgate.store.migrate import HEAD_REVISION
 
 TABLES = {
     "users",
@@ -35,7 +36,7 @@ def test_upgrade_on_an_empty_database_creates_every_table(database_url: str) -> 
         assert current_revision(engine) is None
         upgrade(database_url)
         assert set(inspect(engine).get_table_names()) == TABLES
-        assert current_revision(engine) == head_revision() == "0003"
+        assert current_revision(engine) == head_revision() == HEAD_REVISION
     finally:
         engine.dispose()
 

@@ -12,6 +12,7 @@ from ..store.engine import PoolOptions
 from ..store.migrate import upgrade as upgrade_schema
 from ..store.uow import SqlStore
 from .context import AuthContext
+from .dpop import DPoPChecks
 from .keyring import KeyRing
 from .passwords import PasswordHasher
 from .policy import PasswordPolicy
@@ -111,7 +112,20 @@ def build_auth(
                 max_size=settings.max_token_size,
             ),
         )
-        service = AuthService(ctx)
+        replay = None
+        if link is not None:
+            from ..store.redis import RedisReplayCache
+
+            replay = RedisReplayCache(link)
+        service = AuthService(
+            ctx,
+            DPoPChecks(
+                clock=clock,
+                secret=master,  # every instance derives the same nonce key
+                require_nonce=settings.dpop_require_nonce,
+                replay=replay,
+            ),
+        )
         service.load_revocations()
         if link is not None:
             from .redis_sync import RedisSync

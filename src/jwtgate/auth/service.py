@@ -7,6 +7,7 @@ calls it from ``def`` routes. The service owns the transactions (one unit of wor
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -16,6 +17,7 @@ from ..store.protocols import Store
 from .context import AuthContext, Pending
 from .convert import to_client, to_event, to_key_info, to_session
 from .credentials import check_credentials
+from .dpop import DPoPChecks
 from .errors import InvalidRequest, NotFound, RegistrationDisabled
 from .oauth.authorize import AuthorizationRequest, Authorizer, Decision, SsoSession
 from .oauth.clients import ClientMetadata, Clients
@@ -50,9 +52,15 @@ Claims = Mapping[str, Any]
 class AuthService:
     """Login, sessions, refresh rotation, revocation, keys, clients and administration."""
 
-    def __init__(self, ctx: AuthContext) -> None:
-        """Wire the collaborators; use :func:`jwtgate.auth.build_auth` instead."""
+    def __init__(self, ctx: AuthContext, dpop: DPoPChecks | None = None) -> None:
+        """Wire the collaborators; use :func:`jwtgate.auth.build_auth` instead. ``dpop``:
+        the DPoP proof checks (default: in memory, nonces under a key of this process)."""
         self._ctx = ctx
+        self.dpop = dpop or DPoPChecks(
+            clock=ctx.clock,
+            secret=secrets.token_bytes(32),
+            require_nonce=ctx.settings.dpop_require_nonce,
+        )
         self._sessions = Sessions(ctx)
         self._users = Users(ctx, self._sessions)
         self._clients = Clients(ctx)
@@ -284,6 +292,7 @@ class AuthService:
         resources: Sequence[str] = (),
         client_ip: str | None = None,
         user_agent: str | None = None,
+        dpop_jkt: str | None = None,
     ) -> TokenPair:
         """The password grant of the token endpoint (RFC 6749 4.3), restricted by RFC 9700
         2.4: only for a client listing it in ``grant_types``, or without a client when
@@ -300,6 +309,7 @@ class AuthService:
             resources=resources,
             ip=client_ip,
             user_agent=user_agent,
+            dpop_jkt=dpop_jkt,
         )
 
     def refresh_grant(
@@ -311,6 +321,7 @@ class AuthService:
         resources: Sequence[str] = (),
         client_ip: str | None = None,
         user_agent: str | None = None,
+        dpop_jkt: str | None = None,
     ) -> TokenPair:
         """Refresh token grant (RFC 6749 6); as :meth:`refresh`, for the client the session
         was issued to (``client`` None: a session of the first-party login).
@@ -325,6 +336,7 @@ class AuthService:
             resources=resources,
             ip=client_ip,
             user_agent=user_agent,
+            dpop_jkt=dpop_jkt,
         )
 
     def code_grant(
@@ -337,13 +349,18 @@ class AuthService:
         resources: Sequence[str] = (),
         client_ip: str | None = None,
         user_agent: str | None = None,
+        dpop_jkt: str | None = None,
     ) -> TokenPair:
         """Authorization code grant (RFC 6749 4.1.3) with PKCE (RFC 7636): the tokens for a
-        code, once; a second use revokes what the first issued.
+        code, once; a second use revokes what the first issued. ``dpop_jkt`` (every grant):
+        the key of the request's verified DPoP proof, which the tokens are bound to.
 
-        Raises InvalidClient, UnauthorizedClient, InvalidGrant, InvalidTarget.
+        Raises InvalidClient, UnauthorizedClient, InvalidGrant, InvalidTarget,
+        DPoPProofRefused (a client that must use DPoP did not).
         """
-        grant = CodeGrant(code, redirect_uri, code_verifier, resources, client_ip, user_agent)
+        grant = CodeGrant(
+            code, redirect_uri, code_verifier, resources, client_ip, user_agent, dpop_jkt
+        )
         return self._codes.redeem(client, grant)
 
     def use_id_tokens(self, issuer: IdTokenIssuer | None) -> None:
@@ -357,6 +374,7 @@ class AuthService:
         scope: str | None = None,
         *,
         resources: Sequence[str] = (),
+        dpop_jkt: str | None = None,
     ) -> TokenPair:
         """Client credentials grant (RFC 6749 4.4): an access token, no refresh token.
 
@@ -364,7 +382,9 @@ class AuthService:
         has ``client_id``, ``sub`` = client id, no ``sid``, ``aud`` from ``resources``.
         Raises InvalidClient, UnauthorizedClient, InvalidScope, InvalidTarget.
         """
-        return self._clients.credentials_grant(_auth_of(client, client_secret), scope, resources)
+        return self._clients.credentials_grant(
+            _auth_of(client, client_secret), scope, resources, dpop_jkt
+        )
 
     def authenticate_client(
         self, client: ClientAuth | str, client_secret: str | None = None

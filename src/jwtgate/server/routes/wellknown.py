@@ -65,6 +65,8 @@ def wellknown_router(ctx: ServerContext) -> APIRouter:
                 "token_endpoint_auth_signing_alg_values_supported": auth.algorithms,
                 "id_token_signing_alg_values_supported": auth.algorithms,
                 "subject_types_supported": ["public"],
+                # RFC 9449 5.1: DPoP proofs at the token endpoint and the protected routes.
+                "dpop_signing_alg_values_supported": sorted(auth.dpop.algorithms),
             },
             headers=CACHE,
         )
