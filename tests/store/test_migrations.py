@@ -13,8 +13,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from jwtgate.store import create_db_engine, current_revision, head_revision, upgrade
-from jwtgate.store.models import Base
 from jwtgate.store.migrate import HEAD_REVISION
+from jwtgate.store.models import Base
 
 TABLES = {
     "users",
