@@ -10,7 +10,8 @@ const config = await client.discovery(new URL(issuer), clientId, secret, undefin
   execute: [client.allowInsecureRequests],
 });
 const dpop = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'));
-const token = await client.clientCredentialsGrant(config, { resource }, { DPoP: dpop });
+const token = await client.clientCredentialsGrant(
+  config, resource ? { resource } : {}, { DPoP: dpop });
 const statuses = [];
 const bodies = [];
 for (let i = 0; i < Number(count); i++) {
