@@ -22,6 +22,7 @@ if not settings.configured:
             "UNAUTHENTICATED_USER": None,
             "DEFAULT_AUTHENTICATION_CLASSES": [],
             "DEFAULT_PERMISSION_CLASSES": [],
+            "EXCEPTION_HANDLER": "jwtgate.guard.django.exception_handler",
         },
     )
     django.setup()
@@ -172,3 +173,24 @@ def test_dpop_bound_tokens_need_their_proof(guard: Guard, issuer: Issuer) -> Non
     assert two.status_code == 401 and "exactly one" in two["WWW-Authenticate"]
     as_bearer = get(None, "Bearer")
     assert as_bearer.status_code == 401 and "DPoP-bound" in as_bearer["WWW-Authenticate"]
+
+
+def test_dpop_nonce_reaches_the_client(make_guard: Callable[..., Guard], issuer: Issuer) -> None:
+    bound = views(authentication(make_guard(keys=issuer.keys, dpop_nonce=True)))
+    factory = APIRequestFactory()
+    holder = Holder(clock=issuer.clock)
+    token = bound_token(issuer, holder)
+    url = "http://testserver/users"
+
+    def get(proof: str) -> Any:
+        extra = {"HTTP_AUTHORIZATION": f"DPoP {token}", "HTTP_DPOP": proof}
+        response = bound["users"](factory.get("/users", **extra))
+        response.render()
+        return response
+
+    first = get(holder.proof("GET", url, token))
+    assert first.status_code == 401 and first["WWW-Authenticate"].startswith(
+        'DPoP realm="jwtgate", error="use_dpop_nonce"'
+    )
+    nonce = first["DPoP-Nonce"]
+    assert get(holder.proof("GET", url, token, nonce=nonce)).status_code == 200

@@ -149,3 +149,11 @@ def test_misconfiguration() -> None:
         GuardMiddleware(FastAPI(), guard="not a guard")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         requires(roles="two words")
+
+
+def test_importable_from_the_guard_package_on_first_use() -> None:
+    import jwtgate.guard
+
+    assert jwtgate.guard.GuardMiddleware is GuardMiddleware
+    with pytest.raises(AttributeError):
+        jwtgate.guard.NoSuchThing  # noqa: B018

@@ -42,6 +42,7 @@ __all__ = [
     "JWTGatePermission",
     "TokenUser",
     "authentication",
+    "exception_handler",
     "require",
 ]
 
@@ -152,6 +153,19 @@ class JWTGateAuthentication(BaseAuthentication):  # type: ignore[misc]
         except TypeError:
             policy = None
         return deny(None, "bearer", policy).challenge
+
+
+def exception_handler(exc: Exception, context: Any) -> Any:
+    """DRF's exception handler, plus the ``DPoP-Nonce`` header of a ``use_dpop_nonce``
+    refusal (RFC 9449 9), which DRF alone would drop. Set ``REST_FRAMEWORK =
+    {"EXCEPTION_HANDLER": "jwtgate.guard.django.exception_handler"}`` with ``dpop_nonce``."""
+    from rest_framework.views import exception_handler as drf_handler
+
+    response = drf_handler(exc, context)
+    denial = getattr(exc, "denial", None)
+    if response is not None and isinstance(denial, Denial) and denial.nonce is not None:
+        response["DPoP-Nonce"] = denial.nonce
+    return response
 
 
 def authentication(guard: Guard) -> type[JWTGateAuthentication]:
