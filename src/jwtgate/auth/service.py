@@ -43,7 +43,10 @@ from .values import (
     utc,
 )
 
-__all__ = ["AuthService", "Claims"]
+__all__ = ["DOCS_CLIENT_ID", "AuthService", "Claims"]
+
+DOCS_CLIENT_ID = "jwtgate-docs"
+"""The built-in client of Swagger UI's Authorize button."""
 
 Claims = Mapping[str, Any]
 """Verified access-token claims, as returned by :meth:`AuthService.authenticate`."""
@@ -241,6 +244,8 @@ class AuthService:
     def withdraw_consent(self, user_id: str, client_id: str) -> bool:
         """Withdraw a user's consent to an app and end that app's sessions of the user (their
         refresh and access tokens die). False when there was no consent."""
+        if not isinstance(client_id, str) or not 0 < len(client_id) <= 64 or "\x00" in client_id:
+            return False
         ctx = self._ctx
         pending = Pending()
         with ctx.store.write() as uow:
@@ -545,6 +550,17 @@ class AuthService:
     def list_clients(self) -> list[Client]:
         """Every OAuth client, oldest first (never their secrets)."""
         return self._clients.all()
+
+    def ensure_docs_client(self, redirect_uri: str) -> Client | None:
+        """The built-in first-party public client of the API docs (Swagger UI's Authorize,
+        authorization code with PKCE), id ``jwtgate-docs``, with ``redirect_uri``; None when
+        that URI cannot be a redirect URI (an issuer on plain http beyond loopback)."""
+        try:
+            return self._clients.ensure_builtin(
+                DOCS_CLIENT_ID, "API docs (Swagger UI)", [redirect_uri]
+            )
+        except InvalidRequest:
+            return None
 
     def get_client(self, client_id: str) -> Client:
         """One client. Raises NotFound."""

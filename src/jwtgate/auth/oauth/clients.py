@@ -197,6 +197,46 @@ class Clients:
             )
         return to_client(record), secret
 
+    def ensure_builtin(self, client_id: str, name: str, redirect_uris: Sequence[str]) -> Client:
+        """A first-party public client with a fixed id (Swagger UI's), created or brought up
+        to date (its redirect URIs follow the issuer); an admin's disabling is kept."""
+        ctx = self._ctx
+        now = ctx.clock()
+        wanted = _validated(
+            ClientRecord(
+                client_id=client_id,
+                name=name,
+                secret_hash="",
+                scopes=tuple(ctx.settings.user_scopes),
+                created_at=now,
+                updated_at=now,
+                type="public",
+                redirect_uris=tuple(redirect_uris),
+                grant_types=("authorization_code",),
+                first_party=True,
+                token_endpoint_auth_method="none",  # noqa: S106 (a method name)
+            )
+        )
+        with ctx.store.read() as uow:
+            current = uow.clients.get(client_id)
+        if current is not None and (
+            current.redirect_uris,
+            current.scopes,
+            current.type,
+            current.first_party,
+        ) == (wanted.redirect_uris, wanted.scopes, "public", True):
+            return to_client(current)
+        with ctx.store.write() as uow:
+            current = uow.clients.get(client_id, for_update=True)
+            if current is None:
+                uow.clients.add(wanted)
+                ctx.audit(uow, "client_created", client_id=client_id, client_type="public")
+            else:
+                wanted = replace(wanted, created_at=current.created_at, disabled=current.disabled)
+                uow.clients.replace(wanted)
+                ctx.audit(uow, "client_updated", client_id=client_id, fields=["redirect_uris"])
+        return to_client(wanted)
+
     def all(self) -> list[Client]:
         """Every client, oldest first."""
         with self._ctx.store.read() as uow:
