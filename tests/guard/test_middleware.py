@@ -157,3 +157,20 @@ def test_importable_from_the_guard_package_on_first_use() -> None:
     assert jwtgate.guard.GuardMiddleware is GuardMiddleware
     with pytest.raises(AttributeError):
         jwtgate.guard.NoSuchThing  # noqa: B018
+
+
+def test_the_starlette_backend_and_the_dependency_together(
+    issuer: Issuer, make_guard: Callable[..., Guard]
+) -> None:
+    from jwtgate.guard.starlette import middleware
+
+    guard = make_guard(keys=issuer.keys)
+    app = FastAPI(middleware=[middleware(guard)])
+
+    @app.get("/me")
+    async def me(user: Annotated[Principal, Depends(guard.require())]) -> str:
+        return user.sub
+
+    client = TestClient(app)
+    assert client.get("/me", headers=bearer(issuer.token())).json() == "user-1"
+    assert client.get("/me").status_code == 401  # the dependency verifies for itself

@@ -41,6 +41,8 @@ __all__ = [
 ]
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+# Not GuardMiddleware's "jwtgate.guard": that one promises a verdict in scope["jwtgate"].
+BACKEND_GUARD = "jwtgate.backend"
 
 
 class GuardUser(_BaseUser):
@@ -79,7 +81,7 @@ class GuardBackend(AuthenticationBackend):
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, GuardUser] | None:
         """None without Bearer or DPoP credentials; raises InvalidBearer for bad ones."""
         guard = self.guard
-        conn.scope["jwtgate.guard"] = guard  # for require()'s challenges
+        conn.scope[BACKEND_GUARD] = guard  # for require()'s challenges
         try:
             if credentials(conn.headers.get("authorization")) is None:
                 return None
@@ -119,7 +121,7 @@ def require(
 
     def check(request: Request) -> Response | None:
         user = request.scope.get("user")
-        guard = request.scope.get("jwtgate.guard")
+        guard = request.scope.get(BACKEND_GUARD)
         policy = guard.dpop if isinstance(guard, Guard) else None
         if not isinstance(user, GuardUser):
             return denial_response(deny(None, "bearer", policy))
