@@ -310,3 +310,38 @@ def test_dpop_jkt_binds_the_authorization_code(auth: AuthService) -> None:
             ]
         )
     assert caught.value.code == "invalid_request"
+
+
+async def test_a_bound_token_is_no_bearer_anywhere(client: httpx.AsyncClient) -> None:
+    """Introspection's admin bearer and the pages' access cookie refuse a bound token too."""
+    from jwtgate.server.web.cookies import cookie_names
+
+    holder = Holder()
+    data = {"grant_type": "password", "username": "root", "password": PASSWORD}
+    admin = await client.post(
+        "/auth/token", data=data, headers={"DPoP": holder.proof("POST", TOKEN_URL)}
+    )
+    token = admin.json()["access_token"]
+    introspect = await client.post(
+        "/auth/introspect", data={"token": token}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert introspect.status_code == 401 and "DPoP-bound" in introspect.json()["error_description"]
+    plain = (await client.post("/auth/token", data=data)).json()["access_token"]
+    pages = {}
+    for name, value in (("bound", token), ("plain", plain)):
+        for secure in (False, True):  # whichever names the server uses here
+            client.cookies.set(cookie_names(secure).access, value)
+        try:
+            pages[name] = await client.get("/web/account")
+        finally:
+            client.cookies.clear()
+    assert pages["plain"].status_code == 200  # the cookie works for a token of its own kind
+    assert pages["bound"].status_code == 303  # signed out: off to refresh or sign in
+    assert pages["bound"].headers["location"].startswith(("/web/session/refresh", "/web/login"))
+    for secure in (False, True):
+        client.cookies.set(cookie_names(secure).access, token)
+    try:
+        cookie_api = await client.get("/auth/me")
+    finally:
+        client.cookies.clear()
+    assert cookie_api.status_code == 401

@@ -187,7 +187,10 @@ def oauth_router(ctx: ServerContext) -> APIRouter:
         """``{"active": false}`` or the token's claims with ``active: true``. The caller is a
         confidential client (HTTP Basic or form) or a bearer with role admin."""
         if bearer is not None:
-            require_role(auth.authenticate(bearer.strip()), ADMIN_ROLE)
+            claims = auth.authenticate(bearer.strip())
+            # A DPoP-bound admin token is no bearer token (RFC 9449 7.2).
+            auth.dpop.resource_request("bearer", bearer.strip(), claims, (), htm="", htu=())
+            require_role(claims, ADMIN_ROLE)
         else:
             if client is None or client.secret is None:
                 raise InvalidClient("introspection needs client credentials or an admin bearer")
