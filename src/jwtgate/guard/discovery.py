@@ -43,7 +43,6 @@ class Discovered:
 
     jwks_uri: str
     revocation_feed_endpoint: str | None
-    dpop_signing_alg_values_supported: tuple[str, ...] | None
 
 
 def discovery_urls(issuer: str) -> tuple[str, str]:
@@ -73,7 +72,6 @@ def parse_discovery(body: bytes, issuer: str, *, allow_insecure_http: bool) -> D
     if not isinstance(jwks_uri, str):
         raise FetchError("the discovery document has no jwks_uri")
     feed = document.get("revocation_feed_endpoint")
-    algs = document.get("dpop_signing_alg_values_supported")
     try:
         check_url(jwks_uri, what="jwks_uri", allow_insecure_http=allow_insecure_http)
         if isinstance(feed, str):
@@ -84,9 +82,7 @@ def parse_discovery(body: bytes, issuer: str, *, allow_insecure_http: bool) -> D
             feed = None
     except ValueError as exc:
         raise FetchError(str(exc)) from None
-    if not (isinstance(algs, list) and all(isinstance(a, str) for a in algs)):
-        algs = None
-    return Discovered(jwks_uri, feed, None if algs is None else tuple(algs))
+    return Discovered(jwks_uri, feed)
 
 
 class DiscoveryClient:
