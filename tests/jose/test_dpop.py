@@ -7,8 +7,10 @@ import time
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from jwtgate import InvalidDPoPProof, UseDPoPNonce
+from jwtgate import InvalidDPoPProof, Key, UseDPoPNonce
 from jwtgate.jose.dpop import (
     MemoryReplayCache,
     NonceSource,
@@ -177,3 +179,52 @@ def test_nonces_are_demanded_and_rotate(holder: Holder) -> None:
     check(holder.proof(nonce=shared.current()), nonces=nonces)  # instances sharing a secret
     with pytest.raises(ValueError):
         NonceSource(b"short")
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(proof=st.text(max_size=300) | st.binary(max_size=300).map(lambda b: b.decode("latin-1")))
+def test_garbage_is_only_ever_invalid_dpop_proof(proof: str) -> None:
+    with pytest.raises(InvalidDPoPProof):
+        check(proof, jkt="x", access_token=TOKEN, replay=MemoryReplayCache())
+
+
+CLAIMS = ["jti", "htm", "htu", "iat", "ath", "nonce"]
+PLAUSIBLE = ["GET", URL, URL + "?q", "j1", 0, 10**30, -1.5, "", [], {}]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    header=st.dictionaries(st.sampled_from(["typ", "alg", "jwk", "kid", "crit", "x"]), JSON),
+    claims=JSON | st.dictionaries(st.sampled_from(CLAIMS), JSON | st.sampled_from(PLAUSIBLE)),
+)
+def test_signed_nonsense_is_only_ever_invalid_dpop_proof(
+    header: dict[str, Any], claims: Any
+) -> None:
+    import json
+
+    from jwtgate.jose.b64 import b64url_encode
+
+    holder = _FUZZ_HOLDER
+    protected = {"alg": "ES256", "typ": "dpop+jwt", "jwk": holder.jwk, **header}
+    try:
+        head = b64url_encode(json.dumps(protected).encode())
+        body = b64url_encode(json.dumps(claims).encode())
+    except (TypeError, ValueError):
+        return
+    signed = b64url_encode(_FUZZ_KEY.sign(f"{head}.{body}".encode()))  # the claims get read
+    for proof in (f"{head}.{body}.{signed}", f"{head}.{body}.{b64url_encode(bytes(64))}"):
+        with pytest.raises(InvalidDPoPProof):
+            check(proof, replay=MemoryReplayCache())
+
+
+_FUZZ_HOLDER = Holder()
+_FUZZ_KEY = Key.from_jwk(_FUZZ_HOLDER.key.as_dict(private=True), alg="ES256")
