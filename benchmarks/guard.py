@@ -383,10 +383,97 @@ def http(rounds: int, duration: float, connections: int) -> dict[str, float] | N
             process.wait(timeout=10)
 
 
+# -- ASGI in process ---------------------------------------------------------------------------
+
+
+def asgi_cpu(rounds: int, per_round: int) -> dict[str, float]:
+    """CPU µs per request of each app called directly as ASGI (no server, no network):
+    steadier than wrk on a busy machine, since other processes' load is not counted.
+    Rounds interleaved, medians of ``time.process_time``."""
+    import asyncio
+
+    key = Key.generate("ES256")
+    pem = key.public().to_pem()
+    token = mint(key, 0)
+    client_key = Key.generate("ES256")
+    bound = mint(key, 0, cnf={"jkt": client_key.thumbprint()})
+    url = "http://127.0.0.1:8000/users"
+    modes = [m for m in MODES if m != "pyjwt"]
+    apps = {mode: build_app(mode, pem) for mode in modes}
+    proofs = iter(dpop_proofs(client_key, bound, url, (rounds + 1) * per_round))
+
+    def scope(mode: str) -> dict[str, Any]:
+        if mode == "dpop":
+            credentials = [
+                (b"authorization", f"DPoP {bound}".encode()),
+                (b"dpop", next(proofs).encode()),
+            ]
+        else:
+            credentials = [(b"authorization", f"Bearer {token}".encode())]
+        return {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": "/users",
+            "raw_path": b"/users",
+            "root_path": "",
+            "query_string": b"",
+            "headers": [(b"host", b"127.0.0.1:8000"), *credentials],
+            "server": ("127.0.0.1", 8000),
+            "client": ("127.0.0.1", 50000),
+        }
+
+    statuses: list[int] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    async def run(mode: str) -> float:
+        scopes = [scope(mode) for _ in range(per_round)]
+        start = time.process_time()
+        for s in scopes:
+            await apps[mode](s, receive, send)
+        return (time.process_time() - start) / per_round * 1e6
+
+    async def all_rounds() -> dict[str, float]:
+        samples: dict[str, list[float]] = {m: [] for m in modes}
+        for mode in modes:
+            await run(mode)  # warm up (first verification, route compilation)
+        for r in range(rounds):
+            for mode in modes[r % len(modes) :] + modes[: r % len(modes)]:
+                samples[mode].append(await run(mode))
+        if set(statuses) != {200}:
+            raise SystemExit(f"an app answered {sorted(set(statuses))} in process")
+        return {m: statistics.median(v) for m, v in samples.items()}
+
+    progress("ASGI in process (CPU time) ...")
+    return asyncio.run(all_rounds())
+
+
 # -- report ------------------------------------------------------------------------------------
 
+LABELS = {
+    "unprotected": "unprotected",
+    "noop": "a no-op `Depends()` (FastAPI's floor)",
+    "jwtgate": "`Depends(guard.require())`",
+    "middleware": "`GuardMiddleware` + `@requires()`",
+    "middleware-dep": "`GuardMiddleware` + `Depends(guard.require())`",
+    "dpop": "`GuardMiddleware` + `@requires()`, DPoP token and proof",
+    "pyjwt": "PyJWT dependency (FastAPI docs)",
+}
 
-def report(rows: list[tuple[str, dict[str, float]]], web: dict[str, float] | None) -> None:
+
+def report(
+    rows: list[tuple[str, dict[str, float]]],
+    web: dict[str, float] | None,
+    cpu: dict[str, float] | None = None,
+) -> None:
     for title, results in rows:
         pyjwt = results["PyJWT decode"]
         print(f"\n### {title}\n")
@@ -394,22 +481,19 @@ def report(rows: list[tuple[str, dict[str, float]]], web: dict[str, float] | Non
         print("|---|---:|---:|")
         for name, us in sorted(results.items(), key=lambda kv: kv[1]):
             print(f"| {name} | {us:.2f} | {pyjwt / us:.2f}x |")
+    if cpu is not None:
+        print("\n### ASGI in process: CPU µs per request (no server, no network)\n")
+        print("| endpoint | µs | x unprotected (requests/CPU-second) |")
+        print("|---|---:|---:|")
+        for mode, us in cpu.items():
+            print(f"| {LABELS[mode]} | {us:.1f} | {cpu['unprotected'] / us:.2f} |")
     if web is None:
         return
     print("\n### HTTP: FastAPI GET /users, uvicorn 1 worker, wrk 1 thread\n")
     print("| endpoint | req/s | x unprotected |")
     print("|---|---:|---:|")
-    labels = {
-        "unprotected": "unprotected",
-        "noop": "a no-op `Depends()` (FastAPI's floor)",
-        "jwtgate": "`Depends(guard.require())`",
-        "middleware": "`GuardMiddleware` + `@requires()`",
-        "middleware-dep": "`GuardMiddleware` + `Depends(guard.require())`",
-        "dpop": "`GuardMiddleware` + `@requires()`, DPoP token and proof",
-        "pyjwt": "PyJWT dependency (FastAPI docs)",
-    }
     for mode in MODES:
-        print(f"| {labels[mode]} | {web[mode]:.0f} | {web[mode] / web['unprotected']:.2f} |")
+        print(f"| {LABELS[mode]} | {web[mode]:.0f} | {web[mode] / web['unprotected']:.2f} |")
     print(f"\njwtgate / PyJWT dependency: {web['jwtgate'] / web['pyjwt']:.2f}x")
     print(f"middleware / dependency: {web['middleware'] / web['jwtgate']:.2f}x")
     print(f"DPoP / Bearer (both behind the middleware): {web['dpop'] / web['middleware']:.2f}x")
@@ -433,12 +517,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.rounds, args.pool, args.http_rounds, args.duration = 2, 50, 1, 1.0
     rows = in_process(args.rounds, args.pool)
+    cpu = asgi_cpu(args.rounds * 4, 300 if not args.quick else 50)
     web = None if args.no_http else http(args.http_rounds, args.duration, args.connections)
     print(
         f"# jwtgate Guard benchmark (python {sys.version.split()[0]}, {args.rounds} rounds, "
         f"pool {args.pool}; HTTP {args.http_rounds} rounds x {args.duration:g} s)"
     )
-    report(rows, web)
+    report(rows, web, cpu)
     return 0
 
 

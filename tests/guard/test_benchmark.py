@@ -20,6 +20,9 @@ def test_the_guard_benchmark_prints_every_row() -> None:
         assert row in cold
     warm = out.split("### warm")[1].split("###")[0]
     assert "| Guard.verify |" in warm and "| PyJWT decode |" in warm
+    cpu = out.split("### ASGI in process")[1].split("###")[0]
+    for row in ("| unprotected |", "| `GuardMiddleware` + `@requires()` |", "DPoP token and proof"):
+        assert row in cpu
     if shutil.which("wrk") is not None:
         for row in (
             "| unprotected |",
