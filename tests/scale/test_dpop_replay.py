@@ -61,3 +61,53 @@ async def test_a_nonce_of_one_instance_is_good_at_the_other(make: Make) -> None:
         proof = holder.proof("POST", TOKEN_URL, nonce=asked.headers["dpop-nonce"])
         answered = await two.post("/auth/token", data=data, headers={"DPoP": proof})
         assert answered.status_code == 200, answered.text
+
+
+def test_guards_of_several_processes_share_replays_through_redis(
+    redis_url: str, redis_prefix: str
+) -> None:
+    """Two Guards (as two worker processes of one API) on one Redis replay cache and one
+    nonce secret: a proof accepted by one is refused by the other."""
+    from starlette.testclient import TestClient
+
+    from jwtgate import Guard
+    from jwtgate.jose.dpop import NonceSource
+    from jwtgate.store.redis import RedisLink, RedisReplayCache
+
+    from ..guard.dpopkit import bound_token
+    from ..guard.guardkit import AUD, FakeClock, Issuer
+    from ..guard.test_dpop import fastapi_app
+
+    clock = FakeClock()
+    issuer = Issuer(clock)
+    holder = Holder(clock=clock)
+    secret = b"shared-nonce-secret-0123456789"
+    links = [RedisLink(redis_url, prefix=redis_prefix) for _ in range(2)]
+    try:
+        guards = [
+            Guard(
+                issuer="https://auth.example",
+                audience=AUD,
+                keys=issuer.keys,
+                clock=clock,
+                dpop_replay=RedisReplayCache(link),
+                dpop_nonce=NonceSource(secret, clock=clock),
+            )
+            for link in links
+        ]
+        one, two = (TestClient(fastapi_app(guard)) for guard in guards)
+        token = bound_token(issuer, holder)
+        url = "http://testserver/orders"
+        asked = one.get(
+            "/orders",
+            headers={"Authorization": f"DPoP {token}", "DPoP": holder.proof("GET", url, token)},
+        )
+        nonce = asked.headers["dpop-nonce"]  # from the first process...
+        proof = holder.proof("GET", url, token, nonce=nonce)
+        headers = {"Authorization": f"DPoP {token}", "DPoP": proof}
+        assert two.get("/orders", headers=headers).status_code == 200  # ...good at the second
+        replayed = one.get("/orders", headers=headers)
+        assert replayed.status_code == 401 and "replay" in replayed.json()["error_description"]
+    finally:
+        for link in links:
+            link.close()
