@@ -11,7 +11,8 @@ codes and audit events are written to disk); oidc-provider 9.13.3 (tests/node, `
 runs in one Node process with its development in-memory adapter, which persists nothing.
 Both sign ES256 JWT access tokens and issue a refresh token per exchange.
 
-    python benchmarks/oauth.py [--seconds 5] [--codes 300] [--concurrency 8] [--quick]
+    python benchmarks/oauth.py [--seconds 5] [--codes 300] [--concurrency 8] [--rounds 5]
+                               [--quick]
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import re  # noqa: E402
 import secrets  # noqa: E402
 import shutil  # noqa: E402
 import socket  # noqa: E402
+import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
@@ -308,19 +310,35 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--codes", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--quick", action="store_true", help="1 s, 40 codes, 4 clients")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=5,
+        help="interleaved rounds (jwtgate, oidc-provider, oidc-provider, jwtgate...); the "
+        "median of each is shown",
+    )
+    parser.add_argument("--quick", action="store_true", help="1 round: 1 s, 40 codes, 4 clients")
     args = parser.parse_args()
     if args.quick:
-        args.seconds, args.codes, args.concurrency = 1.0, 40, 4
-    if args.seconds <= 0 or args.codes < 1 or args.concurrency < 1:
-        parser.error("--seconds, --codes and --concurrency must be positive")
-    results: dict[str, tuple[float, float]] = {}
+        args.seconds, args.codes, args.concurrency, args.rounds = 1.0, 40, 4, 1
+    if args.seconds <= 0 or args.codes < 1 or args.concurrency < 1 or args.rounds < 1:
+        parser.error("--seconds, --codes, --concurrency and --rounds must be positive")
+    runs: dict[str, list[tuple[float, float]]] = {"jwtgate": [], "oidc-provider": []}
     with tempfile.TemporaryDirectory() as tmp, jwtgate(Path(tmp)) as ours, oidc_provider() as ref:
-        for provider in (ours, ref):
-            results[provider.name] = measure(provider, args.seconds, args.codes, args.concurrency)
+        # Interleaved, so that the load of a shared machine falls on both alike.
+        for round_ in range(args.rounds):
+            for provider in (ours, ref) if round_ % 2 == 0 else (ref, ours):
+                progress(f"round {round_ + 1}/{args.rounds}")
+                runs[provider.name].append(
+                    measure(provider, args.seconds, args.codes, args.concurrency)
+                )
+    results = {
+        name: (statistics.median(r[0] for r in rs), statistics.median(r[1] for r in rs))
+        for name, rs in runs.items()
+    }
     print(
-        f"## Authorization code flow ({args.concurrency} clients, "
-        f"{args.codes} codes, {args.seconds:g} s of round trips)\n"
+        f"## Authorization code flow ({args.concurrency} clients, {args.codes} codes, "
+        f"{args.seconds:g} s of round trips, median of {args.rounds} interleaved rounds)\n"
     )
     print("| provider | code exchanges/s | round trips/s |")
     print("|---|---|---|")

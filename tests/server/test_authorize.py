@@ -221,6 +221,10 @@ async def test_login_hint_fills_the_sign_in_form(b: httpx.AsyncClient, auth: Aut
         ({"max_age": "-1"}, "invalid_request"),
         ({"response_mode": "fragment"}, "invalid_request"),
         ({"request": "eyJ..."}, "request_not_supported"),
+        ({"nonce": "a\x00b"}, "invalid_request"),
+        ({"login_hint": "x\ny"}, "invalid_request"),
+        ({"resource": "https://a.example/\x00"}, "invalid_target"),
+        ({"nonce": "n" * 600}, "invalid_request"),
     ],
 )
 async def test_errors_after_the_client_is_verified_redirect_with_state_and_iss(

@@ -20,10 +20,11 @@ from .credentials import check_credentials
 from .dpop import DPoPChecks
 from .errors import InvalidRequest, NotFound, RegistrationDisabled
 from .oauth.authorize import AuthorizationRequest, Authorizer, Decision, SsoSession
-from .oauth.clients import ClientMetadata, Clients
+from .oauth.clients import Clients
 from .oauth.codes import AuthorizationCodes, CodeGrant, IdTokenIssuer
 from .oauth.grants import Grants
 from .oauth.introspection import OAuthTokens
+from .oauth.metadata import ClientMetadata
 from .oauth.scopes import grant_scope
 from .sessions import Sessions
 from .sso import BrowserSignIn, SignInSessions
