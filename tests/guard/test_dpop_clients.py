@@ -76,7 +76,7 @@ def test_requests_oauth2client_dpop_token(nonce: bool) -> None:
 def provider() -> Iterator[dict[str, Any]]:
     require_node_modules("oidc-provider", "openid-client")
     secret = secrets.token_urlsafe(24)
-    with node_process("foreign_issuer.mjs", str(free_port()), secret) as ready:
+    with node_process("scripts/foreign_issuer.mjs", str(free_port()), secret) as ready:
         yield {"issuer": ready["issuer"], "secret": secret}
 
 
@@ -87,7 +87,7 @@ def test_openid_client_dpop_against_a_guard_for_oidc_provider(
     guard = Guard(issuer=provider["issuer"], audience=RESOURCE, dpop_nonce=nonce)
     with serve_asgi(protected_app(guard)) as base:
         out = run_node(
-            "dpop_client.mjs",
+            "scripts/dpop_client.mjs",
             provider["issuer"],
             "svc",
             provider["secret"],

@@ -22,7 +22,7 @@ RESOURCE = "urn:jwtgate:orders"
 def provider() -> Iterator[dict[str, Any]]:
     require_node_modules("oidc-provider")
     secret = secrets.token_urlsafe(24)
-    with node_process("foreign_issuer.mjs", str(free_port()), secret) as ready:
+    with node_process("scripts/foreign_issuer.mjs", str(free_port()), secret) as ready:
         yield {"issuer": ready["issuer"], "secret": secret}
 
 

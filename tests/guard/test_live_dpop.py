@@ -94,7 +94,7 @@ def test_openid_client_gets_and_uses_a_dpop_token(world: dict[str, Any]) -> None
     require_node_modules("openid-client")
     client_id, secret = world["client"]
     out = run_node(
-        "dpop_client.mjs",
+        "scripts/dpop_client.mjs",
         world["issuer"],
         client_id,
         secret,
