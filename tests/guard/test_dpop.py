@@ -221,3 +221,31 @@ def test_misconfiguration(issuer: Issuer, make_guard: Callable[..., Guard]) -> N
         make_guard(keys=issuer.keys, dpop_max_age=-1)
     with pytest.raises(TypeError, match="dpop_nonce"):
         make_guard(keys=issuer.keys, dpop_nonce="yes")
+
+
+async def test_verify_refuses_a_bound_token_without_its_proof(
+    issuer: Issuer, make_guard: Callable[..., Guard]
+) -> None:
+    from jwtgate import InvalidDPoPProof, InvalidToken
+
+    guard = make_guard(keys=issuer.keys)
+    holder = Holder(clock=issuer.clock)
+    token = bound_token(issuer, holder)
+    for verify in (guard.verify, guard.averify):
+        with pytest.raises(InvalidDPoPProof, match="DPoP-bound"):
+            result = verify(token)
+            if not isinstance(result, Principal):
+                await result
+    ok = guard.verify(token, proof=holder.proof("GET", URL, token), method="GET", url=URL)
+    assert ok.jkt == holder.jkt
+    again = await guard.averify(token, proof=holder.proof("GET", URL, token), method="GET", url=URL)
+    assert again.jkt == holder.jkt
+    with pytest.raises(InvalidDPoPProof, match="htm"):
+        guard.verify(token, proof=holder.proof("POST", URL, token), method="GET", url=URL)
+    with pytest.raises(TypeError):
+        guard.verify(token, proof=holder.proof("GET", URL, token))
+    with pytest.raises(InvalidToken, match="DPoP-bound token"):  # a proof for an unbound token
+        plain = issuer.token()
+        guard.verify(plain, proof=holder.proof("GET", URL, plain), method="GET", url=URL)
+    assert guard.verify(issuer.token()).jkt is None  # unbound tokens: as before
+    assert guard.verify_token(token).jkt == holder.jkt  # for integrations that check proofs

@@ -163,7 +163,8 @@ def authorize(
         if found is None:
             raise Denied(deny(None, scheme, guard.dpop))
         scheme, token = found
-        principal = guard.dpop.check(scheme, token, guard.verify(token), proofs, method, url)
+        principal = guard.verify_token(token)
+        principal = guard.dpop.check(scheme, token, principal, proofs, method, url)
         requirement.check(principal)
     except (InvalidToken, InsufficientScope) as exc:
         raise Denied(deny(exc, scheme, guard.dpop)) from None
@@ -186,7 +187,7 @@ async def aauthorize(
         if found is None:
             raise Denied(deny(None, scheme, guard.dpop))
         scheme, token = found
-        principal = await guard.averify(token)
+        principal = await guard.averify_token(token)
         principal = guard.dpop.check(scheme, token, principal, proofs, method, url)
         requirement.check(principal)
     except (InvalidToken, InsufficientScope) as exc:

@@ -26,6 +26,7 @@ from ..jose.dpop import NonceSource, ReplayCache
 from ..jose.errors import (
     ExpiredToken,
     InvalidAudience,
+    InvalidDPoPProof,
     InvalidToken,
     MalformedToken,
     MissingClaim,
@@ -322,13 +323,64 @@ class Guard:
 
     # -- verification -------------------------------------------------------------------
 
-    def verify(self, token: str) -> Principal:
+    def verify(
+        self,
+        token: str,
+        *,
+        proof: str | None = None,
+        method: str | None = None,
+        url: str | None = None,
+    ) -> Principal:
         """Verify an access token and return its :class:`Principal`.
 
+        A DPoP-bound token (``cnf.jkt``) passes only with its proof: ``proof`` (the request's
+        ``DPoP`` header), the request's ``method`` and ``url`` (as the client sent it);
+        without them it is refused (RFC 9449 7.1). The integrations do this for you.
+
         Raises an InvalidToken subclass: RevokedToken when revoked, ExpiredToken,
-        UnknownKey (also when no key set could be fetched yet), InvalidSignature, and so on.
-        Blocking: in async code use :meth:`averify`, which fetches keys without blocking.
+        UnknownKey (also when no key set could be fetched yet), InvalidSignature,
+        InvalidDPoPProof, and so on. Blocking: in async code use :meth:`averify`, which
+        fetches keys without blocking.
         """
+        principal = self.verify_token(token)
+        if principal.jkt is not None or proof is not None:
+            self._prove(token, principal, proof, method, url)
+        return principal
+
+    async def averify(
+        self,
+        token: str,
+        *,
+        proof: str | None = None,
+        method: str | None = None,
+        url: str | None = None,
+    ) -> Principal:
+        """The async twin of :meth:`verify` (same checks, same errors)."""
+        principal = await self.averify_token(token)
+        if principal.jkt is not None or proof is not None:
+            self._prove(token, principal, proof, method, url)
+        return principal
+
+    def _prove(
+        self,
+        token: str,
+        principal: Principal,
+        proof: str | None,
+        method: str | None,
+        url: str | None,
+    ) -> None:
+        if proof is None:
+            raise InvalidDPoPProof(
+                "this token is DPoP-bound: verify(token, proof=..., method=..., url=...)"
+            )
+        if not isinstance(method, str) or not isinstance(url, str):
+            raise TypeError("a DPoP proof is checked against the request's method and url")
+        self.dpop.check("dpop", token, principal, (proof,), method, lambda: url)
+
+    def verify_token(self, token: str) -> Principal:
+        """The token's principal with every check of the token itself, but none of a DPoP
+        binding: for integrations that check the proof themselves (the
+        :class:`~jwtgate.guard.dpop.DPoPPolicy`); :meth:`verify` otherwise."""
         if type(token) is not str:
             token = _text(token)
         principal = self._cached(token)
@@ -356,8 +408,8 @@ class Guard:
                 raise
             return self._verify(self._state, token)
 
-    async def averify(self, token: str) -> Principal:
-        """The async twin of :meth:`verify` (same checks, same errors)."""
+    async def averify_token(self, token: str) -> Principal:
+        """The async twin of :meth:`verify_token`."""
         if type(token) is not str:
             token = _text(token)
         principal = self._cached(token)
