@@ -102,6 +102,11 @@ class Settings(BaseSettings):
         description="Allow the password grant at /auth/token without a client (RFC 9700 2.4: "
         "must not be used); clients that list it in grant_types may use it regardless.",
     )
+    dpop_require_nonce: bool = Field(
+        default=False,
+        description="Demand a server nonce in every DPoP proof at /auth/token and the "
+        "protected routes (RFC 9449 8): the first request gets use_dpop_nonce and DPoP-Nonce.",
+    )
     master_key: SecretStr | None = Field(
         default=None,
         description="Base64url 32-byte key that encrypts private signing keys at rest; "

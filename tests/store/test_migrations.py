@@ -13,6 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from jwtgate.store import create_db_engine, current_revision, head_revision, upgrade
+from jwtgate.store.migrate import HEAD_REVISION
 from jwtgate.store.models import Base
 
 TABLES = {
@@ -38,7 +39,7 @@ def test_upgrade_on_an_empty_database_creates_every_table(database_url: str) -> 
         assert current_revision(engine) is None
         upgrade(database_url)
         assert set(inspect(engine).get_table_names()) == TABLES
-        assert current_revision(engine) == head_revision() == "0003"
+        assert current_revision(engine) == head_revision() == HEAD_REVISION
     finally:
         engine.dispose()
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from jwtgate import Key, KeySet, RevokedToken, decode, encode
+from jwtgate.auth.dpop import DPoPChecks
 from jwtgate.auth.errors import (
     BadRedirect,
     Conflict,
@@ -68,9 +69,13 @@ class FakeAuth:
     keys: list[tuple[Key, KeyInfo]] = field(default_factory=list)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     account_email: FakeAccountEmail = field(default_factory=FakeAccountEmail)
+    dpop: Any = None  # the real DPoP proof checks (the API's protected routes use them)
 
     def __post_init__(self) -> None:
         self.rotate_key()
+        self.dpop = DPoPChecks(
+            clock=self.clock, secret=b"fake-auth-dpop-nonce-key", require_nonce=False
+        )
 
     @property
     def issuer(self) -> str:

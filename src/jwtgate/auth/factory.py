@@ -14,6 +14,7 @@ from ..store.uow import SqlStore
 from .accounts.mail import Mailer
 from .accounts.setup import mail_setup
 from .context import AuthContext
+from .dpop import DPoPChecks
 from .keyring import KeyRing
 from .passwords import PasswordHasher
 from .policy import PasswordPolicy
@@ -127,7 +128,20 @@ def build_auth(
                 master, reuse_interval=settings.refresh_reuse_interval
             ),
         )
-        service = AuthService(ctx)
+        replay = None
+        if link is not None:
+            from ..store.redis import RedisReplayCache
+
+            replay = RedisReplayCache(link)
+        service = AuthService(
+            ctx,
+            DPoPChecks(
+                clock=clock,
+                secret=master,  # every instance derives the same nonce key
+                require_nonce=settings.dpop_require_nonce,
+                replay=replay,
+            ),
+        )
         service.load_revocations()
         if link is not None:
             from .redis_sync import RedisSync

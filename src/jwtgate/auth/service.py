@@ -7,6 +7,7 @@ calls it from ``def`` routes. The service owns the transactions (one unit of wor
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from types import EllipsisType
@@ -19,6 +20,7 @@ from .accounts.setup import default_mail_setup
 from .context import AuthContext, Pending
 from .convert import to_client, to_event, to_key_info, to_session
 from .credentials import check_credentials
+from .dpop import DPoPChecks
 from .errors import EmailNotVerified, InvalidRequest, NotFound, RegistrationDisabled, Throttled
 from .oauth.authorize import AuthorizationRequest, Authorizer, Decision, SsoSession
 from .oauth.clients import Clients
@@ -57,9 +59,15 @@ Claims = Mapping[str, Any]
 class AuthService:
     """Login, sessions, refresh rotation, revocation, keys, clients and administration."""
 
-    def __init__(self, ctx: AuthContext) -> None:
-        """Wire the collaborators; use :func:`jwtgate.auth.build_auth` instead."""
+    def __init__(self, ctx: AuthContext, dpop: DPoPChecks | None = None) -> None:
+        """Wire the collaborators; use :func:`jwtgate.auth.build_auth` instead. ``dpop``:
+        the DPoP proof checks (default: in memory, nonces under a key of this process)."""
         self._ctx = ctx
+        self.dpop = dpop or DPoPChecks(
+            clock=ctx.clock,
+            secret=secrets.token_bytes(32),
+            require_nonce=ctx.settings.dpop_require_nonce,
+        )
         self._sessions = Sessions(ctx)
         self._users = Users(ctx, self._sessions)
         self._clients = Clients(ctx)
@@ -315,6 +323,7 @@ class AuthService:
         resources: Sequence[str] = (),
         client_ip: str | None = None,
         user_agent: str | None = None,
+        dpop_jkt: str | None = None,
     ) -> TokenPair:
         """The password grant of the token endpoint (RFC 6749 4.3), restricted by RFC 9700
         2.4: only for a client listing it in ``grant_types``, or without a client when
@@ -331,6 +340,7 @@ class AuthService:
             resources=resources,
             ip=client_ip,
             user_agent=user_agent,
+            dpop_jkt=dpop_jkt,
         )
 
     def refresh_grant(
@@ -342,6 +352,7 @@ class AuthService:
         resources: Sequence[str] = (),
         client_ip: str | None = None,
         user_agent: str | None = None,
+        dpop_jkt: str | None = None,
     ) -> TokenPair:
         """Refresh token grant (RFC 6749 6); as :meth:`refresh`, for the client the session
         was issued to (``client`` None: a session of the first-party login).
@@ -356,6 +367,7 @@ class AuthService:
             resources=resources,
             ip=client_ip,
             user_agent=user_agent,
+            dpop_jkt=dpop_jkt,
         )
 
     def code_grant(
@@ -368,13 +380,18 @@ class AuthService:
         resources: Sequence[str] = (),
         client_ip: str | None = None,
         user_agent: str | None = None,
+        dpop_jkt: str | None = None,
     ) -> TokenPair:
         """Authorization code grant (RFC 6749 4.1.3) with PKCE (RFC 7636): the tokens for a
-        code, once; a second use revokes what the first issued.
+        code, once; a second use revokes what the first issued. ``dpop_jkt`` (every grant):
+        the key of the request's verified DPoP proof, which the tokens are bound to.
 
-        Raises InvalidClient, UnauthorizedClient, InvalidGrant, InvalidTarget.
+        Raises InvalidClient, UnauthorizedClient, InvalidGrant, InvalidTarget,
+        DPoPProofRefused (a client that must use DPoP did not).
         """
-        grant = CodeGrant(code, redirect_uri, code_verifier, resources, client_ip, user_agent)
+        grant = CodeGrant(
+            code, redirect_uri, code_verifier, resources, client_ip, user_agent, dpop_jkt
+        )
         return self._codes.redeem(client, grant)
 
     def use_id_tokens(self, issuer: IdTokenIssuer | None) -> None:
@@ -388,6 +405,7 @@ class AuthService:
         scope: str | None = None,
         *,
         resources: Sequence[str] = (),
+        dpop_jkt: str | None = None,
     ) -> TokenPair:
         """Client credentials grant (RFC 6749 4.4): an access token, no refresh token.
 
@@ -395,7 +413,9 @@ class AuthService:
         has ``client_id``, ``sub`` = client id, no ``sid``, ``aud`` from ``resources``.
         Raises InvalidClient, UnauthorizedClient, InvalidScope, InvalidTarget.
         """
-        return self._clients.credentials_grant(_auth_of(client, client_secret), scope, resources)
+        return self._clients.credentials_grant(
+            _auth_of(client, client_secret), scope, resources, dpop_jkt
+        )
 
     def authenticate_client(
         self, client: ClientAuth | str, client_secret: str | None = None

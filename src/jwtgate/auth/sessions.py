@@ -18,6 +18,7 @@ checked before the token is touched, so a stolen token presented elsewhere rotat
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -59,11 +60,14 @@ class Sessions:
         audiences: Sequence[str] = (),
         with_refresh: bool = True,
         sso_hash: str | None = None,
+        dpop_jkt: str | None = None,
+        bind_refresh: bool = False,
     ) -> TokenPair:
         """Open a session for ``user`` and issue its first pair (audited as ``event``); its
         access tokens are for ``audiences`` (default: the deployment's audience), and it gets
         a refresh token unless ``with_refresh`` is false. ``sso_hash`` makes it a browser
-        sign-in session (see :mod:`jwtgate.auth.sso`)."""
+        sign-in session (see :mod:`jwtgate.auth.sso`). ``dpop_jkt`` binds its access tokens
+        to a DPoP key, and, with ``bind_refresh``, its refresh tokens too (RFC 9449 5)."""
         ctx = self._ctx
         session = replace(
             self.new_record(
@@ -75,6 +79,7 @@ class Sessions:
                 audiences=audiences,
             ),
             sso_hash=sso_hash,
+            dpop_jkt=dpop_jkt if bind_refresh else None,
         )
         refresh = new_refresh_token() if with_refresh else None
         with ctx.store.write() as uow:
@@ -87,7 +92,7 @@ class Sessions:
             user = fresh
             self.open(uow, session, refresh)
             ctx.audit(uow, event, user=user, ip=ip, sid=session.sid, client_id=client_id)
-        return self.pair(user, session, refresh, session.expires_at, scope)
+        return self.pair(user, session, refresh, session.expires_at, scope, None, dpop_jkt)
 
     def new_record(
         self,
@@ -142,9 +147,12 @@ class Sessions:
         user_agent: str | None = None,
         client_id: str | None = None,
         resources: Sequence[str] = (),
+        dpop_jkt: str | None = None,
     ) -> TokenPair:
         """Exchange a refresh token for a new pair; ``client_id`` is the client that proved
         itself (None: no client). ``resources`` may narrow the audiences (RFC 8707 2.2).
+        ``dpop_jkt``: the key of the request's DPoP proof, which a session bound to a key
+        must match (RFC 9449 5); the new access token is bound to it.
         Raises InvalidGrant, InvalidScope, InvalidTarget."""
         ctx = self._ctx
         token = parse_refresh_token(refresh_token)
@@ -153,14 +161,16 @@ class Sessions:
         pending = Pending()
         fresh = ctx.rotation.successor(token)
         with ctx.store.write() as uow:
-            result = self._rotate(uow, token, fresh, scope, ip, user_agent, pending, client_id)
+            result = self._rotate(
+                uow, token, fresh, scope, ip, user_agent, pending, client_id, dpop_jkt
+            )
         # Committed: a reuse has revoked the session, which this process now applies.
         ctx.publish(pending)
         if result is None:
             raise InvalidGrant(_DEAD)
         user, session, expires_at, granted = result
         audiences = narrow_audiences(resources, session.audiences.split())
-        return self.pair(user, session, fresh, expires_at, granted, audiences)
+        return self.pair(user, session, fresh, expires_at, granted, audiences, dpop_jkt)
 
     def _rotate(
         self,
@@ -172,6 +182,7 @@ class Sessions:
         user_agent: str | None,
         pending: Pending,
         client_id: str | None,
+        dpop_jkt: str | None = None,
     ) -> tuple[UserRecord, SessionRecord, float, str] | None:
         """Rotate inside ``uow``: the user, the session, the new refresh token's expiry and
         the granted scope; None for a reused token (whose revocation must commit)."""
@@ -185,6 +196,12 @@ class Sessions:
         if session.client_id != client_id:
             # Issued to another client (or to none): refused before the token is touched.
             raise InvalidGrant(_DEAD)
+        if session.dpop_jkt is not None and (
+            dpop_jkt is None or not hmac.compare_digest(dpop_jkt, session.dpop_jkt)
+        ):
+            # Bound to a DPoP key (RFC 9449 5): a thief without the key cannot use it, nor
+            # burn it (refused before it is marked used, so no reuse detection either).
+            raise InvalidGrant("this refresh token is bound to a DPoP key: send a proof by it")
         if found.token.used_at is not None or not uow.sessions.mark_used(found.token.id, now=now):
             repeat = self._minted_successor(uow, found, fresh, now)
             if repeat is None:
@@ -253,10 +270,12 @@ class Sessions:
         expires_at: float,
         scope: str,
         audiences: Sequence[str] | None = None,
+        jkt: str | None = None,
     ) -> TokenPair:
         """The token answer of a session: a new access token (for ``audiences``, default the
-        session's) and ``refresh``, which expires at ``expires_at`` (``refresh_expires_in`` is
-        rounded: a clock reading just after the expiry was set says 604800, not 604799)."""
+        session's; bound to the DPoP key ``jkt`` when given) and ``refresh``, which expires at
+        ``expires_at`` (``refresh_expires_in`` is rounded: a clock reading just after the expiry
+        was set says 604800, not 604799)."""
         ctx = self._ctx
         auds = session.audiences.split() if audiences is None else list(audiences)
         access = ctx.tokens.issue(
@@ -267,6 +286,7 @@ class Sessions:
             username=user.username,
             client_id=session.client_id,
             audience=aud_claim(auds) if auds else None,
+            jkt=jkt,
         )
         return TokenPair(
             access_token=access.token,
@@ -276,6 +296,7 @@ class Sessions:
                 None if refresh is None else max(0, round(expires_at - ctx.clock()))
             ),
             scope=scope,
+            token_type="DPoP" if jkt else "Bearer",
         )
 
     # -- revoking ----------------------------------------------------------------------------

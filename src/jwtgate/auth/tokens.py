@@ -118,10 +118,11 @@ class AccessTokens:
         username: str | None = None,
         client_id: str | None = None,
         audience: str | Sequence[str] | None = None,
+        jkt: str | None = None,
     ) -> IssuedToken:
         """A new access token with the RFC 9068 claims (``sid`` and ``preferred_username``
         for users, ``client_id`` for clients); ``aud`` is ``audience`` (RFC 8707), else the
-        deployment's audience."""
+        deployment's audience; ``cnf.jkt`` binds it to a DPoP key (RFC 9449 6.1)."""
         now = int(self._clock())
         jti = secrets.token_urlsafe(16)
         claims: dict[str, Any] = {
@@ -141,6 +142,8 @@ class AccessTokens:
             claims["preferred_username"] = username
         if client_id is not None:
             claims["client_id"] = client_id
+        if jkt is not None:
+            claims["cnf"] = {"jkt": jkt}
         token = encode(claims, self._keyring.signing_key, headers={"typ": ACCESS_TOKEN_TYPE})
         return IssuedToken(token=token, jti=jti, iat=now, exp=now + self.ttl, expires_in=self.ttl)
 

@@ -38,6 +38,7 @@ __all__ = [
     "form_client",
     "form_values",
     "json_response",
+    "request_urls",
     "require_form",
     "require_json",
     "require_role",
@@ -212,13 +213,29 @@ class ServerContext:
         Raises MissingToken (401, bare challenge) or InvalidToken (401 invalid_token).
         """
         auth = self.auth
+        exact = bool(self.settings.issuer)
 
         async def claims(
+            request: Request,
             token: Annotated[str | None, Depends(bearer_scheme)],
         ) -> dict[str, Any]:
-            if token is None:
-                raise MissingToken()
-            return bearer_claims(auth, token)
+            scheme = "bearer"
+            if token is None:  # not Bearer: DPoP (RFC 9449 7.1), or nothing
+                authorization = request.headers.get("authorization") or ""
+                if authorization[:5].lower() != "dpop ":
+                    raise MissingToken()
+                scheme, token = "dpop", authorization[5:]
+            token = token.strip()
+            found = bearer_claims(auth, token)
+            auth.dpop.resource_request(
+                scheme,
+                token,
+                found,
+                request.headers.getlist("dpop"),
+                htm=request.method,
+                htu=request_urls(request, auth.issuer, exact=exact),
+            )
+            return found
 
         return claims
 
@@ -236,6 +253,19 @@ class ServerContext:
             return claims
 
         return admin_claims
+
+
+def request_urls(request: Request, issuer: str, *, exact: bool) -> tuple[str, ...]:
+    """The URLs a request may have been sent to, for a DPoP proof's ``htu`` (RFC 9449 4.3):
+    the issuer's base (the public URL, behind any proxy) with the request's path; unless
+    ``exact`` (JWTGATE_ISSUER set: the public URL is known), also the URL as received
+    (``Host`` and scheme, as uvicorn's proxy headers give them)."""
+    path = request.url.path
+    public = issuer.rstrip("/") + path
+    if exact:
+        return (public,)
+    received = str(request.url.replace(query="", fragment=""))
+    return (public,) if public == received else (public, received)
 
 
 def require_role(claims: Mapping[str, Any], role: str) -> None:

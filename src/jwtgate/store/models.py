@@ -97,6 +97,9 @@ class SessionRow(Base):
     sso_hash: Mapped[str | None] = mapped_column(String(64))
     # A session started from a browser sign-in session (authorization code flow): its sid.
     sso_sid: Mapped[str | None] = mapped_column(String(64))
+    # The DPoP key (RFC 7638 thumbprint) its refresh tokens are bound to (RFC 9449 5: public
+    # clients); a refresh needs a proof signed by it.
+    dpop_jkt: Mapped[str | None] = mapped_column(String(64))
 
 
 class RefreshTokenRow(Base):
@@ -195,6 +198,9 @@ class AuthorizationCodeRow(Base):
     scope: Mapped[str] = mapped_column(String(1024))
     resources: Mapped[list[str]] = mapped_column(JSON)
     nonce: Mapped[str | None] = mapped_column(String(512))
+    # dpop_jkt of the authorization request (RFC 9449 10): the code is redeemed only with a
+    # DPoP proof signed by that key.
+    dpop_jkt: Mapped[str | None] = mapped_column(String(64))
     auth_time: Mapped[float] = mapped_column(Double)
     sso_sid: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[float] = mapped_column(Double)

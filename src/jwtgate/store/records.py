@@ -60,6 +60,7 @@ class SessionRecord:
     auth_time: float | None = None
     sso_hash: str | None = field(default=None, repr=False)
     sso_sid: str | None = None
+    dpop_jkt: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +154,7 @@ class CodeRecord:
     expires_at: float
     used_at: float | None = None
     sid: str | None = None
+    dpop_jkt: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,11 +53,13 @@ _SINGLE = (
     "login_hint",
     "response_mode",
     "acr_values",
+    "dpop_jkt",
     "display",
     "ui_locales",
 )
 _MAX = {"state": 2048, "nonce": 512, "login_hint": 256, "acr_values": 256, "scope": 1024}
 _INT = re.compile(r"[0-9]{1,9}")
+_JKT = re.compile(r"[A-Za-z0-9_-]{43}")  # base64url of a SHA-256 digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,7 @@ class AuthorizationRequest:
     max_age: int | None
     login_hint: str | None
     params: tuple[tuple[str, str], ...] = field(repr=False)
+    dpop_jkt: str | None = None  # RFC 9449 10: the code is bound to this DPoP key
 
     def error(self, code: str, message: str) -> AuthorizationError:
         """An error to send back to the client's redirect URI."""
@@ -216,6 +219,11 @@ class Authorizer:
             if not _INT.fullmatch(max_age_text):
                 raise AuthorizationError("invalid_request", "max_age is a number of seconds")
             max_age = int(max_age_text)
+        dpop_jkt = _one(params, "dpop_jkt")
+        if dpop_jkt is not None and not _JKT.fullmatch(dpop_jkt):
+            raise AuthorizationError(
+                "invalid_request", "dpop_jkt must be a JWK SHA-256 thumbprint (RFC 9449 10)"
+            )
         return AuthorizationRequest(
             client=client,
             redirect_uri=redirect_uri,
@@ -229,6 +237,7 @@ class Authorizer:
             max_age=max_age,
             login_hint=_one(params, "login_hint"),
             params=tuple(params),
+            dpop_jkt=dpop_jkt,
         )
 
     # -- deciding ------------------------------------------------------------------------
@@ -320,6 +329,7 @@ class Authorizer:
                 nonce=request.nonce,
                 auth_time=sso.auth_time,
                 sso_sid=sso.sid,
+                dpop_jkt=request.dpop_jkt,
             ),
             condition=(
                 (lambda uow: covered(uow.consents.get(sso.user.id, request.client.client_id)))

@@ -21,6 +21,7 @@ from ...store.protocols import UnitOfWork
 from ...store.records import ClientRecord
 from ..context import AuthContext, Pending
 from ..convert import to_client
+from ..dpop import require_dpop
 from ..errors import InvalidClient, InvalidRequest, NotFound, UnauthorizedClient
 from ..tokens import hash_token
 from ..values import Client, ClientAuth, TokenPair
@@ -257,7 +258,11 @@ class Clients:
         return record
 
     def credentials_grant(
-        self, auth: ClientAuth, scope: str | None, resources: Sequence[str] = ()
+        self,
+        auth: ClientAuth,
+        scope: str | None,
+        resources: Sequence[str] = (),
+        dpop_jkt: str | None = None,
     ) -> TokenPair:
         """RFC 6749 4.4: an access token for the client itself, no refresh token.
 
@@ -266,6 +271,7 @@ class Clients:
         ctx = self._ctx
         client = self.authenticate(auth)
         require_grant(client, "client_credentials")
+        require_dpop(client, dpop_jkt)
         granted = grant_scope(scope, client.scopes, default=" ".join(client.scopes))
         audiences = choose_audiences(resources, client.audiences, default=ctx.settings.audience)
         access = ctx.tokens.issue(
@@ -273,6 +279,7 @@ class Clients:
             scope=granted,
             client_id=client.client_id,
             audience=aud_claim(audiences),
+            jkt=dpop_jkt,
         )
         with ctx.store.write() as uow:
             ctx.audit(uow, "client_token", client_id=client.client_id, scope=granted)
@@ -282,6 +289,7 @@ class Clients:
             refresh_token=None,
             refresh_expires_in=None,
             scope=granted,
+            token_type="DPoP" if dpop_jkt else "Bearer",
         )
 
 

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from ...store.protocols import UnitOfWork
 from ...store.records import ClientRecord, CodeRecord, SessionRecord, UserRecord
 from ..context import AuthContext, Pending
+from ..dpop import binds_refresh, require_dpop
 from ..errors import InvalidGrant
 from ..sessions import Sessions
 from ..tokens import hash_token, new_refresh_token
@@ -65,6 +66,7 @@ class NewCode:
     nonce: str | None
     auth_time: float
     sso_sid: str | None
+    dpop_jkt: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,7 @@ class CodeGrant:
     resources: Sequence[str] = ()
     ip: str | None = None
     user_agent: str | None = None
+    dpop_jkt: str | None = None  # the key of the request's DPoP proof (RFC 9449 5)
 
 
 def _shape_ok(code: object) -> bool:
@@ -117,6 +120,7 @@ class AuthorizationCodes:
             nonce=new.nonce,
             auth_time=new.auth_time,
             sso_sid=new.sso_sid,
+            dpop_jkt=new.dpop_jkt,
             created_at=now,
             expires_at=now + CODE_TTL,
         )
@@ -143,6 +147,7 @@ class AuthorizationCodes:
         with ctx.store.write() as uow:
             client = self._clients.authenticate(auth, uow)
             require_grant(client, "authorization_code")
+            require_dpop(client, grant.dpop_jkt)
             if code_hash is None:
                 raise InvalidGrant(_DEAD)
             if "refresh_token" not in client.grant_types:
@@ -153,7 +158,7 @@ class AuthorizationCodes:
             raise InvalidGrant(_DEAD)
         code, user, session, audiences = outcome
         pair = self._sessions.pair(
-            user, session, refresh, session.expires_at, session.scope, audiences
+            user, session, refresh, session.expires_at, session.scope, audiences, grant.dpop_jkt
         )
         if self.id_tokens is not None:
             pair = self.id_tokens(code=code, client=client, user=user, session=session, pair=pair)
@@ -206,6 +211,8 @@ class AuthorizationCodes:
             auth_time=code.auth_time,
             sso_sid=code.sso_sid,
         )
+        if binds_refresh(client):
+            session = replace(session, dpop_jkt=grant.dpop_jkt)
         if code.sso_sid is not None:
             sso = uow.sessions.get(code.sso_sid)
             if sso is None or sso.revoked_at is not None:
@@ -235,6 +242,8 @@ class AuthorizationCodes:
             raise InvalidGrant("code_verifier is required (PKCE)")
         if not verifier_matches(grant.code_verifier, code.code_challenge):
             raise InvalidGrant("the code_verifier does not match the code_challenge")
+        if code.dpop_jkt is not None and grant.dpop_jkt != code.dpop_jkt:
+            raise InvalidGrant("the code is bound to a DPoP key (dpop_jkt): prove it")
 
     def _replayed(self, uow: UnitOfWork, code: CodeRecord, pending: Pending) -> None:
         """A used code came back: revoke the session its redemption started (RFC 6749

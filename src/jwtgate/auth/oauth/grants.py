@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from ...store.records import ClientRecord
 from ..context import AuthContext
 from ..credentials import check_credentials
+from ..dpop import binds_refresh, require_dpop
 from ..errors import UnsupportedGrantType
 from ..sessions import Sessions
 from ..values import ClientAuth, TokenPair
@@ -48,6 +49,7 @@ class Grants:
         resources: Sequence[str] = (),
         ip: str | None = None,
         user_agent: str | None = None,
+        dpop_jkt: str | None = None,
     ) -> TokenPair:
         """RFC 6749 4.3 under RFC 9700 2.4's restriction.
 
@@ -70,6 +72,7 @@ class Grants:
             require_grant(record, "password")
             allowed = record.scopes
             audiences = choose_audiences(resources, record.audiences, default=ctx.settings.audience)
+        require_dpop(record, dpop_jkt)
         granted = grant_scope(scope, allowed)
         user = check_credentials(ctx, username, password, ip=ip)
         return self._sessions.start(
@@ -80,6 +83,8 @@ class Grants:
             user_agent=user_agent,
             audiences=audiences,
             with_refresh=record is None or "refresh_token" in record.grant_types,
+            dpop_jkt=dpop_jkt,
+            bind_refresh=binds_refresh(record),
         )
 
     def refresh(
@@ -91,12 +96,14 @@ class Grants:
         resources: Sequence[str] = (),
         ip: str | None = None,
         user_agent: str | None = None,
+        dpop_jkt: str | None = None,
     ) -> TokenPair:
         """RFC 6749 6: rotate a refresh token presented by the client it was issued to.
 
         Raises InvalidClient, InvalidGrant, InvalidScope, InvalidTarget.
         """
         record = self.client(client)
+        require_dpop(record, dpop_jkt)
         return self._sessions.rotate(
             refresh_token,
             scope=scope,
@@ -104,4 +111,5 @@ class Grants:
             user_agent=user_agent,
             client_id=None if record is None else record.client_id,
             resources=resources,
+            dpop_jkt=dpop_jkt,
         )

@@ -120,4 +120,6 @@ class OAuthTokens:
         }
         if session.client_id is not None:
             out["client_id"] = session.client_id
+        if session.dpop_jkt is not None:
+            out["cnf"] = {"jkt": session.dpop_jkt}  # RFC 9449 6.2
         return out

@@ -21,6 +21,7 @@ from ..context import (
     form_client,
     form_values,
     json_response,
+    request_urls,
     require_form,
     require_role,
     user_agent,
@@ -80,13 +81,21 @@ def oauth_router(ctx: ServerContext) -> APIRouter:
         grant = _required(form.grant_type, "grant_type")
         if grant not in GRANT_TYPES:
             raise UnsupportedGrantType(f"grant_type must be one of {', '.join(GRANT_TYPES)}")
+        # RFC 9449 5: a DPoP proof binds what this grant issues to the client's key. htu is
+        # the advertised token endpoint, or the URL this request reached.
+        proofs = request.headers.getlist("dpop")
+        jkt = auth.dpop.token_request(
+            proofs, htu=request_urls(request, auth.issuer, exact=bool(ctx.settings.issuer))
+        )
         ip, agent = client_ip(request), user_agent(request)
         resources = _resources(fields)
         pair: TokenPair
         if grant == "client_credentials":
             if client is None or client.secret is None:
                 raise InvalidClient("client_credentials needs client authentication")
-            pair = auth.client_credentials(client, scope=form.scope, resources=resources)
+            pair = auth.client_credentials(
+                client, scope=form.scope, resources=resources, dpop_jkt=jkt
+            )
         elif grant == "authorization_code":
             if client is None:
                 raise InvalidClient("the authorization_code grant needs client_id or credentials")
@@ -98,6 +107,7 @@ def oauth_router(ctx: ServerContext) -> APIRouter:
                 resources=resources,
                 client_ip=ip,
                 user_agent=agent,
+                dpop_jkt=jkt,
             )
         elif grant == "password":
             username = _required(form.username, "username")
@@ -111,6 +121,7 @@ def oauth_router(ctx: ServerContext) -> APIRouter:
                     resources=resources,
                     client_ip=ip,
                     user_agent=agent,
+                    dpop_jkt=jkt,
                 )
         else:
             refresh_token = _required(form.refresh_token, "refresh_token")
@@ -122,8 +133,12 @@ def oauth_router(ctx: ServerContext) -> APIRouter:
                     resources=resources,
                     client_ip=ip,
                     user_agent=agent,
+                    dpop_jkt=jkt,
                 )
-        return json_response(pair.to_dict(), headers=NO_STORE)
+        headers = NO_STORE
+        if proofs and auth.dpop.require_nonce:  # RFC 9449 8.2: the nonce for the next proof
+            headers = {**NO_STORE, "DPoP-Nonce": auth.dpop.nonces.current()}
+        return json_response(pair.to_dict(), headers=headers)
 
     @router.post(
         "/revoke",
@@ -173,7 +188,10 @@ def oauth_router(ctx: ServerContext) -> APIRouter:
         """``{"active": false}`` or the token's claims with ``active: true``. The caller is a
         confidential client (HTTP Basic or form) or a bearer with role admin."""
         if bearer is not None:
-            require_role(bearer_claims(auth, bearer), ADMIN_ROLE)
+            claims = bearer_claims(auth, bearer)
+            # A DPoP-bound admin token is no bearer token (RFC 9449 7.2).
+            auth.dpop.resource_request("bearer", bearer.strip(), claims, (), htm="", htu=())
+            require_role(claims, ADMIN_ROLE)
         else:
             if client is None or client.secret is None:
                 raise InvalidClient("introspection needs client credentials or an admin bearer")

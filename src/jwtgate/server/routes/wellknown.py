@@ -66,6 +66,9 @@ def wellknown_router(ctx: ServerContext) -> APIRouter:
     def discovery() -> Response:
         """Issuer, endpoints, grant types, client authentication methods, public scopes, the
         authorization code flow. Only what is implemented is advertised."""
-        return json_response(metadata(auth.issuer, auth.scopes_supported), headers=CACHE)
+        meta = metadata(auth.issuer, auth.scopes_supported)
+        # RFC 9449 5.1: DPoP proofs at the token endpoint and the protected routes.
+        meta["dpop_signing_alg_values_supported"] = sorted(auth.dpop.algorithms)
+        return json_response(meta, headers=CACHE)
 
     return router

@@ -17,6 +17,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from ... import InvalidToken
+from ...auth.dpop import token_jkt
 from ...auth.service import AuthService
 from ...config import Settings
 from . import timefmt
@@ -165,9 +166,11 @@ class WebContext:
         if not token or len(token) > self.settings.max_token_size:
             return None
         try:
-            return self.auth.authenticate(token)
+            claims = self.auth.authenticate(token)
         except InvalidToken:
             return None
+        # The server's cookies never hold a DPoP-bound token: one there was put by a thief.
+        return None if token_jkt(claims) is not None else claims
 
     def require(self, request: Request, role: str | None = None) -> dict[str, Any]:
         """The signed-in user's claims. Raises SignInRequired or Forbidden (missing role)."""
