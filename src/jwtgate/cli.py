@@ -355,8 +355,8 @@ def keys_list() -> None:
     settings = load_settings()
     with open_auth(settings) as auth:
         keys = auth.list_keys()
-    rows = [[k.kid, k.alg, k.status, when(k.created_at), when(k.expires_at)] for k in keys]
-    table(rows, ["KID", "ALG", "STATUS", "CREATED", "LEAVES JWKS"])
+    rows = [[k.kid, k.alg, k.use, k.status, when(k.created_at), when(k.expires_at)] for k in keys]
+    table(rows, ["KID", "ALG", "USE", "STATUS", "CREATED", "LEAVES JWKS"])
 
 
 @keys_app.command("rotate")
@@ -367,14 +367,22 @@ def keys_rotate(
             help="Algorithm of the new key (ES256, EdDSA, RS256...) [default: JWTGATE_ALGORITHM]"
         ),
     ] = None,
+    use: Annotated[
+        str,
+        typer.Option(
+            help="access (access tokens) or id_token (ID and logout tokens; --alg defaults "
+            "to RS256 there)"
+        ),
+    ] = "access",
 ) -> None:
     """Make a new signing key active. The old one stays in the JWKS until the last token it
     signed has expired, so nothing in flight breaks; running servers pick it up within
     JWTGATE_REVOCATION_POLL_INTERVAL seconds."""
     settings = load_settings()
     with open_auth(settings) as auth:
-        key = auth.rotate_key(alg)
-    typer.echo(f"New signing key {key.kid} ({key.alg}) is active.")
+        key = auth.rotate_key(alg, use=use)
+    suffix = "" if key.use == "access" else " for ID tokens"
+    typer.echo(f"New signing key {key.kid} ({key.alg}) is active{suffix}.")
 
 
 @clients_app.command("add")

@@ -157,13 +157,17 @@ def test_users_list_on_an_empty_database(env: dict[str, str]) -> None:
 
 def test_keys_list_and_rotate(env: dict[str, str]) -> None:
     first = run("keys", "list")
-    assert re.search(r"\sES256\s+active\s", first)
+    assert re.search(r"\sES256\s+access\s+active\s", first)
+    assert re.search(r"\sRS256\s+id_token\s+active\s", first)
     rotated = run("keys", "rotate", "--alg", "EdDSA")
-    kid = re.search(r"New signing key (\S+) \(EdDSA\) is active", rotated)
+    kid = re.search(r"New signing key (\S+) \(EdDSA\) is active\.", rotated)
     assert kid
     listed = run("keys", "list")
-    assert re.search(rf"{re.escape(kid.group(1))}\s+EdDSA\s+active", listed)
-    assert re.search(r"ES256\s+retired", listed)
+    assert re.search(rf"{re.escape(kid.group(1))}\s+EdDSA\s+access\s+active", listed)
+    assert re.search(r"ES256\s+access\s+retired", listed)
+    rotated = run("keys", "rotate", "--use", "id_token")
+    assert re.search(r"New signing key \S+ \(RS256\) is active for ID tokens", rotated)
+    assert re.search(r"RS256\s+id_token\s+retired", run("keys", "list"))
     bad = run("keys", "rotate", "--alg", "none", code=1)
     assert "unsupported signing algorithm" in bad
 

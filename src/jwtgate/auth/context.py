@@ -79,6 +79,7 @@ class AuthContext:
     keyring: KeyRing
     revocations: RevocationState
     tokens: AccessTokens
+    id_keyring: KeyRing  # ID and logout tokens (OpenID Connect Core 15.1)
     announcer: Announcer | None = None
 
     @property

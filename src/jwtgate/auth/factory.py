@@ -12,7 +12,7 @@ from ..store.engine import PoolOptions
 from ..store.migrate import upgrade as upgrade_schema
 from ..store.uow import SqlStore
 from .context import AuthContext
-from .keyring import KeyRing
+from .keyring import ID_TOKEN, KeyRing
 from .passwords import PasswordHasher
 from .policy import PasswordPolicy
 from .revocation import RevocationState
@@ -83,6 +83,17 @@ def build_auth(
             retention=settings.access_ttl + settings.leeway + settings.revocation_poll_interval,
         )
         keyring.load()
+        id_algs = tuple(dict.fromkeys((*settings.id_token_algorithms, "RS256")))
+        id_keyring = KeyRing(
+            store,
+            KeyCipher(master),
+            clock=clock,
+            algorithm=id_algs[0],
+            algorithms=id_algs,
+            purpose=ID_TOKEN,
+            retention=settings.id_token_ttl + settings.leeway + settings.revocation_poll_interval,
+        )
+        id_keyring.load()
         revocations = RevocationState(clock=clock)
         policy = ThrottlePolicy.from_settings(settings)
         if settings.redis_url:
@@ -99,6 +110,7 @@ def build_auth(
             policy=PasswordPolicy.from_settings(settings),
             throttle=throttle or InMemoryThrottle(policy, clock=clock),
             keyring=keyring,
+            id_keyring=id_keyring,
             revocations=revocations,
             tokens=AccessTokens(
                 keyring,
@@ -116,12 +128,16 @@ def build_auth(
         if link is not None:
             from .redis_sync import RedisSync
 
+            def reload_keys() -> bool:
+                changed = keyring.reload()
+                return id_keyring.reload() or changed
+
             def resync() -> None:
                 service.load_revocations()
-                keyring.reload()
+                reload_keys()
 
             ctx.announcer = RedisSync(
-                link, revocations=revocations, reload_keys=keyring.reload, resync=resync
+                link, revocations=revocations, reload_keys=reload_keys, resync=resync
             )
             ctx.announcer.start()
     except BaseException:

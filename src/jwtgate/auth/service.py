@@ -17,6 +17,7 @@ from .context import AuthContext, Pending
 from .convert import to_client, to_event, to_key_info, to_session
 from .credentials import check_credentials
 from .errors import InvalidRequest, NotFound, RegistrationDisabled
+from .keyring import ACCESS, ID_TOKEN
 from .oauth import OAuthTokens
 from .scopes import grant_scope
 from .sessions import Sessions
@@ -280,17 +281,26 @@ class AuthService:
     def list_keys(self) -> list[KeyInfo]:
         """Every signing key, the active one first."""
         now = self._ctx.clock()
-        return [to_key_info(r, now) for r in self._ctx.keyring.records()]
+        records = [*self._ctx.keyring.records(), *self._ctx.id_keyring.records()]
+        return [to_key_info(r, now) for r in records]
 
-    def rotate_key(self, alg: str | None = None, *, actor: Claims | None = None) -> KeyInfo:
+    def rotate_key(
+        self, alg: str | None = None, *, use: str = ACCESS, actor: Claims | None = None
+    ) -> KeyInfo:
         """Generate a new signing key and make it active; the old key stays in the JWKS until
-        the last token it signed has expired. Raises InvalidRequest for an unknown ``alg``."""
+        the last token it signed has expired. ``use="id_token"`` rotates the ID-token key of
+        ``alg`` (default RS256). Raises InvalidRequest for an unknown ``alg`` or ``use``."""
+        rings = {ACCESS: self._ctx.keyring, ID_TOKEN: self._ctx.id_keyring}
+        if use not in rings:
+            raise InvalidRequest(f"use must be one of {sorted(rings)}")
         try:
-            record = self._ctx.keyring.rotate(alg)
+            record = rings[use].rotate(alg)
         except ValueError as exc:
             raise InvalidRequest(str(exc)) from None
         with self._ctx.store.write() as uow:
-            self._ctx.audit(uow, "key_rotated", actor=actor, kid=record.kid, alg=record.alg)
+            self._ctx.audit(
+                uow, "key_rotated", actor=actor, kid=record.kid, alg=record.alg, use=use
+            )
         self._ctx.announce_keys()
         return to_key_info(record, self._ctx.clock())
 
@@ -329,7 +339,7 @@ class AuthService:
     def jwks(self) -> dict[str, Any]:
         """The public JWKS: the active key and every retired key still valid for tokens in
         flight (RFC 7517 5)."""
-        return self._ctx.keyring.jwks()
+        return {"keys": [*self._ctx.keyring.jwks()["keys"], *self._ctx.id_keyring.jwks()["keys"]]}
 
     def revocations_since(self, cursor: str | None) -> dict[str, Any]:
         """The revocation feed: ``{cursor, sessions, tokens, users, more}``; the whole live
@@ -344,6 +354,7 @@ class AuthService:
         """
         self._upkeep.poll()
         self._ctx.keyring.reload()
+        self._ctx.id_keyring.reload()
         self._upkeep.prune_if_due()
 
     @property
@@ -361,8 +372,14 @@ class AuthService:
 
     @property
     def algorithms(self) -> list[str]:
-        """Signing algorithms in use, for discovery."""
+        """Access-token signing algorithms in use, for discovery."""
         return sorted({r.alg for r in self._ctx.keyring.records()})
+
+    @property
+    def id_token_algorithms(self) -> list[str]:
+        """Algorithms ID tokens are signed with (RS256 among them), for discovery
+        (``id_token_signing_alg_values_supported``)."""
+        return self._ctx.id_keyring.signing_algorithms
 
     @property
     def store(self) -> Store:

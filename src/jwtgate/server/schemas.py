@@ -11,7 +11,7 @@ Passwords and tokens may hold anything: they are only hashed or parsed, never st
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -133,6 +133,10 @@ class RotateKey(Request):
     """``POST /admin/keys/rotate`` (optional body)."""
 
     alg: Annotated[str, Field(min_length=1, max_length=16), NoNul] | None = None
+    use: Literal["access", "id_token"] = Field(
+        default="access",
+        description="Which key ring: access tokens, or ID and logout tokens (OpenID Connect)",
+    )
 
 
 class TokenForm(BaseModel):
@@ -219,6 +223,7 @@ class KeyOut(BaseModel):
     kid: str
     alg: str
     status: str
+    use: str
     created_at: str
     activated_at: str | None
     retired_at: str | None

@@ -16,6 +16,7 @@ from .records import (
     ClientRecord,
     EventRecord,
     KeyRecord,
+    LogoutDelivery,
     RefreshLookup,
     Revocation,
     SessionRecord,
@@ -27,6 +28,7 @@ __all__ = [
     "ClientRepository",
     "DuplicateError",
     "KeyRepository",
+    "LogoutRepository",
     "RevocationRepository",
     "SessionRepository",
     "Store",
@@ -124,6 +126,29 @@ class ClientRepository(Protocol):
     def all(self) -> list[ClientRecord]: ...
 
 
+class LogoutRepository(Protocol):
+    """The back-channel logout queue (persisted, so a restart loses no notice)."""
+
+    def add(self, delivery: LogoutDelivery) -> None: ...
+    def due(self, *, now: float, limit: int) -> list[LogoutDelivery]: ...
+    def claim(self, delivery_id: int, *, seen_at: float, until: float) -> bool:
+        """Lease a due delivery to this caller until ``until``; True for exactly one caller."""
+        ...
+
+    def finish(
+        self,
+        delivery_id: int,
+        *,
+        attempts: int,
+        next_attempt_at: float,
+        done_at: float | None,
+        outcome: str | None,
+        error: str | None,
+    ) -> None: ...
+    def for_client(self, client_id: str, limit: int) -> list[LogoutDelivery]: ...
+    def prune(self, *, before: float, limit: int | None = None) -> int: ...
+
+
 class AuditRepository(Protocol):
     """The audit log, newest first."""
 
@@ -149,6 +174,8 @@ class UnitOfWork(Protocol):
     def clients(self) -> ClientRepository: ...
     @property
     def events(self) -> AuditRepository: ...
+    @property
+    def logouts(self) -> LogoutRepository: ...
 
 
 class Store(Protocol):

@@ -11,6 +11,7 @@ from .audit import SqlAuditRepository
 from .clients import SqlClientRepository
 from .engine import WRITE_OPTION, PoolOptions, create_db_engine
 from .keys import SqlKeyRepository
+from .logouts import SqlLogoutRepository
 from .revocations import SqlRevocationRepository
 from .sessions import SqlSessionRepository
 from .users import SqlUserRepository
@@ -29,6 +30,7 @@ class SqlUnitOfWork:
         self.keys = SqlKeyRepository(conn)
         self.clients = SqlClientRepository(conn)
         self.events = SqlAuditRepository(conn)
+        self.logouts = SqlLogoutRepository(conn)
 
 
 class SqlStore:
