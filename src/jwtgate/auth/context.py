@@ -19,6 +19,8 @@ from ..config import Settings
 from ..store.protocols import Store, UnitOfWork
 from ..store.records import EventRecord, Revocation, SessionRecord, UserRecord
 from .keyring import KeyRing
+from .oidc.backchannel import BackchannelLogout
+from .oidc.id_tokens import IdTokens
 from .passwords import PasswordHasher
 from .policy import PasswordPolicy
 from .revocation import RevocationState
@@ -80,6 +82,8 @@ class AuthContext:
     revocations: RevocationState
     tokens: AccessTokens
     id_keyring: KeyRing  # ID and logout tokens (OpenID Connect Core 15.1)
+    id_tokens: IdTokens
+    backchannel: BackchannelLogout
     announcer: Announcer | None = None
 
     @property

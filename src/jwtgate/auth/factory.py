@@ -13,6 +13,8 @@ from ..store.migrate import upgrade as upgrade_schema
 from ..store.uow import SqlStore
 from .context import AuthContext
 from .keyring import ID_TOKEN, KeyRing
+from .oidc.backchannel import BackchannelLogout, LogoutSender
+from .oidc.id_tokens import IdTokens
 from .passwords import PasswordHasher
 from .policy import PasswordPolicy
 from .revocation import RevocationState
@@ -54,11 +56,14 @@ def build_auth(
     upgrade: bool = True,
     issuer: str | None = None,
     throttle: Throttle | None = None,
+    logout_sender: LogoutSender | None = None,
 ) -> AuthService:
     """Build the auth service from settings: engine, schema (``upgrade``: run the Alembic
     migrations first), key ring (a key is generated on first start), revocation state.
 
-    ``issuer`` overrides :func:`default_issuer`; ``throttle`` replaces the in-memory one.
+    ``issuer`` overrides :func:`default_issuer`; ``throttle`` replaces the in-memory one;
+    ``logout_sender`` replaces the HTTP sender of back-channel logout tokens (whose worker
+    runs once :meth:`AuthService.start_background` is called, as ``serve`` does).
     With ``settings.redis_url``, login throttling is shared through Redis and revocations and
     key rotations are published to, and received from, the other instances (a subscriber
     thread, stopped by ``close()``); Redis being down at start is fine (logged, retried).
@@ -94,6 +99,11 @@ def build_auth(
             retention=settings.id_token_ttl + settings.leeway + settings.revocation_poll_interval,
         )
         id_keyring.load()
+        iss = issuer or default_issuer(settings)
+        if logout_sender is None:
+            from ..store.outbound import HttpLogoutSender
+
+            logout_sender = HttpLogoutSender()
         revocations = RevocationState(clock=clock)
         policy = ThrottlePolicy.from_settings(settings)
         if settings.redis_url:
@@ -116,11 +126,27 @@ def build_auth(
                 keyring,
                 revocations,
                 clock=clock,
-                issuer=issuer or default_issuer(settings),
+                issuer=iss,
                 audience=settings.audience,
                 ttl=settings.access_ttl,
                 leeway=settings.leeway,
                 max_size=settings.max_token_size,
+            ),
+            id_tokens=IdTokens(
+                id_keyring,
+                clock=clock,
+                issuer=iss,
+                ttl=settings.id_token_ttl,
+                max_size=settings.max_token_size,
+            ),
+            backchannel=BackchannelLogout(
+                store,
+                id_keyring,
+                logout_sender,
+                clock=clock,
+                issuer=iss,
+                attempts=settings.backchannel_logout_attempts,
+                timeout=settings.backchannel_logout_timeout,
             ),
         )
         service = AuthService(ctx)

@@ -19,6 +19,7 @@ from .credentials import check_credentials
 from .errors import InvalidRequest, NotFound, RegistrationDisabled
 from .keyring import ACCESS, ID_TOKEN
 from .oauth import OAuthTokens
+from .oidc.provider import OpenIdProvider
 from .scopes import grant_scope
 from .sessions import Sessions
 from .upkeep import Upkeep
@@ -43,6 +44,7 @@ class AuthService:
         self._clients = Clients(ctx)
         self._oauth = OAuthTokens(ctx, self._sessions)
         self._upkeep = Upkeep(ctx)
+        self._oidc = OpenIdProvider(ctx)
 
     # -- tokens for users ------------------------------------------------------------------
 
@@ -202,6 +204,23 @@ class AuthService:
         ``active: true`` and ``token_type``. Works for access and refresh tokens; never raises
         on a bad token."""
         return self._oauth.introspect(token)
+
+    # -- OpenID Connect ------------------------------------------------------------------
+
+    def userinfo(self, claims: Claims) -> dict[str, Any]:
+        """The userinfo claims for a verified access token (OpenID Connect Core 5.3): ``sub``
+        and the claims of the granted scopes. Raises InsufficientScope without ``openid``,
+        RevokedToken when the user is gone or disabled."""
+        return self._oidc.userinfo(claims)
+
+    def deliver_logouts(self) -> int:
+        """Send the due back-channel logout tokens now (one pass; the background worker does
+        it by itself once :meth:`start_background` ran). Returns how many were attempted."""
+        return self._ctx.backchannel.deliver_due()
+
+    def start_background(self) -> None:
+        """Start the back-channel logout worker (``serve`` calls it; stopped by close())."""
+        self._ctx.backchannel.start()
 
     # -- administration ------------------------------------------------------------------
 
@@ -387,9 +406,11 @@ class AuthService:
         return self._ctx.store
 
     def close(self) -> None:
-        """Stop sharing through Redis (when configured) and release the database engine."""
+        """Stop sharing through Redis (when configured) and the back-channel logout worker,
+        and release the database engine."""
         if self._ctx.announcer is not None:
             self._ctx.announcer.close()
+        self._ctx.backchannel.close()
         self._ctx.store.dispose()
 
     def load_revocations(self) -> int:

@@ -43,6 +43,7 @@ __all__ = [
     "TokenForm",
     "TokenOut",
     "UpdateUser",
+    "UserInfo",
     "UserOut",
     "UserPage",
 ]
@@ -187,6 +188,17 @@ class MeOut(BaseModel):
     scope: str
     iat: int | None
     exp: int | None
+
+
+class UserInfo(BaseModel):
+    """The userinfo response (OpenID Connect Core 5.3.2): claims by the token's scopes."""
+
+    sub: str
+    preferred_username: str | None = None
+    name: str | None = None
+    updated_at: int | None = None
+    email: str | None = None
+    email_verified: bool | None = None
 
 
 class UserOut(BaseModel):
