@@ -21,10 +21,11 @@ depends_on: str | None = None
 
 def upgrade() -> None:
     """Add ``signing_keys.purpose`` and ``logout_deliveries``."""
-    with op.batch_alter_table("signing_keys") as batch:
-        batch.add_column(
-            sa.Column("purpose", sa.String(16), nullable=False, server_default="access")
-        )
+    # Plain ADD COLUMN (no batch copy of the table on SQLite).
+    op.add_column(
+        "signing_keys",
+        sa.Column("purpose", sa.String(16), nullable=False, server_default=sa.text("'access'")),
+    )
     op.create_table(
         "logout_deliveries",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
