@@ -84,6 +84,7 @@ export async function signIn(agent, authorizationUrl, redirectUri, username, pas
     const { action, fields } = parseForm(step.html, step.url);
     if (/name="password"/i.test(step.html)) {
       Object.assign(fields, { username, password });
+      if (/name="login"/i.test(step.html)) fields.login = username; // oidc-provider's dev form
     } else if (/name="decision"/i.test(step.html)) {
       fields.decision = /value="logout"/i.test(step.html) ? "logout" : "allow";
     }

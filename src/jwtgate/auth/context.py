@@ -63,9 +63,11 @@ def actor_name(actor: Mapping[str, Any] | None) -> str | None:
 
 @dataclass
 class Pending:
-    """Revocations written in the current transaction, to apply once it has committed."""
+    """Revocations written in the current transaction, to apply once it has committed, and
+    how many back-channel logout notices it queued (the worker is woken after the commit)."""
 
     events: list[Revocation] = field(default_factory=list)
+    logouts: int = 0
 
 
 @dataclass
@@ -121,8 +123,12 @@ class AuthContext:
     def revoke_sessions(
         self, uow: UnitOfWork, sessions: Iterable[SessionRecord], pending: Pending
     ) -> None:
-        """Record "sid" revocations for sessions just marked revoked."""
+        """Record "sid" revocations for sessions just marked revoked, and queue a back-channel
+        logout notice for each app session whose client asked for them (OpenID Connect
+        Back-Channel Logout 1.0): every way a session ends goes through here."""
         now = self.clock()
+        sessions = list(sessions)
+        pending.logouts += self.backchannel.queue_for_sessions(uow, sessions)
         for session in sessions:
             pending.events.append(
                 uow.revocations.add(
@@ -176,6 +182,9 @@ class AuthContext:
     def publish(self, pending: Pending) -> None:
         """Apply committed revocations to this process's in-memory state, then announce them
         to the other instances (when an announcer is configured)."""
+        if pending.logouts:
+            pending.logouts = 0
+            self.backchannel.notify()
         if pending.events:
             events = list(pending.events)
             pending.events.clear()

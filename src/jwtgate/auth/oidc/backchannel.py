@@ -15,13 +15,13 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 from ...jose.jwt import encode
 from ...store.protocols import Store, UnitOfWork
-from ...store.records import EventRecord, LogoutDelivery
+from ...store.records import EventRecord, LogoutDelivery, SessionRecord
 from ..keyring import KeyRing
 from .logout_tokens import LOGOUT_TOKEN_TYPE, logout_token_claims
 
@@ -94,6 +94,27 @@ class BackchannelLogout:
                 next_attempt_at=now,
             )
         )
+
+    def queue_for_sessions(self, uow: UnitOfWork, sessions: Iterable[SessionRecord]) -> int:
+        """Queue a notice for each ended session whose client registered a
+        ``backchannel_logout_uri`` (2.5), in the caller's transaction. Returns how many."""
+        count = 0
+        clients: dict[str, str | None] = {}
+        for session in sessions:
+            client_id = session.client_id
+            if client_id is None:
+                continue
+            if client_id not in clients:
+                client = uow.clients.get(client_id)
+                uri = getattr(client, "backchannel_logout_uri", None) if client else None
+                clients[client_id] = uri if isinstance(uri, str) and uri else None
+            uri = clients[client_id]
+            if uri is not None:
+                self.enqueue(
+                    uow, client_id=client_id, uri=uri, sub=session.user_id, sid=session.sid
+                )
+                count += 1
+        return count
 
     def notify(self) -> None:
         """Wake the worker: notices were just queued."""

@@ -1,14 +1,12 @@
 """The OpenID Provider's use cases that are not the OAuth flow itself: userinfo (OpenID
-Connect Core 5.3) and back-channel logout notices for ended sessions."""
+Connect Core 5.3)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ...jose.errors import RevokedToken
-from ...store.protocols import UnitOfWork
-from ...store.records import SessionRecord
 from ..context import AuthContext
 from ..errors import InsufficientScope
 from .userinfo import claims_for_scope
@@ -17,7 +15,7 @@ __all__ = ["OpenIdProvider"]
 
 
 class OpenIdProvider:
-    """Userinfo and logout notices; built by the AuthService."""
+    """Userinfo; built by the AuthService."""
 
     def __init__(self, ctx: AuthContext) -> None:
         self._ctx = ctx
@@ -40,21 +38,3 @@ class OpenIdProvider:
         if user is None or user.disabled:
             raise RevokedToken("the user of this token no longer exists or is disabled")
         return claims_for_scope(user, scopes)
-
-    def queue_logouts(self, uow: UnitOfWork, sessions: Iterable[SessionRecord]) -> int:
-        """Queue a back-channel logout notice for each ended session whose client registered
-        a ``backchannel_logout_uri`` (Back-Channel Logout 1.0, 2.5), in the caller's
-        transaction; call ``ctx.backchannel.notify()`` after it commits. Returns how many."""
-        count = 0
-        for session in sessions:
-            if session.client_id is None:
-                continue
-            client = uow.clients.get(session.client_id)
-            uri = getattr(client, "backchannel_logout_uri", None) if client else None
-            if not uri:
-                continue
-            self._ctx.backchannel.enqueue(
-                uow, client_id=session.client_id, uri=uri, sub=session.user_id, sid=session.sid
-            )
-            count += 1
-        return count
