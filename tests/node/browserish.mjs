@@ -73,6 +73,10 @@ export function parseForm(html, pageUrl) {
     const value = (tag.match(/value="([^"]*)"/i) ?? [null, ""])[1].replaceAll("&amp;", "&");
     if (name && type === "hidden") fields[name] = value;
   }
+  // A submit button that carries the decision (jwtgate: decision=allow/logout; oidc-provider's
+  // logout page: logout=yes).
+  const button = html.match(/<button\b[^>]*name="([^"]+)"[^>]*value="(allow|logout|yes)"/i);
+  if (button) fields[button[1]] = button[2];
   return { action: new URL(action, pageUrl).toString(), fields };
 }
 
@@ -85,8 +89,6 @@ export async function signIn(agent, authorizationUrl, redirectUri, username, pas
     if (/name="password"/i.test(step.html)) {
       Object.assign(fields, { username, password });
       if (/name="login"/i.test(step.html)) fields.login = username; // oidc-provider's dev form
-    } else if (/name="decision"/i.test(step.html)) {
-      fields.decision = /value="logout"/i.test(step.html) ? "logout" : "allow";
     }
     step = await agent.follow(action, redirectUri, { method: "POST", form: fields });
   }

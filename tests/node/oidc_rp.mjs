@@ -4,7 +4,7 @@
 // (with its ID token, OIDC Core 12.2), and the end-session URL.
 // Usage: node oidc_rp.mjs '<json config>'  -> prints a JSON report.
 import * as client from "openid-client";
-import { Browserish, signIn } from "./browserish.mjs";
+import { Browserish, parseForm, signIn } from "./browserish.mjs";
 
 const cfg = JSON.parse(process.argv[2]);
 const insecure = cfg.issuer.startsWith("http:") ? { execute: [client.allowInsecureRequests] } : {};
@@ -47,7 +47,13 @@ report.end_session_url = client.buildEndSessionUrl(config, {
 }).href;
 if (cfg.end_session) {
   // RP-initiated logout with the hint: jwtgate logs out at once and redirects with state.
-  const out = await agent.follow(report.end_session_url, cfg.post_logout_redirect_uri);
+  let out = await agent.follow(report.end_session_url, cfg.post_logout_redirect_uri);
+  report.logout_confirmation_page = out.html !== null;
+  if (out.html !== null) {
+    // A confirmation page (oidc-provider always asks; jwtgate only without a valid hint).
+    const { action, fields } = parseForm(out.html, out.url);
+    out = await agent.follow(action, cfg.post_logout_redirect_uri, { method: "POST", form: fields });
+  }
   report.logged_out_to = out.url;
   // The SSO session is gone: prompt=none now answers login_required.
   const silent = client.buildAuthorizationUrl(config, {

@@ -46,6 +46,7 @@ const provider = new Provider(issuer, {
     const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
     grant.addOIDCScope("openid profile email offline_access");
     await grant.save();
+    ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId, grant.jti);
     return grant;
   },
   async findAccount(ctx, id) {
