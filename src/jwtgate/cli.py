@@ -42,7 +42,8 @@ app = typer.Typer(
 users_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 keys_app = typer.Typer(help="List and rotate the token signing keys.", no_args_is_help=True)
 clients_app = typer.Typer(
-    help="Manage OAuth clients (client_credentials, introspection, the revocation feed).",
+    help="Manage OAuth clients: apps that sign users in (authorization code + PKCE) and "
+    "services (client_credentials, introspection, the revocation feed).",
     no_args_is_help=True,
 )
 token_app = typer.Typer(help="Look inside tokens.", no_args_is_help=True)
@@ -388,18 +389,127 @@ def keys_rotate(
 @clients_app.command("add")
 def clients_add(
     name: Annotated[str, typer.Argument(help="A name for people (1-128 characters)")],
+    public: Annotated[
+        bool,
+        typer.Option("--public", help="A public client (SPA, mobile or desktop app): no secret"),
+    ] = False,
+    redirect_uri: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--redirect-uri",
+            help="A redirect URI, exact (https, loopback http, or com.example.app:/cb); repeat",
+        ),
+    ] = None,
     scope: Annotated[
         list[str] | None, typer.Option("--scope", help="A scope the client may ask for; repeat")
     ] = None,
+    audience: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--audience",
+            help="An API its tokens may be for (RFC 8707); the first is the default; repeat",
+        ),
+    ] = None,
+    grant: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--grant",
+            help="authorization_code, refresh_token, client_credentials or "
+            "password; repeat [default: code + refresh with redirect URIs, else "
+            "client_credentials]",
+        ),
+    ] = None,
+    first_party: Annotated[
+        bool, typer.Option("--first-party", help="Your own app: no consent page")
+    ] = False,
 ) -> None:
-    """Create a confidential OAuth client. Prints its client_id and client_secret once: the
-    secret is stored hashed and cannot be shown again."""
+    """Register an OAuth client. A confidential client's client_secret is printed once: it is
+    stored hashed and cannot be shown again."""
+    from .auth.oauth import ClientMetadata
+
+    meta = ClientMetadata(
+        scopes=scope or (),
+        redirect_uris=redirect_uri or (),
+        audiences=audience or (),
+        grant_types=grant or None,
+        first_party=first_party,
+    )
     settings = load_settings()
     with open_auth(settings) as auth:
-        client, secret = auth.create_client(name, scope or ())
+        client, secret = auth.create_client(name, public=public, meta=meta)
+    typer.echo(f"client_id:     {client.client_id}")
+    if secret is not None:
+        typer.echo(f"client_secret: {secret}")
+        typer.echo("Store the secret now: it is not shown again.", err=True)
+    typer.echo(f"type:          {client.type}, grants: {' '.join(client.grant_types)}")
+
+
+@clients_app.command("list")
+def clients_list() -> None:
+    """List the clients (never their secrets)."""
+    settings = load_settings()
+    with open_auth(settings) as auth:
+        clients = auth.list_clients()
+    rows = [
+        [
+            c.client_id,
+            c.name,
+            c.type,
+            "disabled" if c.disabled else "enabled",
+            " ".join(c.grant_types) or "-",
+            " ".join(c.redirect_uris) or "-",
+        ]
+        for c in clients
+    ]
+    table(rows, ["CLIENT_ID", "NAME", "TYPE", "STATE", "GRANTS", "REDIRECT URIS"])
+
+
+ClientId = Annotated[str, typer.Argument(help="The client_id (see `jwtgate clients list`)")]
+
+
+def _set_disabled(client_id: str, disabled: bool) -> None:
+    from .auth.oauth import ClientMetadata
+
+    settings = load_settings()
+    with open_auth(settings) as auth:
+        client = auth.update_client(client_id, ClientMetadata(disabled=disabled))
+    state = "disabled: its sessions and tokens are revoked" if disabled else "enabled"
+    typer.echo(f"Client {client.client_id} ({client.name}) {state}.")
+
+
+@clients_app.command("disable")
+def clients_disable(client_id: ClientId) -> None:
+    """Disable a client: its credentials are refused and every session and token it holds
+    is revoked."""
+    _set_disabled(client_id, True)
+
+
+@clients_app.command("enable")
+def clients_enable(client_id: ClientId) -> None:
+    """Enable a disabled client again (tokens revoked by the disabling stay revoked)."""
+    _set_disabled(client_id, False)
+
+
+@clients_app.command("delete")
+def clients_delete(client_id: ClientId) -> None:
+    """Delete a client; every session and token it holds is revoked."""
+    settings = load_settings()
+    with open_auth(settings) as auth:
+        auth.delete_client(client_id)
+    typer.echo(f"Client {client_id} deleted; its sessions and tokens are revoked.")
+
+
+@clients_app.command("rotate-secret")
+def clients_rotate_secret(client_id: ClientId) -> None:
+    """Give a confidential client a new secret, printed once; the old one stops working."""
+    settings = load_settings()
+    with open_auth(settings) as auth:
+        client, secret = auth.rotate_client_secret(client_id)
     typer.echo(f"client_id:     {client.client_id}")
     typer.echo(f"client_secret: {secret}")
-    typer.echo("Store the secret now: it is not shown again.", err=True)
+    typer.echo(
+        "Store the secret now: it is not shown again; the old one no longer works.", err=True
+    )
 
 
 # -- token, db -----------------------------------------------------------------------------

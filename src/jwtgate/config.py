@@ -99,6 +99,11 @@ class Settings(BaseSettings):
     )
     admin_password: SecretStr | None = None
     allow_registration: bool = False
+    allow_password_grant: bool = Field(
+        default=False,
+        description="Allow the password grant at /auth/token without a client (RFC 9700 2.4: "
+        "must not be used); clients that list it in grant_types may use it regardless.",
+    )
     master_key: SecretStr | None = Field(
         default=None,
         description="Base64url 32-byte key that encrypts private signing keys at rest; "

@@ -6,7 +6,7 @@ import httpx
 
 from jwtgate import KeySet, decode
 
-from .serverkit import ISSUER, PASSWORD, bearer, login
+from .serverkit import ISSUER, bearer, login
 
 CONTRACT_ROUTES = {
     ("post", "/auth/login"),
@@ -59,7 +59,16 @@ async def test_discovery_document(client: httpx.AsyncClient) -> None:
     assert meta["token_endpoint"] == ISSUER + "/auth/token"
     assert meta["revocation_endpoint"] == ISSUER + "/auth/revoke"
     assert meta["introspection_endpoint"] == ISSUER + "/auth/introspect"
-    assert set(meta["grant_types_supported"]) == {"password", "refresh_token", "client_credentials"}
+    assert set(meta["grant_types_supported"]) == {
+        "authorization_code",
+        "password",
+        "refresh_token",
+        "client_credentials",
+    }
+    assert meta["authorization_endpoint"] == ISSUER + "/auth/authorize"
+    assert meta["response_types_supported"] == ["code"]
+    assert meta["code_challenge_methods_supported"] == ["S256"]
+    assert meta["authorization_response_iss_parameter_supported"] is True
     assert "client_secret_basic" in meta["token_endpoint_auth_methods_supported"]
     assert isinstance(meta["scopes_supported"], list)
     assert meta["token_endpoint_auth_signing_alg_values_supported"] == ["ES256"]
@@ -147,14 +156,3 @@ async def test_openapi_documents_every_route_and_the_password_flow(
         )
     docs = await client.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
-
-
-async def test_swagger_authorize_then_call(client: httpx.AsyncClient) -> None:
-    """The sequence Swagger UI runs: password grant at tokenUrl, then the bearer on a route."""
-    token = await client.post(
-        "/auth/token",
-        data={"grant_type": "password", "username": "root", "password": PASSWORD, "scope": ""},
-    )
-    access = token.json()["access_token"]
-    users = await client.get("/admin/users", headers=bearer(access))
-    assert users.status_code == 200

@@ -22,6 +22,8 @@ TABLES = {
     "revocations",
     "signing_keys",
     "clients",
+    "authorization_codes",
+    "consents",
     "audit_events",
     "logout_deliveries",
     "alembic_version",

@@ -27,6 +27,17 @@ def to_client(record: ClientRecord) -> Client:
         name=record.name,
         scopes=record.scopes,
         created_at=utc(record.created_at),
+        type=record.type,
+        redirect_uris=record.redirect_uris,
+        post_logout_redirect_uris=record.post_logout_redirect_uris,
+        grant_types=record.grant_types,
+        audiences=record.audiences,
+        first_party=record.first_party,
+        token_endpoint_auth_method=record.token_endpoint_auth_method,
+        backchannel_logout_uri=record.backchannel_logout_uri,
+        id_token_signed_response_alg=record.id_token_signed_response_alg,
+        dpop_bound_access_tokens=record.dpop_bound_access_tokens,
+        disabled=record.disabled,
     )
 
 

@@ -8,24 +8,40 @@ calls it from ``def`` routes. The service owns the transactions (one unit of wor
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from ..jose.errors import MalformedToken
 from ..store.protocols import Store
-from .clients import Clients
 from .context import AuthContext, Pending
 from .convert import to_client, to_event, to_key_info, to_session
 from .credentials import check_credentials
 from .errors import InvalidRequest, NotFound, RegistrationDisabled
 from .keyring import ACCESS, ID_TOKEN
-from .oauth import OAuthTokens
+from .oauth.authorize import AuthorizationRequest, Authorizer, Decision, SsoSession
+from .oauth.clients import ClientMetadata, Clients
+from .oauth.codes import AuthorizationCodes, CodeGrant, IdTokenIssuer
+from .oauth.grants import Grants
+from .oauth.introspection import OAuthTokens
+from .oauth.scopes import grant_scope
 from .oidc.provider import OpenIdProvider
-from .scopes import grant_scope
 from .sessions import Sessions
+from .sso import BrowserSignIn, SignInSessions
 from .upkeep import Upkeep
 from .users import Users
 from .validation import check_limit, parse_int_cursor
-from .values import Client, Event, KeyInfo, Page, Session, TokenPair, User
+from .values import (
+    Client,
+    ClientAuth,
+    Consent,
+    Event,
+    KeyInfo,
+    Page,
+    Session,
+    TokenPair,
+    User,
+    utc,
+)
 
 __all__ = ["AuthService", "Claims"]
 
@@ -42,6 +58,10 @@ class AuthService:
         self._sessions = Sessions(ctx)
         self._users = Users(ctx, self._sessions)
         self._clients = Clients(ctx)
+        self._grants = Grants(ctx, self._sessions, self._clients)
+        self._codes = AuthorizationCodes(ctx, self._sessions, self._clients)
+        self._authorizer = Authorizer(ctx, self._clients, self._codes)
+        self._sign_ins = SignInSessions(ctx, self._sessions)
         self._oauth = OAuthTokens(ctx, self._sessions)
         self._upkeep = Upkeep(ctx)
         self._oidc = OpenIdProvider(ctx)
@@ -142,6 +162,99 @@ class AuthService:
             raise RegistrationDisabled()
         return self._users.create(username, password, email=email, event="user_registered")
 
+    # -- browser sign-in and the authorization endpoint (RFC 6749 4.1) ----------------------
+
+    def browser_sign_in(
+        self,
+        username: str,
+        password: str,
+        *,
+        client_ip: str | None = None,
+        user_agent: str | None = None,
+    ) -> BrowserSignIn:
+        """A sign-in on the server's pages: the first-party pair and an SSO token (for the
+        browser's ``SameSite=Lax`` cookie) that ``/auth/authorize`` recognises.
+
+        Raises InvalidGrant, Throttled.
+        """
+        return self._sign_ins.sign_in(username, password, ip=client_ip, user_agent=user_agent)
+
+    def sso_session(self, sso_token: str | None) -> SsoSession | None:
+        """The live browser sign-in session of an SSO token, or None."""
+        return self._sign_ins.find(sso_token)
+
+    def authorization_target(self, params: Sequence[tuple[str, str]]) -> tuple[Client, str]:
+        """The client and redirect URI of an authorization request, verified. Raises
+        BadRedirect (show a page; never redirect)."""
+        client, redirect_uri, _ = self._authorizer.target(params)
+        return to_client(client), redirect_uri
+
+    def authorization_request(self, params: Sequence[tuple[str, str]]) -> AuthorizationRequest:
+        """Verify an authorization request (RFC 6749 4.1.1, RFC 7636 4.3, RFC 8707).
+
+        Raises BadRedirect, or AuthorizationError (with the redirect URI and state to
+        answer at: ``invalid_request``, ``unsupported_response_type``, ``invalid_scope``,
+        ``invalid_target``, ``unauthorized_client``...).
+        """
+        return self._authorizer.parse(params)
+
+    def authorize(
+        self,
+        request: AuthorizationRequest,
+        sso: SsoSession | None,
+        *,
+        just_signed_in: bool = False,
+    ) -> Decision:
+        """Decide a verified request for a browser: sign in, ask consent, or a code.
+
+        Raises AuthorizationError (``login_required``, ``consent_required``) for
+        ``prompt=none``.
+        """
+        return self._authorizer.decide(request, sso, just_signed_in=just_signed_in)
+
+    def answer_consent(self, request: AuthorizationRequest, sso: SsoSession, *, allow: bool) -> str:
+        """The user's answer on the consent page: a code (the consent remembered), or
+        AuthorizationError ``access_denied``."""
+        return self._authorizer.consent(request, sso, allow=allow)
+
+    def apps_with_access(self, user_id: str) -> list[Consent]:
+        """The apps a user has allowed, with the scopes ("Apps with access")."""
+        with self._ctx.store.read() as uow:
+            consents = uow.consents.for_user(user_id)
+            names = {c.client_id: c.name for c in uow.clients.all()}
+        return [
+            Consent(
+                client_id=c.client_id,
+                client_name=names.get(c.client_id, c.client_id),
+                scopes=tuple(c.scope.split()),
+                created_at=utc(c.created_at),
+                updated_at=utc(c.updated_at),
+            )
+            for c in consents
+        ]
+
+    def withdraw_consent(self, user_id: str, client_id: str) -> bool:
+        """Withdraw a user's consent to an app and end that app's sessions of the user (their
+        refresh and access tokens die). False when there was no consent."""
+        ctx = self._ctx
+        pending = Pending()
+        with ctx.store.write() as uow:
+            removed = uow.consents.delete(user_id, client_id)
+            revoked = uow.sessions.revoke_where(
+                now=ctx.clock(), reason="consent_withdrawn", client_id=client_id, user_id=user_id
+            )
+            ctx.revoke_sessions(uow, revoked, pending)
+            if removed or revoked:
+                ctx.audit(
+                    uow,
+                    "consent_withdrawn",
+                    user_id=user_id,
+                    client_id=client_id,
+                    count=len(revoked),
+                )
+        ctx.publish(pending)
+        return removed
+
     # -- OAuth 2.0 (RFC 6749, 7009, 7662) ------------------------------------------------------
 
     def password_grant(
@@ -164,40 +277,118 @@ class AuthService:
             user, scope=granted, client_id=client_id, ip=client_ip, user_agent=user_agent
         )
 
+    def token_password_grant(
+        self,
+        username: str,
+        password: str,
+        scope: str | None = None,
+        *,
+        client: ClientAuth | None = None,
+        resources: Sequence[str] = (),
+        client_ip: str | None = None,
+        user_agent: str | None = None,
+    ) -> TokenPair:
+        """The password grant of the token endpoint (RFC 6749 4.3), restricted by RFC 9700
+        2.4: only for a client listing it in ``grant_types``, or without a client when
+        ``JWTGATE_ALLOW_PASSWORD_GRANT`` is true.
+
+        Raises InvalidClient, UnauthorizedClient, UnsupportedGrantType, InvalidGrant,
+        Throttled, InvalidScope, InvalidTarget.
+        """
+        return self._grants.password(
+            username,
+            password,
+            scope,
+            client=client,
+            resources=resources,
+            ip=client_ip,
+            user_agent=user_agent,
+        )
+
     def refresh_grant(
         self,
         refresh_token: str,
         scope: str | None = None,
         *,
+        client: ClientAuth | None = None,
+        resources: Sequence[str] = (),
         client_ip: str | None = None,
         user_agent: str | None = None,
     ) -> TokenPair:
-        """Refresh token grant (RFC 6749 6); as :meth:`refresh`.
+        """Refresh token grant (RFC 6749 6); as :meth:`refresh`, for the client the session
+        was issued to (``client`` None: a session of the first-party login).
 
-        Raises InvalidGrant, InvalidScope.
+        Raises InvalidClient, InvalidGrant (also for a token of another client, or of a
+        client presented without one), InvalidScope, InvalidTarget.
         """
-        return self._sessions.rotate(
-            refresh_token, scope=scope, ip=client_ip, user_agent=user_agent
+        return self._grants.refresh(
+            refresh_token,
+            scope,
+            client=client,
+            resources=resources,
+            ip=client_ip,
+            user_agent=user_agent,
         )
 
+    def code_grant(
+        self,
+        client: ClientAuth,
+        *,
+        code: str,
+        redirect_uri: str | None,
+        code_verifier: str | None,
+        resources: Sequence[str] = (),
+        client_ip: str | None = None,
+        user_agent: str | None = None,
+    ) -> TokenPair:
+        """Authorization code grant (RFC 6749 4.1.3) with PKCE (RFC 7636): the tokens for a
+        code, once; a second use revokes what the first issued.
+
+        Raises InvalidClient, UnauthorizedClient, InvalidGrant, InvalidTarget.
+        """
+        grant = CodeGrant(code, redirect_uri, code_verifier, resources, client_ip, user_agent)
+        return self._codes.redeem(client, grant)
+
+    def use_id_tokens(self, issuer: IdTokenIssuer | None) -> None:
+        """Plug OpenID Connect into the code exchange (see :mod:`jwtgate.auth.oauth.codes`)."""
+        self._codes.id_tokens = issuer
+
     def client_credentials(
-        self, client_id: str, client_secret: str, scope: str | None = None
+        self,
+        client: ClientAuth | str,
+        client_secret: str | None = None,
+        scope: str | None = None,
+        *,
+        resources: Sequence[str] = (),
     ) -> TokenPair:
         """Client credentials grant (RFC 6749 4.4): an access token, no refresh token.
 
-        The token has ``client_id``, ``sub`` = client id, no ``sid``. Raises InvalidClient,
-        InvalidScope (asking for a scope the client was not given).
+        ``client`` is a :class:`ClientAuth`, or a client id with ``client_secret``. The token
+        has ``client_id``, ``sub`` = client id, no ``sid``, ``aud`` from ``resources``.
+        Raises InvalidClient, UnauthorizedClient, InvalidScope, InvalidTarget.
         """
-        return self._clients.credentials_grant(client_id, client_secret, scope)
+        return self._clients.credentials_grant(_auth_of(client, client_secret), scope, resources)
 
-    def authenticate_client(self, client_id: str, client_secret: str) -> Client:
-        """Check a confidential client's secret (RFC 6749 2.3.1). Raises InvalidClient."""
-        return to_client(self._clients.authenticate(client_id, client_secret))
+    def authenticate_client(
+        self, client: ClientAuth | str, client_secret: str | None = None
+    ) -> Client:
+        """Check a client's credentials (RFC 6749 2.3): a confidential client's secret, or a
+        public client's id (``ClientAuth`` with method "none"). Raises InvalidClient."""
+        return to_client(self._clients.authenticate(_auth_of(client, client_secret)))
 
-    def revoke(self, token: str, token_type_hint: str | None = None) -> None:
+    def revoke(
+        self,
+        token: str,
+        token_type_hint: str | None = None,
+        *,
+        client: ClientAuth | None = None,
+    ) -> None:
         """Token revocation (RFC 7009 2.1): an access token by its jti, a refresh token by its
-        session. Unknown, expired or garbage tokens are silently fine (RFC 7009 2.2)."""
-        self._oauth.revoke(token)
+        session, when it was issued to ``client`` (None: the first-party login); a token of
+        another client is left alone. Unknown, expired or garbage tokens are silently fine
+        (RFC 7009 2.2). Raises InvalidClient when ``client`` does not authenticate."""
+        record = None if client is None else self._clients.authenticate(client)
+        self._oauth.revoke(token, None if record is None else record.client_id)
 
     def introspect(self, token: str) -> dict[str, Any]:
         """Token introspection (RFC 7662 2.2): ``{"active": False}`` or the claims with
@@ -344,14 +535,47 @@ class AuthService:
         return Page(items, str(items[-1].id) if len(rows) > limit else None)
 
     def create_client(
-        self, name: str, scopes: Sequence[str] = (), *, actor: Claims | None = None
-    ) -> tuple[Client, str]:
-        """A new confidential OAuth client; returns it and its secret, shown only this once."""
-        return self._clients.create(name, scopes, actor=actor)
+        self,
+        name: str,
+        scopes: Sequence[str] | None = None,
+        *,
+        public: bool = False,
+        meta: ClientMetadata | None = None,
+        actor: Claims | None = None,
+    ) -> tuple[Client, str | None]:
+        """A new OAuth client (confidential unless ``public``) with the fields of ``meta``;
+        returns it and a confidential client's secret, shown only this once (None for a
+        public client). Raises InvalidRequest saying which field is wrong."""
+        meta = meta or ClientMetadata()
+        if scopes is not None:
+            meta = replace(meta, scopes=scopes)
+        return self._clients.create(name, meta, public=public, actor=actor)
 
     def list_clients(self) -> list[Client]:
         """Every OAuth client, oldest first (never their secrets)."""
         return self._clients.all()
+
+    def get_client(self, client_id: str) -> Client:
+        """One client. Raises NotFound."""
+        return self._clients.get(client_id)
+
+    def update_client(
+        self, client_id: str, meta: ClientMetadata, *, actor: Claims | None = None
+    ) -> Client:
+        """Change a client's fields (those ``meta`` sets). ``disabled=True`` revokes every
+        session and token of the client. Raises NotFound, InvalidRequest."""
+        return self._clients.update(client_id, meta, actor=actor)
+
+    def delete_client(self, client_id: str, *, actor: Claims | None = None) -> None:
+        """Delete a client and revoke every session and token it holds. Raises NotFound."""
+        self._clients.delete(client_id, actor=actor)
+
+    def rotate_client_secret(
+        self, client_id: str, *, actor: Claims | None = None
+    ) -> tuple[Client, str]:
+        """A new secret for a confidential client, shown once; the old one stops working.
+        Raises NotFound, InvalidRequest (public client)."""
+        return self._clients.rotate_secret(client_id, actor=actor)
 
     # -- keys and revocation state for others --------------------------------------------
 
@@ -431,3 +655,11 @@ class AuthService:
             ctx.revoke_jti(uow, str(claims["jti"]), exp, pending)
             ctx.audit(uow, "logout", actor=claims, jti=claims["jti"])
         ctx.publish(pending)
+
+
+def _auth_of(client: ClientAuth | str, secret: str | None) -> ClientAuth:
+    if isinstance(client, ClientAuth):
+        return client
+    if secret is None:
+        return ClientAuth(client)
+    return ClientAuth(client, secret, "client_secret_basic")

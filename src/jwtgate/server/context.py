@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from ..auth.errors import InsufficientScope, InvalidClient, InvalidRequest
 from ..auth.service import AuthService
+from ..auth.values import ClientAuth
 from ..config import Settings
 from ..jose.errors import MissingToken
 from .errors import UnsupportedMediaType
@@ -30,8 +31,11 @@ __all__ = [
     "NO_STORE",
     "ClaimsDependency",
     "ServerContext",
+    "client_auth",
     "client_credentials",
     "client_ip",
+    "form_client",
+    "form_values",
     "json_response",
     "require_form",
     "require_json",
@@ -40,6 +44,7 @@ __all__ = [
 ]
 
 ADMIN_ROLE = "admin"
+FORM_TYPE = "application/x-www-form-urlencoded"
 NO_STORE = {"cache-control": "no-store", "pragma": "no-cache"}
 """Headers of every answer that carries a token or secret (RFC 6749 5.1)."""
 
@@ -109,29 +114,71 @@ def _basic_credentials(header: str) -> tuple[str, str] | None:
     return unquote_plus(client_id), unquote_plus(secret)
 
 
-def client_credentials(
-    request: Request, form_id: str | None, form_secret: str | None
-) -> tuple[str, str] | None:
-    """The client's id and secret from HTTP Basic or the form (RFC 6749 2.3.1), or None.
+def client_auth(request: Request, form: Mapping[str, Any] | None) -> ClientAuth | None:
+    """How the request names its client (RFC 6749 2.3), or None when it names none.
 
-    Raises InvalidClient for malformed Basic credentials or a form id without a secret, and
-    InvalidRequest when both methods are used at once (RFC 6749 2.3).
+    ``form`` is the raw form (from ``await request.form()``), read as sent: an empty
+    ``client_secret=`` is a (wrong) secret, not an absent one, so it never falls back to a
+    public client. HTTP Basic: ``id:secret`` is client_secret_basic; an empty id with a
+    secret is refused; ``:`` (both empty, as Swagger UI sends) names no client. Form:
+    ``client_id`` with ``client_secret`` is client_secret_post, ``client_id`` alone a public
+    client (method none).
+
+    Raises InvalidClient for malformed or half credentials, InvalidRequest when two methods
+    are used at once (RFC 6749 2.3).
     """
+    form = form or {}
+    form_id, form_secret = _field(form, "client_id"), _field(form, "client_secret")
     basic = _basic_credentials(request.headers.get("authorization", ""))
-    if basic is not None and (form_id or form_secret):
-        raise InvalidRequest("use one client authentication method, not both")
-    credentials: tuple[str, str] | None = None
+    auth: ClientAuth | None = None
     if basic is not None:
-        credentials = basic if basic[0] else None
-    elif form_secret and not form_id:
-        raise InvalidClient("client_secret without client_id")
-    elif form_id and form_secret:
-        credentials = form_id, form_secret
-    if credentials is not None and "\x00" in credentials[0]:
+        if form_secret is not None or (form_id is not None and form_id != basic[0]):
+            raise InvalidRequest("use one client authentication method, not both")
+        basic_id, basic_secret = basic
+        if not basic_id and basic_secret:
+            raise InvalidClient("HTTP Basic credentials without a client id")
+        if basic_id:
+            auth = ClientAuth(basic_id, basic_secret, "client_secret_basic")
+    elif form_secret is not None:
+        if not form_id:
+            raise InvalidClient("client_secret without client_id")
+        auth = ClientAuth(form_id, form_secret, "client_secret_post")
+    elif form_id:
+        auth = ClientAuth(form_id)
+    if auth is not None and "\x00" in auth.client_id:
         # No client id holds a NUL, and PostgreSQL cannot even compare one: the same answer as
         # any unknown client.
         raise InvalidClient()
-    return credentials
+    return auth
+
+
+def client_credentials(
+    request: Request, form_id: str | None, form_secret: str | None
+) -> ClientAuth | None:
+    """:func:`client_auth` for routes that hold the two fields already (``None``: absent)."""
+    form = {
+        k: v for k, v in (("client_id", form_id), ("client_secret", form_secret)) if v is not None
+    }
+    return client_auth(request, form)
+
+
+def _field(form: Mapping[str, Any], name: str) -> str | None:
+    value = form.get(name)
+    return value[:1024] if isinstance(value, str) else None
+
+
+async def form_client(request: Request) -> ClientAuth | None:
+    """A dependency: the client a form-encoded request names (see :func:`client_auth`)."""
+    form = await request.form() if _media_type(request) == FORM_TYPE else None
+    return client_auth(request, form)
+
+
+async def form_values(request: Request) -> list[tuple[str, str]]:
+    """A dependency: every text field of a form-encoded body, repeated ones included."""
+    if _media_type(request) != FORM_TYPE:
+        return []
+    form = await request.form()
+    return [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
 
 
 @dataclass(frozen=True)

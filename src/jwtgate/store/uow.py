@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine
 
 from .audit import SqlAuditRepository
 from .clients import SqlClientRepository
+from .codes import SqlCodeRepository, SqlConsentRepository
 from .engine import WRITE_OPTION, PoolOptions, create_db_engine
 from .keys import SqlKeyRepository
 from .logouts import SqlLogoutRepository
@@ -29,6 +30,8 @@ class SqlUnitOfWork:
         self.revocations = SqlRevocationRepository(conn)
         self.keys = SqlKeyRepository(conn)
         self.clients = SqlClientRepository(conn)
+        self.codes = SqlCodeRepository(conn)
+        self.consents = SqlConsentRepository(conn)
         self.events = SqlAuditRepository(conn)
         self.logouts = SqlLogoutRepository(conn)
 

@@ -34,11 +34,18 @@ def wellknown_router(ctx: ServerContext) -> APIRouter:
             {
                 "issuer": auth.issuer,
                 "jwks_uri": base + JWKS_PATH,
+                "authorization_endpoint": base + "/auth/authorize",
                 "token_endpoint": base + "/auth/token",
                 "revocation_endpoint": base + "/auth/revoke",
                 "introspection_endpoint": base + "/auth/introspect",
                 "grant_types_supported": list(GRANT_TYPES),
-                "response_types_supported": ["token"],
+                # The authorization code flow (issue 13): code only, query only, PKCE S256
+                # only, and iss on every authorization response (RFC 9207).
+                "response_types_supported": ["code"],
+                "response_modes_supported": ["query"],
+                "code_challenge_methods_supported": ["S256"],
+                "authorization_response_iss_parameter_supported": True,
+                "prompt_values_supported": ["none", "login", "consent"],
                 "token_endpoint_auth_methods_supported": [
                     "client_secret_basic",
                     "client_secret_post",

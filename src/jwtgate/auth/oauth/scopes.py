@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .errors import InvalidScope
+from ..errors import InvalidScope
 
 __all__ = ["grant_scope", "narrow_scope", "parse_scope", "valid_scope_token"]
 
