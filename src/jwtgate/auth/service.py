@@ -65,6 +65,8 @@ class AuthService:
         self._oauth = OAuthTokens(ctx, self._sessions)
         self._upkeep = Upkeep(ctx)
         self._oidc = OpenIdProvider(ctx)
+        self._codes.id_tokens = self._oidc.id_token_for_code
+        self._grants.on_refresh = self._oidc.id_token_for_refresh
 
     # -- tokens for users ------------------------------------------------------------------
 
