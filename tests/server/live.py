@@ -64,9 +64,9 @@ class Live:
             self.kill9()
 
 
-def start(workdir: Path, *args: str, **env: str) -> Live:
+def start(workdir: Path, *args: str, port: int | None = None, **env: str) -> Live:
     """Start ``jwtgate serve`` on a temp SQLite database; wait until /healthz answers."""
-    port = free_port()
+    port = port or free_port()
     log = workdir / f"serve-{port}.log"
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith("JWTGATE_")},
@@ -103,9 +103,9 @@ def start(workdir: Path, *args: str, **env: str) -> Live:
 
 
 @contextmanager
-def serve(workdir: Path, *args: str, **env: str) -> Iterator[Live]:
+def serve(workdir: Path, *args: str, port: int | None = None, **env: str) -> Iterator[Live]:
     """``start`` as a context manager that always stops the server."""
-    live = start(workdir, *args, **env)
+    live = start(workdir, *args, port=port, **env)
     try:
         yield live
     finally:

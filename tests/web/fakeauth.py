@@ -16,6 +16,7 @@ from typing import Any
 
 from jwtgate import Key, KeySet, RevokedToken, decode, encode
 from jwtgate.auth.errors import (
+    BadRedirect,
     Conflict,
     InvalidGrant,
     InvalidRequest,
@@ -24,6 +25,7 @@ from jwtgate.auth.errors import (
     Throttled,
     WeakPassword,
 )
+from jwtgate.auth.sso import BrowserSignIn
 from jwtgate.auth.values import Client, Event, KeyInfo, Page, Session, TokenPair, User, utc
 
 ISSUER = "http://testserver"
@@ -141,6 +143,26 @@ class FakeAuth:
         )
         self._audit("login_success", user)
         return self._issue(user, sid)
+
+    def browser_sign_in(
+        self,
+        username: str,
+        password: str,
+        *,
+        client_ip: str | None = None,
+        user_agent: str | None = None,
+    ) -> BrowserSignIn:
+        pair = self.login(username, password, client_ip=client_ip, user_agent=user_agent)
+        return BrowserSignIn(pair, secrets.token_urlsafe(32))
+
+    def sso_session(self, token: str | None) -> None:
+        return None  # the fake has no authorization endpoint behind its pages
+
+    def authorization_target(self, params: Any) -> Any:
+        raise BadRedirect("unknown client")
+
+    def apps_with_access(self, user_id: str) -> list[Any]:
+        return []
 
     def refresh(
         self,

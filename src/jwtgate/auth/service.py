@@ -238,6 +238,8 @@ class AuthService:
     def withdraw_consent(self, user_id: str, client_id: str) -> bool:
         """Withdraw a user's consent to an app and end that app's sessions of the user (their
         refresh and access tokens die). False when there was no consent."""
+        if not isinstance(client_id, str) or not 0 < len(client_id) <= 64 or "\x00" in client_id:
+            return False
         ctx = self._ctx
         pending = Pending()
         with ctx.store.write() as uow:

@@ -21,6 +21,7 @@ from starlette.staticfiles import StaticFiles
 
 from ...auth.service import AuthService
 from ...config import Settings
+from ..routes.authorize import authorize_router
 from .account_routes import account_router
 from .admin_routes import admin_router
 from .context import Forbidden, SignInRequired, WebContext
@@ -69,6 +70,7 @@ def install(
     ctx = WebContext(auth=auth, settings=settings, clock=clock, trusted_origins=frozenset(trusted))
 
     app.include_router(session_router(ctx))
+    app.include_router(authorize_router(ctx))
     app.include_router(account_router(ctx))
     app.include_router(admin_router(ctx))
     app.mount("/web/static", StaticFiles(directory=STATIC), name="web-static")

@@ -16,7 +16,7 @@ __all__ = ["account_router"]
 
 def account_router(ctx: WebContext) -> APIRouter:
     """Routes: /web/account, /web/account/password, /web/account/sessions/{sid}/revoke,
-    /web/inspect."""
+    /web/account/apps/{client_id}/revoke, /web/inspect."""
     router = APIRouter(prefix="/web", include_in_schema=False)
 
     def _account(request: Request, status_code: int = 200, **extra: object) -> Response:
@@ -35,6 +35,7 @@ def account_router(ctx: WebContext) -> APIRouter:
             user=claims,
             me=me,
             sessions=sessions,
+            apps=ctx.auth.apps_with_access(str(claims["sub"])),
             current_sid=claims.get("sid"),
             **extra,
         )
@@ -91,6 +92,19 @@ def account_router(ctx: WebContext) -> APIRouter:
             clear_session_cookies(response, secure=ctx.secure(request))
             return response
         return ctx.redirect("/web/account", conn=request, flash="That session has been signed out.")
+
+    @router.post("/account/apps/{client_id}/revoke")
+    async def revoke_app(request: Request, client_id: str) -> Response:
+        """Withdraw an app's access: its consent, and its sessions of this user."""
+        _, claims = await ctx.action(request)
+        removed = await run_in_threadpool(
+            ctx.auth.withdraw_consent, str(claims["sub"]), client_id[:64]
+        )
+        if not removed:
+            return ctx.error_page(request, 404, "Not found", "That app has no access.")
+        return ctx.redirect(
+            "/web/account", conn=request, flash="Access withdrawn; that app has been signed out."
+        )
 
     @router.get("/inspect")
     def inspect_page(request: Request) -> Response:

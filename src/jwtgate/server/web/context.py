@@ -32,7 +32,14 @@ from .cookies import (
 )
 from .useragent import describe_device
 
-__all__ = ["Forbidden", "SignInRequired", "WebContext", "form_text", "safe_next"]
+__all__ = [
+    "AUTHORIZE_NEXT",
+    "Forbidden",
+    "SignInRequired",
+    "WebContext",
+    "form_text",
+    "safe_next",
+]
 
 TEMPLATES = Path(__file__).parent / "templates"
 _FLASH_MAX = 300
@@ -68,8 +75,15 @@ def detail_text(value: Any) -> str:
     return str(value)
 
 
+AUTHORIZE_NEXT = "/auth/authorize?"
+"""``next`` may also name an authorization request, to resume after signing in."""
+
+
 def safe_next(value: str | None, default: str = "/web/account") -> str:
-    """A redirect target only if it is a path on this site under /web/ (no open redirect)."""
+    """A redirect target only if it is a path on this site under /web/, or an authorization
+    request to resume (no open redirect)."""
+    if value and value.startswith(AUTHORIZE_NEXT) and not any(c in value for c in "\\\r\n"):
+        return value
     if not value or not value.startswith("/web/") or "\\" in value:
         return default
     parts = urlsplit(value)
