@@ -128,6 +128,7 @@ class AuthContext:
         Back-Channel Logout 1.0): every way a session ends goes through here."""
         now = self.clock()
         sessions = list(sessions)
+        sessions += self._ended_with_sign_in(uow, sessions, now)
         pending.logouts += self.backchannel.queue_for_sessions(uow, sessions)
         for session in sessions:
             pending.events.append(
@@ -139,6 +140,24 @@ class AuthContext:
                     not_before=None,
                 )
             )
+
+    @staticmethod
+    def _ended_with_sign_in(
+        uow: UnitOfWork, sessions: Sequence[SessionRecord], now: float
+    ) -> list[SessionRecord]:
+        """Single sign-out: a browser sign-in session that ends takes with it the app sessions
+        started from it, except those granted ``offline_access`` (they outlive the sign-in
+        by design, OIDC Core 11). Returns the app sessions just revoked."""
+        ended: list[SessionRecord] = []
+        for session in sessions:
+            if session.sso_hash is None:
+                continue
+            for child in uow.sessions.started_from(session.sid):
+                if "offline_access" in child.scope.split():
+                    continue
+                if uow.sessions.revoke(child.sid, now=now, reason="signed_out"):
+                    ended.append(child)
+        return ended
 
     def revoke_user_sessions(
         self,

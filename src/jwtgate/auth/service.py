@@ -24,7 +24,9 @@ from .oauth.codes import AuthorizationCodes, CodeGrant, IdTokenIssuer
 from .oauth.grants import Grants
 from .oauth.introspection import OAuthTokens
 from .oauth.scopes import grant_scope
+from .oidc.logout import LogoutRequest, RpLogout
 from .oidc.provider import OpenIdProvider
+from .oidc.userinfo import OIDC_SCOPES
 from .sessions import Sessions
 from .sso import BrowserSignIn, SignInSessions
 from .upkeep import Upkeep
@@ -65,6 +67,7 @@ class AuthService:
         self._oauth = OAuthTokens(ctx, self._sessions)
         self._upkeep = Upkeep(ctx)
         self._oidc = OpenIdProvider(ctx)
+        self._rp_logout = RpLogout(ctx, self._clients)
         self._codes.id_tokens = self._oidc.id_token_for_code
         self._grants.on_refresh = self._oidc.id_token_for_refresh
 
@@ -408,6 +411,20 @@ class AuthService:
         RevokedToken when the user is gone or disabled."""
         return self._oidc.userinfo(claims)
 
+    def logout_request(
+        self, params: Sequence[tuple[str, str]], sso: SsoSession | None = None
+    ) -> LogoutRequest:
+        """Check an RP-initiated logout request (RP-Initiated Logout 1.0) for a browser
+        signed in as ``sso``: where it may go back to, and whether to ask the user first.
+        Never raises."""
+        return self._rp_logout.parse(params, sso)
+
+    def end_session(self, request: LogoutRequest, sso: SsoSession | None) -> int:
+        """Sign out: the browser's sign-in session, the hint's session and the app sessions
+        started from the sign-in (not ``offline_access`` ones), each app told by back-channel
+        logout. Returns how many sessions ended."""
+        return self._rp_logout.end(request, sso)
+
     def deliver_logouts(self) -> int:
         """Send the due back-channel logout tokens now (one pass; the background worker does
         it by itself once :meth:`start_background` ran). Returns how many were attempted."""
@@ -611,8 +628,9 @@ class AuthService:
 
     @property
     def scopes_supported(self) -> list[str]:
-        """Scopes a token may carry, for discovery (``scopes_supported``)."""
-        scopes = set(self._ctx.settings.user_scopes)
+        """Scopes a token may carry, for discovery (``scopes_supported``): the OpenID
+        Connect scopes (any client may be given them) and every scope in use."""
+        scopes = set(OIDC_SCOPES) | set(self._ctx.settings.user_scopes)
         for client in self._clients.all():
             scopes.update(client.scopes)
         return sorted(scopes)

@@ -31,7 +31,7 @@ from ..web.context import WebContext
 from ..web.cookies import CSRF_FIELD
 from ..web.middleware import PAGE_HEADERS, csp_allowing_forms_to
 
-__all__ = ["authorize_router", "form_action_source", "login_url"]
+__all__ = ["authorize_router", "form_action_source", "login_url", "page_headers"]
 
 _LOOPBACK = ("127.0.0.1", "[::1]", "localhost")
 # Fields of the consent form that are not part of the authorization request.
@@ -53,7 +53,9 @@ def form_action_source(redirect_uri: str) -> str:
     return f"{parts.scheme}:"
 
 
-def _page_headers(response: Response, redirect_uri: str | None) -> Response:
+def page_headers(response: Response, redirect_uri: str | None) -> Response:
+    """The headers of the sign-in, consent, error and logout pages (see the module
+    docstring); ``redirect_uri``: the form may end at its origin."""
     extra = (form_action_source(redirect_uri),) if redirect_uri else ()
     response.headers["content-security-policy"] = csp_allowing_forms_to(*extra)
     for name, value in PAGE_HEADERS:
@@ -102,7 +104,7 @@ def authorize_router(ctx: WebContext) -> APIRouter:
             f"The app that sent you here could not be verified ({exc}), so you were not sent "
             "back to it. Go back to the app and try again, or tell its developers.",
         )
-        return _page_headers(response, None)
+        return page_headers(response, None)
 
     def to_client(exc: AuthorizationError) -> Response:
         target = exc.redirect_uri or ""
@@ -110,7 +112,7 @@ def authorize_router(ctx: WebContext) -> APIRouter:
             target,
             {"error": exc.code, "error_description": str(exc), "state": exc.state, "iss": issuer},
         )
-        return _page_headers(RedirectResponse(location, status_code=303), None)
+        return page_headers(RedirectResponse(location, status_code=303), None)
 
     def sso(request: Request) -> SsoSession | None:
         return auth.sso_session(request.cookies.get(ctx.names(request).sso))
@@ -127,7 +129,7 @@ def authorize_router(ctx: WebContext) -> APIRouter:
             hidden=hidden,
             redirect_host=urlsplit(req.redirect_uri).netloc or req.redirect_uri,
         )
-        return _page_headers(response, req.redirect_uri)
+        return page_headers(response, req.redirect_uri)
 
     def handle(request: Request, params: list[tuple[str, str]]) -> Response:
         try:
@@ -139,13 +141,13 @@ def authorize_router(ctx: WebContext) -> APIRouter:
             return to_client(exc)
         if decision.kind == "login":
             url = login_url(params, fresh=decision.fresh, login_hint=req.login_hint)
-            return _page_headers(RedirectResponse(url, status_code=303), None)
+            return page_headers(RedirectResponse(url, status_code=303), None)
         if decision.kind == "consent":
             return consent_page(request, req, decision.scopes)
         location = _to_client(
             req.redirect_uri, {"code": decision.code, "state": req.state, "iss": issuer}
         )
-        return _page_headers(RedirectResponse(location, status_code=303), None)
+        return page_headers(RedirectResponse(location, status_code=303), None)
 
     def consent(request: Request, params: list[tuple[str, str]], allow: bool) -> Response:
         request_params = [(k, v) for k, v in params if k not in _FORM_ONLY]
@@ -154,14 +156,14 @@ def authorize_router(ctx: WebContext) -> APIRouter:
             session = sso(request)
             if session is None:
                 url = login_url(request_params, fresh=False, login_hint=req.login_hint)
-                return _page_headers(RedirectResponse(url, status_code=303), None)
+                return page_headers(RedirectResponse(url, status_code=303), None)
             code = auth.answer_consent(req, session, allow=allow)
         except BadRedirect as exc:
             return error_page(request, exc)
         except AuthorizationError as exc:
             return to_client(exc)
         location = _to_client(req.redirect_uri, {"code": code, "state": req.state, "iss": issuer})
-        return _page_headers(RedirectResponse(location, status_code=303), None)
+        return page_headers(RedirectResponse(location, status_code=303), None)
 
     @router.get("/authorize", summary="Authorization endpoint (RFC 6749 4.1.1)")
     async def authorize_get(request: Request) -> Response:
@@ -184,7 +186,7 @@ def authorize_router(ctx: WebContext) -> APIRouter:
             return await run_in_threadpool(handle, request, params)
         ctx.check_csrf(request, next((v for k, v in params if k == CSRF_FIELD), None))
         if decisions not in (["allow"], ["deny"]):
-            return _page_headers(
+            return page_headers(
                 ctx.error_page(request, 400, "Bad request", "Choose Allow or Deny."), None
             )
         return await run_in_threadpool(consent, request, params, decisions == ["allow"])

@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
+from ...auth.oidc.provider import ACR
+from ...auth.oidc.userinfo import supported_claims
 from ..context import ServerContext, json_response
 from ..schemas import Discovery, Jwks
 from .oauth import GRANT_TYPES
@@ -62,9 +64,20 @@ def wellknown_router(ctx: ServerContext) -> APIRouter:
                     "bearer",
                 ],
                 "scopes_supported": auth.scopes_supported,
-                "token_endpoint_auth_signing_alg_values_supported": auth.algorithms,
-                "id_token_signing_alg_values_supported": auth.algorithms,
+                # OpenID Connect (issue 14): only what is implemented. No request objects, no
+                # claims parameter (request_uri_parameter_supported defaults to true in OIDC
+                # Discovery 3, so it is said false), no JWT client authentication.
+                "userinfo_endpoint": base + "/auth/userinfo",
+                "end_session_endpoint": base + "/auth/end-session",
+                "id_token_signing_alg_values_supported": auth.id_token_algorithms,
                 "subject_types_supported": ["public"],
+                "claims_supported": supported_claims(),
+                "acr_values_supported": [ACR],
+                "claims_parameter_supported": False,
+                "request_parameter_supported": False,
+                "request_uri_parameter_supported": False,
+                "backchannel_logout_supported": True,
+                "backchannel_logout_session_supported": True,
             },
             headers=CACHE,
         )

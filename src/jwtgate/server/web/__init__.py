@@ -22,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 from ...auth.service import AuthService
 from ...config import Settings
 from ..routes.authorize import authorize_router
+from ..routes.end_session import end_session_router
 from .account_routes import account_router
 from .admin_routes import admin_router
 from .context import Forbidden, SignInRequired, WebContext
@@ -71,6 +72,7 @@ def install(
 
     app.include_router(session_router(ctx))
     app.include_router(authorize_router(ctx))
+    app.include_router(end_session_router(ctx))
     app.include_router(account_router(ctx))
     app.include_router(admin_router(ctx))
     app.mount("/web/static", StaticFiles(directory=STATIC), name="web-static")
