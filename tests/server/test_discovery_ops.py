@@ -71,7 +71,10 @@ async def test_discovery_document(client: httpx.AsyncClient) -> None:
     assert meta["authorization_response_iss_parameter_supported"] is True
     assert "client_secret_basic" in meta["token_endpoint_auth_methods_supported"]
     assert isinstance(meta["scopes_supported"], list)
-    assert meta["token_endpoint_auth_signing_alg_values_supported"] == ["ES256"]
+    # No JWT client authentication, so no token_endpoint_auth_signing_alg_values_supported;
+    # ID tokens are signed with the ID-token key ring's algorithms, RS256 among them.
+    assert "token_endpoint_auth_signing_alg_values_supported" not in meta
+    assert meta["id_token_signing_alg_values_supported"] == ["ES256", "RS256"]
 
 
 async def test_healthz(client: httpx.AsyncClient) -> None:

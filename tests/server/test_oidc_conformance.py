@@ -16,12 +16,14 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
+import jwt as pyjwt
 import orjson
 import pytest
 
-from jwtgate import Key, encode
+from jwtgate import Key, encode, unverified_header
 
 from ..auth.authkit import FakeClock
+from ..receiver import Receiver
 from .oauthkit import REDIRECT, authorize_params, exchange, pkce, query_of, sign_in
 from .oidckit import (
     POST_LOGOUT,
@@ -630,3 +632,81 @@ async def test_end_session_confirmation_needs_the_csrf_token(
     )
     assert forged.status_code in (400, 403)
     assert not await signed_out(b, rp)
+
+
+# -- oidcc-backchannel-rp-initiated-logout-certification-test-plan ----------------------------
+
+
+async def test_oidcc_backchannel_logout_discovery_endpoint_verification(
+    api: httpx.AsyncClient,
+) -> None:
+    meta = (await api.get("/.well-known/openid-configuration")).json()
+    assert meta["backchannel_logout_supported"] is True
+    assert meta["backchannel_logout_session_supported"] is True  # sid in both tokens
+    assert meta["end_session_endpoint"].startswith(ISSUER)
+
+
+async def test_oidcc_backchannel_rp_initiated_logout(
+    op: Server, b: httpx.AsyncClient, api: httpx.AsyncClient
+) -> None:
+    receiver = Receiver()
+    try:
+        rp = register_rp(op.auth, backchannel_logout_uri=receiver.uri)
+        f = await flow(op, b, api, rp)
+        response = await b.get(
+            "/auth/end-session",
+            params={"id_token_hint": f.id_token, "post_logout_redirect_uri": POST_LOGOUT},
+        )
+        assert response.status_code == 303 and response.headers["location"] == POST_LOGOUT
+        assert op.auth.deliver_logouts() == 1  # what the server's worker does
+        (token,) = receiver.tokens()
+        header = unverified_header(token)
+        assert header["typ"] == "logout+jwt" and header["alg"] == "RS256"
+        jwks = pyjwt.PyJWKSet.from_dict(op.auth.jwks())
+        key = next(k for k in jwks.keys if k.key_id == header["kid"])
+        claims = pyjwt.decode(
+            token, key.key, algorithms=["RS256"], audience=rp.client_id, issuer=ISSUER
+        )
+        assert claims["sid"] == f.claims["sid"] and claims["sub"] == f.claims["sub"]
+        assert claims["events"] == {"http://schemas.openid.net/event/backchannel-logout": {}}
+        assert "nonce" not in claims and claims["jti"]
+        assert await signed_out(b, rp)
+    finally:
+        receiver.close()
+
+
+async def test_signing_out_on_the_account_page_ends_every_app_but_offline_access(
+    op: Server, b: httpx.AsyncClient, api: httpx.AsyncClient
+) -> None:
+    receiver = Receiver()
+    try:
+        one = register_rp(op.auth, name="One", backchannel_logout_uri=receiver.uri)
+        two = register_rp(op.auth, name="Two", backchannel_logout_uri=receiver.uri)
+        offline = register_rp(op.auth, name="Sync")
+        a = await flow(op, b, api, one)
+        c = await flow(op, b, api, two, signed_in=True, prompt="none")  # one sign-in: SSO
+        d = await flow(op, b, api, offline, signed_in=True, scope="openid offline_access")
+        account = await b.get("/web/account")
+        assert account.status_code == 200
+        for name in ("One", "Two", "Sync"):  # the sign-in, with the apps signed in from it
+            assert f'data-app="{name}"' in account.text, account.text[:3000]
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', account.text)
+        assert csrf
+        out = await b.post(
+            "/web/session/logout",
+            data={"csrf_token": csrf.group(1)},
+            headers={"origin": "http://127.0.0.1:8000"},
+        )
+        assert out.status_code == 303
+        for ended in (a, c):
+            info = await api.get("/auth/userinfo", headers=bearer(ended.tokens["access_token"]))
+            assert info.status_code == 401
+        kept = await api.get("/auth/userinfo", headers=bearer(d.tokens["access_token"]))
+        assert kept.status_code == 200  # offline_access outlives the sign-in
+        assert op.auth.deliver_logouts() == 2
+        sids = {
+            pyjwt.decode(t, options={"verify_signature": False})["sid"] for t in receiver.tokens()
+        }
+        assert sids == {a.claims["sid"], c.claims["sid"]}
+    finally:
+        receiver.close()

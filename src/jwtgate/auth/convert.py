@@ -56,6 +56,8 @@ def to_session(record: SessionRecord) -> Session:
         user_agent=record.user_agent,
         ip=record.ip,
         scope=record.scope,
+        sso_sid=record.sso_sid,
+        sign_in=record.sso_hash is not None,
     )
 
 

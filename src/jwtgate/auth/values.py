@@ -104,6 +104,8 @@ class Session:
     user_agent: str | None
     ip: str | None
     scope: str = ""
+    sso_sid: str | None = None  # started from this browser sign-in session (an app's session)
+    sign_in: bool = False  # a browser sign-in (SSO) session, which apps sign in from
 
     @property
     def active(self) -> bool:
