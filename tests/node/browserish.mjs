@@ -60,24 +60,27 @@ export class Browserish {
   }
 }
 
-// The first <form> of a page: its action (absolute) and hidden inputs.
+// The form of a page that asks something (a password, a decision, a logout), else the first:
+// its action (absolute) and hidden inputs, with the submit button that carries the answer.
 export function parseForm(html, pageUrl) {
-  const form = html.match(/<form\b[^>]*>/i);
-  if (!form) throw new Error(`no form on ${pageUrl}: ${html.slice(0, 300)}`);
-  const action = (form[0].match(/action="([^"]*)"/i) ?? [null, pageUrl])[1].replaceAll("&amp;", "&");
+  const forms = [...html.matchAll(/<form\b[^>]*>[\s\S]*?<\/form>/gi)].map((m) => m[0]);
+  if (forms.length === 0) throw new Error(`no form on ${pageUrl}: ${html.slice(0, 300)}`);
+  const form = forms.find((f) => /name="(password|decision|logout|prompt)"/i.test(f)) ?? forms[0];
+  const open = form.match(/<form\b[^>]*>/i)[0];
+  const action = (open.match(/action="([^"]*)"/i) ?? [null, pageUrl])[1].replaceAll("&amp;", "&");
   const fields = {};
-  for (const input of html.matchAll(/<input\b[^>]*>/gi)) {
+  for (const input of form.matchAll(/<input\b[^>]*>/gi)) {
     const tag = input[0];
     const type = (tag.match(/type="([^"]*)"/i) ?? [null, "text"])[1];
     const name = (tag.match(/name="([^"]*)"/i) ?? [null, null])[1];
-    const value = (tag.match(/value="([^"]*)"/i) ?? [null, ""])[1].replaceAll("&amp;", "&");
+    const value = (tag.match(/value="([^"]*)"/i) ?? [null, ""])[1].replaceAll("&amp;", "&").replaceAll("&#34;", '"').replaceAll("&#39;", "'");
     if (name && type === "hidden") fields[name] = value;
   }
   // A submit button that carries the decision (jwtgate: decision=allow/logout; oidc-provider's
   // logout page: logout=yes).
-  const button = html.match(/<button\b[^>]*name="([^"]+)"[^>]*value="(allow|logout|yes)"/i);
+  const button = form.match(/<button\b[^>]*name="([^"]+)"[^>]*value="(allow|logout|yes)"/i);
   if (button) fields[button[1]] = button[2];
-  return { action: new URL(action, pageUrl).toString(), fields };
+  return { action: new URL(action, pageUrl).toString(), fields, asksPassword: /name="password"/i.test(form) };
 }
 
 // Sign in (and allow consent) starting from an authorization URL; returns the callback URL
@@ -85,8 +88,8 @@ export function parseForm(html, pageUrl) {
 export async function signIn(agent, authorizationUrl, redirectUri, username, password) {
   let step = await agent.follow(authorizationUrl, redirectUri);
   for (let pages = 0; pages < 4 && step.html !== null; pages++) {
-    const { action, fields } = parseForm(step.html, step.url);
-    if (/name="password"/i.test(step.html)) {
+    const { action, fields, asksPassword } = parseForm(step.html, step.url);
+    if (asksPassword) {
       Object.assign(fields, { username, password });
       if (/name="login"/i.test(step.html)) fields.login = username; // oidc-provider's dev form
     }
