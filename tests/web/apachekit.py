@@ -14,6 +14,7 @@ import os
 import secrets
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,7 +67,15 @@ def _config(workdir: Path, port: int, discovery: str, client_id: str, secret: st
     user = "User www-data\nGroup www-data\n" if os.geteuid() == 0 else ""
     modules = "\n".join(
         f"LoadModule {name}_module {MODULES}/mod_{name}.so"
-        for name in ("mpm_event", "authn_core", "authz_core", "authz_user", "include", "mime")
+        for name in (
+            "mpm_event",
+            "authn_core",
+            "authz_core",
+            "authz_user",
+            "include",
+            "mime",
+            "dir",
+        )
     )
     return f"""
 ServerRoot "{workdir}"
@@ -80,6 +89,7 @@ LoadModule auth_openidc_module {MODULES}/mod_auth_openidc.so
 DefaultRuntimeDir "{workdir}"
 Mutex file:{workdir} default
 DocumentRoot "{workdir}/htdocs"
+DirectoryIndex index.html
 TypesConfig /dev/null
 
 OIDCProviderMetadataURL {discovery}
@@ -95,6 +105,7 @@ OIDCCookieSameSite On
 OIDCDefaultLoggedOutURL {base}/loggedout.html
 
 <Directory "{workdir}/htdocs">
+    AllowOverride None
     Require all granted
 </Directory>
 <Location /protected>
@@ -108,15 +119,19 @@ OIDCDefaultLoggedOutURL {base}/loggedout.html
 
 @contextmanager
 def apache(
-    workdir: Path, *, discovery: str, client_id: str, client_secret: str
+    workdir: Path, *, discovery: str, client_id: str, client_secret: str, port: int | None = None
 ) -> Iterator[Apache]:
-    """Start Apache with mod_auth_openidc for jwtgate's ``discovery`` URL; stop it after."""
+    """Start Apache with mod_auth_openidc for jwtgate's ``discovery`` URL (on ``port``, by
+    default a free one); stop it after."""
     require_apache()
-    root = workdir / f"apache-{secrets.token_hex(3)}"
+    # Apache's workers run as www-data, which cannot enter pytest's private (0700) temp
+    # directories: a world-traversable directory of its own, removed afterwards.
+    root = Path(tempfile.mkdtemp(prefix="jwtgate-apache-"))
+    root.chmod(0o755)
     (root / "htdocs" / "protected").mkdir(parents=True)
     (root / "htdocs" / "protected" / "index.html").write_text(PAGE)
     (root / "htdocs" / "loggedout.html").write_text("<!DOCTYPE html><title>out</title>Signed out")
-    port = free_port()
+    port = port or free_port()
     conf = root / "httpd.conf"
     conf.write_text(_config(root, port, discovery, client_id, client_secret))
     if os.geteuid() == 0:
@@ -158,3 +173,14 @@ def apache(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(10)
+        for log in ("error.log", "stderr.log"):  # kept for a failing test's report
+            if (root / log).exists():
+                shutil.copy2(root / log, workdir / f"apache-{log}")
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def apache_urls(port: int) -> tuple[str, str]:
+    """The redirect URI and back-channel logout URI Apache on ``port`` serves (to register
+    the client before Apache starts)."""
+    base = f"http://127.0.0.1:{port}"
+    return f"{base}/protected/redirect_uri", f"{base}/protected/redirect_uri?logout=backchannel"
