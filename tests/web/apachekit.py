@@ -27,6 +27,7 @@ from ..backends import unreachable
 from .browserkit import free_port
 
 APACHE = Path("/usr/sbin/apache2")
+_MODULES = ("mpm_event", "authn_core", "authz_core", "authz_user", "include", "mime", "dir")
 MODULES = Path("/usr/lib/apache2/modules")
 PAGE = """<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>Protected by mod_auth_openidc</title></head>
