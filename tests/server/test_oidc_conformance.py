@@ -710,3 +710,21 @@ async def test_signing_out_on_the_account_page_ends_every_app_but_offline_access
         assert sids == {a.claims["sid"], c.claims["sid"]}
     finally:
         receiver.close()
+
+
+async def test_an_id_token_hint_of_another_user_is_login_required(
+    op: Server, b: httpx.AsyncClient, api: httpx.AsyncClient, rp: RP
+) -> None:
+    # OIDC Core 3.1.2.1: with prompt=none and a hint naming another user than the one signed
+    # in, the OP answers login_required instead of signing the wrong user in silently.
+    async with browser(op.app) as other_browser:
+        bobs = await flow(op, other_browser, api, rp, username="bob")
+    await flow(op, b, api, rp)  # alice in this browser
+    params = authorize_params(
+        rp.client_id, pkce()[1], prompt="none", scope="openid", id_token_hint=bobs.id_token
+    )
+    assert (await authorize_error(b, params))["error"] == "login_required"
+    interactive = {k: v for k, v in params.items() if k != "prompt"}
+    asked = await b.get("/auth/authorize", params=interactive)
+    assert asked.status_code == 303 and asked.headers["location"].startswith("/web/login")
+    assert "fresh=1" in asked.headers["location"]  # sign in as the hinted user

@@ -20,6 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ...jose.errors import InvalidToken
 from ...store.records import ClientRecord, ConsentRecord, UserRecord
 from ..context import AuthContext
 from ..errors import AuthorizationError, BadRedirect, InvalidScope, InvalidTarget
@@ -237,6 +238,12 @@ class Authorizer:
         AuthorizationError (``login_required``, ``consent_required``)."""
         now = self._ctx.clock()
         quiet = "none" in request.prompt
+        if sso is not None and not self._hint_fits(request, sso):
+            # OIDC Core 3.1.2.1: the app names another user than the one signed in here.
+            if quiet:
+                raise request.error("login_required", "another user is signed in")
+            if not just_signed_in:
+                return Decision("login", fresh=True)
         fresh_needed = ("login" in request.prompt and not just_signed_in) or (
             sso is not None
             and request.max_age is not None
@@ -288,6 +295,18 @@ class Authorizer:
                 scope=request.scope,
             )
         return self._issue(request, sso)
+
+    def _hint_fits(self, request: AuthorizationRequest, sso: SsoSession) -> bool:
+        """False when ``id_token_hint`` is an ID token of ours about another user (a hint
+        that does not verify is ignored, as any unusable hint)."""
+        hint = _one(request.params, "id_token_hint")
+        if not hint:
+            return True
+        try:
+            claims = self._ctx.id_tokens.verify_hint(hint)
+        except InvalidToken:
+            return True
+        return claims.get("sub") == sso.user.id
 
     def _consented(self, user_id: str, request: AuthorizationRequest) -> bool:
         with self._ctx.store.read() as uow:
