@@ -422,6 +422,28 @@ def clients_add(
     first_party: Annotated[
         bool, typer.Option("--first-party", help="Your own app: no consent page")
     ] = False,
+    post_logout_redirect_uri: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--post-logout-redirect-uri",
+            help="Where /auth/end-session may send the user back (OpenID Connect); repeat",
+        ),
+    ] = None,
+    backchannel_logout_uri: Annotated[
+        str | None,
+        typer.Option(
+            "--backchannel-logout-uri",
+            help="Where logout tokens are POSTed when a session of this app ends",
+        ),
+    ] = None,
+    id_token_alg: Annotated[
+        str | None,
+        typer.Option(
+            "--id-token-alg",
+            help="id_token_signed_response_alg, one of JWTGATE_ID_TOKEN_ALGORITHMS "
+            "[default: RS256]",
+        ),
+    ] = None,
 ) -> None:
     """Register an OAuth client. A confidential client's client_secret is printed once: it is
     stored hashed and cannot be shown again."""
@@ -433,6 +455,9 @@ def clients_add(
         audiences=audience or (),
         grant_types=grant or None,
         first_party=first_party,
+        post_logout_redirect_uris=post_logout_redirect_uri or None,
+        backchannel_logout_uri=backchannel_logout_uri,
+        id_token_signed_response_alg=id_token_alg,
     )
     settings = load_settings()
     with open_auth(settings) as auth:

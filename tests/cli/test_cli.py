@@ -370,3 +370,31 @@ def test_the_installed_command_runs(env: dict[str, str], tmp_path: Path) -> None
         [str(script), "users", "disable", "nobody"], capture_output=True, text=True, check=False
     )
     assert failed.returncode == 1 and "no such user" in failed.stderr
+
+
+def test_clients_add_an_openid_connect_app(env: dict[str, str]) -> None:
+    output = run(
+        "clients",
+        "add",
+        "wiki",
+        "--redirect-uri",
+        "https://wiki.example/cb",
+        "--scope",
+        "openid",
+        "--post-logout-redirect-uri",
+        "https://wiki.example/bye",
+        "--backchannel-logout-uri",
+        "https://wiki.example/backchannel",
+        "--id-token-alg",
+        "ES256",
+    )
+    match = re.search(r"client_id:\s+(\S+)", output)
+    assert match
+    with service() as auth:
+        client = auth.get_client(match.group(1))
+        assert client.post_logout_redirect_uris == ("https://wiki.example/bye",)
+        assert client.backchannel_logout_uri == "https://wiki.example/backchannel"
+        assert client.id_token_signed_response_alg == "ES256"
+    bad = run("clients", "add", "x", "--redirect-uri", "https://x.example/cb",
+              "--id-token-alg", "HS256", code=1)  # fmt: skip
+    assert "id_token_signed_response_alg" in bad
