@@ -230,3 +230,19 @@ def test_a_hanging_receiver_never_blocks_the_logout(
         assert len(events(auth, "backchannel_logout_sent")) == 2
     finally:
         bc.close()
+
+
+def test_finished_notices_are_pruned_a_day_later(
+    auth: AuthService, settings: Settings, clock: FakeClock, receiver: Receiver
+) -> None:
+    bc = make_backchannel(auth, settings, clock)
+    queue(bc, auth, receiver.uri)
+    queue(bc, auth, receiver.uri, sid="sid-2")
+    bc.deliver_due()
+    queue(bc, auth, receiver.uri, sid="sid-3")  # still to deliver: never pruned
+    assert auth.prune()["logout_deliveries"] == 0
+    clock.advance(86400 + 1)
+    assert auth.prune()["logout_deliveries"] == 2
+    with auth.store.read() as uow:
+        (left,) = uow.logouts.for_client("rp-1", 10)
+    assert left.sid == "sid-3" and left.done_at is None
