@@ -243,8 +243,9 @@ async def test_clients(client: httpx.AsyncClient, admin: dict[str, str]) -> None
     assert body["client_secret"] and body["scopes"] == ["invoices:read"]
     listed = (await client.get("/admin/clients", headers=admin)).json()
     assert listed["next_cursor"] is None
-    assert [c["client_id"] for c in listed["items"]] == [body["client_id"]]
-    assert "client_secret" not in listed["items"][0]
+    # The built-in client of the API docs, then the new one.
+    assert [c["client_id"] for c in listed["items"]] == ["jwtgate-docs", body["client_id"]]
+    assert all("client_secret" not in c for c in listed["items"])
     grant = await client.post(
         "/auth/token",
         data={"grant_type": "client_credentials"},

@@ -69,6 +69,7 @@ async def test_the_whole_flow_for_a_public_client(b: httpx.AsyncClient, auth: Au
     asked = await b.get(resume)
     assert asked.status_code == 200
     assert "Shop" in asked.text and "orders:read" in asked.text
+    assert "as <strong>alice</strong>" in asked.text  # the account being signed in
     assert 'name="decision" value="allow"' in asked.text and 'value="deny"' in asked.text
     assert "frame-ancestors 'none'" in asked.headers["content-security-policy"]
     assert "https://app.example" in asked.headers["content-security-policy"]
@@ -221,6 +222,10 @@ async def test_login_hint_fills_the_sign_in_form(b: httpx.AsyncClient, auth: Aut
         ({"max_age": "-1"}, "invalid_request"),
         ({"response_mode": "fragment"}, "invalid_request"),
         ({"request": "eyJ..."}, "request_not_supported"),
+        ({"nonce": "a\x00b"}, "invalid_request"),
+        ({"login_hint": "x\ny"}, "invalid_request"),
+        ({"resource": "https://a.example/\x00"}, "invalid_target"),
+        ({"nonce": "n" * 600}, "invalid_request"),
     ],
 )
 async def test_errors_after_the_client_is_verified_redirect_with_state_and_iss(
@@ -368,3 +373,54 @@ async def test_signing_out_ends_the_sso_session(b: httpx.AsyncClient, auth: Auth
 async def test_the_userless_token_routes_are_unaffected(client: httpx.AsyncClient) -> None:
     me = await client.get("/auth/me", headers=bearer("x"))
     assert me.status_code == 401
+
+
+async def test_swagger_ui_authorize_uses_the_code_flow_with_pkce(
+    b: httpx.AsyncClient, client: httpx.AsyncClient
+) -> None:
+    """What Swagger UI's Authorize button runs: the built-in first-party public client
+    jwtgate-docs, PKCE, the docs' redirect page; then the bearer on a route."""
+    schema = (await client.get("/openapi.json")).json()
+    flows = schema["components"]["securitySchemes"]["OAuth2"]["flows"]
+    assert set(flows) == {"authorizationCode"}
+    assert flows["authorizationCode"]["authorizationUrl"] == "/auth/authorize"
+    docs = await client.get("/docs")
+    assert '"clientId": "jwtgate-docs"' in docs.text
+    assert '"usePkceWithAuthorizationCodeGrant": true' in docs.text
+    await sign_in(b, "root")
+    verifier, challenge = pkce()
+    redirect = ISSUER + "/docs/oauth2-redirect"
+    params = authorize_params("jwtgate-docs", challenge, redirect_uri=redirect, scope="")
+    response = await b.get("/auth/authorize", params=params)
+    assert response.status_code == 303 and response.headers["location"].startswith(redirect)
+    code = query_of(response.headers["location"])["code"]
+    tokens = await b.post(
+        "/auth/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect,
+            "code_verifier": verifier,
+            "client_id": "jwtgate-docs",
+        },
+    )
+    assert tokens.status_code == 200, tokens.text
+    users = await client.get("/admin/users", headers=bearer(tokens.json()["access_token"]))
+    assert users.status_code == 200
+
+
+async def test_a_browser_signed_in_without_an_sso_cookie_gets_the_form_not_a_loop(
+    b: httpx.AsyncClient, auth: AuthService
+) -> None:
+    """Signed in before the SSO cookie existed (or it was lost): the access cookie is valid,
+    the authorization request still needs a sign-in, and the sign-in page must not bounce it
+    back."""
+    await sign_in(b)
+    b.cookies.delete("jwtgate_sso")
+    client_id, _ = register(auth, first_party=True)
+    _, challenge = pkce()
+    start = await b.get("/auth/authorize", params=authorize_params(client_id, challenge))
+    assert urlsplit(start.headers["location"]).path == "/web/login"
+    page = await b.get(start.headers["location"])
+    assert page.status_code == 200 and 'name="password"' in page.text
+    assert (await b.get("/web/login")).status_code == 303  # an ordinary visit still redirects

@@ -217,3 +217,74 @@ async def test_the_client_admin_api_needs_role_admin(client: httpx.AsyncClient) 
     ):
         response = await client.request(method, path, headers=user, json={})
         assert response.status_code == 403, (method, path)
+
+
+async def test_the_console_manages_clients(app: object, auth: object) -> None:
+    """The admin console's Clients page: create a public app, disable and enable it, rotate a
+    confidential client's secret, delete."""
+    from fastapi import FastAPI
+
+    from jwtgate.auth import AuthService
+
+    from .oauthkit import ORIGIN, browser, csrf_of, sign_in
+
+    assert isinstance(app, FastAPI) and isinstance(auth, AuthService)
+    async with browser(app) as b:
+        await sign_in(b, "root")
+        page = await b.get("/web/admin/clients")
+        created = await b.post(
+            "/web/admin/clients",
+            data={
+                "csrf_token": csrf_of(page),
+                "name": "Console SPA",
+                "type": "public",
+                "redirect_uris": "https://spa.example/cb\nhttp://127.0.0.1/cb",
+                "scopes": "openid orders:read",
+                "audiences": "https://api.example",
+                "first_party": "on",
+            },
+            headers=ORIGIN,
+        )
+        assert created.status_code == 201, created.text[:300]
+        assert "client_secret" not in created.text and "no secret" in created.text
+        spa = next(c for c in auth.list_clients() if c.name == "Console SPA")
+        assert (
+            spa.public
+            and spa.first_party
+            and spa.redirect_uris == ("https://spa.example/cb", "http://127.0.0.1/cb")
+        )
+        off = await b.post(
+            f"/web/admin/clients/{spa.client_id}/disable",
+            data={"csrf_token": csrf_of(page)},
+            headers=ORIGIN,
+        )
+        assert off.status_code == 303 and auth.get_client(spa.client_id).disabled
+        await b.post(
+            f"/web/admin/clients/{spa.client_id}/enable",
+            data={"csrf_token": csrf_of(page)},
+            headers=ORIGIN,
+        )
+        assert not auth.get_client(spa.client_id).disabled
+        bad = await b.post(
+            "/web/admin/clients",
+            data={"csrf_token": csrf_of(page), "name": "x", "redirect_uris": "http://evil/cb"},
+            headers=ORIGIN,
+        )
+        assert bad.status_code == 400 and "loopback" in bad.text
+        svc, old = auth.create_client("svc")
+        rotated = await b.post(
+            f"/web/admin/clients/{svc.client_id}/secret",
+            data={"csrf_token": csrf_of(page)},
+            headers=ORIGIN,
+        )
+        assert rotated.status_code == 200 and "New secret for svc" in rotated.text
+        assert old is not None and old not in rotated.text
+        gone = await b.post(
+            f"/web/admin/clients/{svc.client_id}/delete",
+            data={"csrf_token": csrf_of(page)},
+            headers=ORIGIN,
+        )
+        assert gone.status_code == 303
+        assert all(c.client_id != svc.client_id for c in auth.list_clients())
+        listed = await b.get("/web/admin/clients")
+        assert "Console SPA" in listed.text and "jwtgate-docs" in listed.text

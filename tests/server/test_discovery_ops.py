@@ -130,7 +130,7 @@ async def test_metrics_are_per_app(make_server) -> None:  # type: ignore[no-unty
     assert sample(text, "jwtgate_logins_total", result="success") == 0
 
 
-async def test_openapi_documents_every_route_and_the_password_flow(
+async def test_openapi_documents_every_route_and_the_code_flow(
     client: httpx.AsyncClient,
 ) -> None:
     spec = (await client.get("/openapi.json")).json()
@@ -143,7 +143,8 @@ async def test_openapi_documents_every_route_and_the_password_flow(
     assert set(operations) >= CONTRACT_ROUTES
     scheme = spec["components"]["securitySchemes"]["OAuth2"]
     assert scheme["type"] == "oauth2"
-    assert scheme["flows"]["password"]["tokenUrl"] == "/auth/token"
+    assert scheme["flows"]["authorizationCode"]["tokenUrl"] == "/auth/token"
+    assert scheme["flows"]["authorizationCode"]["authorizationUrl"] == "/auth/authorize"
     for key in CONTRACT_ROUTES:
         op = operations[key]
         assert op.get("summary") and op.get("description"), key

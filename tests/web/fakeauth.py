@@ -351,11 +351,43 @@ class FakeAuth:
         return Page(tuple(items[:limit]), None)
 
     def create_client(
-        self, name: str, scopes: Sequence[str] = (), *, actor: Any = None
-    ) -> tuple[Client, str]:
-        client = Client(secrets.token_hex(6), name, tuple(scopes), utc(self.clock()))
+        self,
+        name: str,
+        scopes: Sequence[str] | None = None,
+        *,
+        public: bool = False,
+        meta: Any = None,
+        actor: Any = None,
+    ) -> tuple[Client, str | None]:
+        scopes = tuple(scopes if scopes is not None else (meta.scopes if meta else ()) or ())
+        client = Client(
+            secrets.token_hex(6),
+            name,
+            scopes,
+            utc(self.clock()),
+            type="public" if public else "confidential",
+            redirect_uris=tuple(meta.redirect_uris or ()) if meta else (),
+        )
         self.clients.append(client)
-        return client, secrets.token_urlsafe(24)
+        return client, None if public else secrets.token_urlsafe(24)
+
+    def _client_index(self, client_id: str) -> int:
+        for i, client in enumerate(self.clients):
+            if client.client_id == client_id:
+                return i
+        raise NotFound("no such client")
+
+    def update_client(self, client_id: str, meta: Any, *, actor: Any = None) -> Client:
+        i = self._client_index(client_id)
+        if meta.disabled is not None:
+            self.clients[i] = replace(self.clients[i], disabled=meta.disabled)
+        return self.clients[i]
+
+    def delete_client(self, client_id: str, *, actor: Any = None) -> None:
+        del self.clients[self._client_index(client_id)]
+
+    def rotate_client_secret(self, client_id: str, *, actor: Any = None) -> tuple[Client, str]:
+        return self.clients[self._client_index(client_id)], secrets.token_urlsafe(24)
 
     def list_clients(self) -> list[Client]:
         return list(self.clients)

@@ -19,10 +19,11 @@ from .credentials import check_credentials
 from .errors import InvalidRequest, NotFound, RegistrationDisabled
 from .keyring import ACCESS, ID_TOKEN
 from .oauth.authorize import AuthorizationRequest, Authorizer, Decision, SsoSession
-from .oauth.clients import ClientMetadata, Clients
+from .oauth.clients import Clients
 from .oauth.codes import AuthorizationCodes, CodeGrant, IdTokenIssuer
 from .oauth.grants import Grants
 from .oauth.introspection import OAuthTokens
+from .oauth.metadata import ClientMetadata
 from .oauth.scopes import grant_scope
 from .oidc.logout import LogoutRequest, RpLogout
 from .oidc.provider import OpenIdProvider
@@ -45,7 +46,10 @@ from .values import (
     utc,
 )
 
-__all__ = ["AuthService", "Claims"]
+__all__ = ["DOCS_CLIENT_ID", "AuthService", "Claims"]
+
+DOCS_CLIENT_ID = "jwtgate-docs"
+"""The built-in client of Swagger UI's Authorize button."""
 
 Claims = Mapping[str, Any]
 """Verified access-token claims, as returned by :meth:`AuthService.authenticate`."""
@@ -575,6 +579,17 @@ class AuthService:
     def list_clients(self) -> list[Client]:
         """Every OAuth client, oldest first (never their secrets)."""
         return self._clients.all()
+
+    def ensure_docs_client(self, redirect_uri: str) -> Client | None:
+        """The built-in first-party public client of the API docs (Swagger UI's Authorize,
+        authorization code with PKCE), id ``jwtgate-docs``, with ``redirect_uri``; None when
+        that URI cannot be a redirect URI (an issuer on plain http beyond loopback)."""
+        try:
+            return self._clients.ensure_builtin(
+                DOCS_CLIENT_ID, "API docs (Swagger UI)", [redirect_uri]
+            )
+        except InvalidRequest:
+            return None
 
     def get_client(self, client_id: str) -> Client:
         """One client. Raises NotFound."""

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
 from ..auth import build_auth
-from ..auth.service import AuthService
+from ..auth.service import DOCS_CLIENT_ID, AuthService
 from ..config import Settings
 from . import web
 from .context import ServerContext
@@ -39,12 +39,16 @@ __all__ = ["app_from_env", "create_app"]
 
 log = logging.getLogger("jwtgate.server")
 
+DOCS_REDIRECT_PATH = "/docs/oauth2-redirect"
+"""Swagger UI's OAuth 2.0 redirect page, served by FastAPI."""
+
 DESCRIPTION = """\
 JWT authentication: log in, get a short-lived access token and a rotating refresh token,
 call APIs with `Authorization: Bearer <token>`, refresh, log out.
 
-Click **Authorize** and log in with a username and password (the OAuth 2.0 password grant
-of `/auth/token`); Swagger UI then sends the access token with every request.
+Click **Authorize** and sign in on jwtgate's own page (the authorization code flow with PKCE,
+through the built-in client `jwtgate-docs`); Swagger UI then sends the access token with every
+request.
 Errors are `{"error": CODE, "error_description": TEXT}` (RFC 6749 5.2, RFC 6750 3).
 """
 
@@ -102,7 +106,17 @@ def create_app(settings: Settings, *, auth: AuthService | None = None) -> FastAP
         openapi_tags=TAGS,
         lifespan=lifespan,
         swagger_ui_parameters={"persistAuthorization": False},
+        swagger_ui_init_oauth={
+            "clientId": DOCS_CLIENT_ID,
+            "usePkceWithAuthorizationCodeGrant": True,
+        },
     )
+    try:
+        service.ensure_docs_client(service.issuer.rstrip("/") + DOCS_REDIRECT_PATH)
+    except BaseException:
+        if owned:
+            service.close()
+        raise
     metrics = Metrics()
     ctx = ServerContext(auth=service, settings=settings, metrics=metrics)
     app.state.auth = service

@@ -15,7 +15,7 @@ from urllib.parse import unquote_plus
 
 import orjson
 from fastapi import Depends, Request
-from fastapi.security import OAuth2PasswordBearer
+from fastapi.security import OAuth2AuthorizationCodeBearer
 from starlette.responses import Response
 
 from ..auth.errors import InsufficientScope, InvalidClient, InvalidRequest
@@ -50,12 +50,13 @@ NO_STORE = {"cache-control": "no-store", "pragma": "no-cache"}
 
 ClaimsDependency = Callable[..., Awaitable[dict[str, Any]]]
 
-bearer_scheme = OAuth2PasswordBearer(
+bearer_scheme = OAuth2AuthorizationCodeBearer(
+    authorizationUrl="/auth/authorize",
     tokenUrl="/auth/token",
     auto_error=False,
     scheme_name="OAuth2",
-    description="Log in with a username and password (the password grant of /auth/token); "
-    "Swagger UI then sends the access token as Authorization: Bearer.",
+    description="Sign in with the authorization code flow and PKCE (the built-in client "
+    "jwtgate-docs); Swagger UI then sends the access token as Authorization: Bearer.",
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, Table, delete, insert, select, update
+from sqlalchemy import Connection, Row, Table, bindparam, delete, insert, select, update
 
 from .models import ClientRow
 from .records import ClientRecord
@@ -13,6 +13,9 @@ from .rows import record_from_row, record_values
 __all__ = ["SqlClientRepository"]
 
 CLIENTS = cast(Table, ClientRow.__table__)
+# Every token request reads its client: built once (see store/sessions.py).
+_GET = select(CLIENTS).where(CLIENTS.c.client_id == bindparam("p_id"))
+_GET_LOCKED = _GET.with_for_update()
 
 
 def _client(row: Row[Any]) -> ClientRecord:
@@ -31,10 +34,7 @@ class SqlClientRepository:
 
     def get(self, client_id: str, *, for_update: bool = False) -> ClientRecord | None:
         """The client with this id, or None (locked until the transaction ends if asked)."""
-        stmt = select(CLIENTS).where(CLIENTS.c.client_id == client_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        row = self._conn.execute(stmt).first()
+        row = self._conn.execute(_GET_LOCKED if for_update else _GET, {"p_id": client_id}).first()
         return None if row is None else _client(row)
 
     def all(self) -> list[ClientRecord]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, Table, delete, insert, select, update
+from sqlalchemy import Connection, Row, Table, bindparam, delete, insert, select, update
 
 from .batch import delete_expired
 from .models import AuthorizationCodeRow, ConsentRow
@@ -20,6 +20,19 @@ __all__ = ["SqlCodeRepository", "SqlConsentRepository"]
 
 CODES = cast(Table, AuthorizationCodeRow.__table__)
 CONSENTS = cast(Table, ConsentRow.__table__)
+
+# The code exchange runs these on every request: built once, so SQLAlchemy reuses their
+# compiled form instead of rebuilding and re-hashing each statement.
+_ADD = insert(CODES)
+_GET = select(CODES).where(CODES.c.code_hash == bindparam("p_hash"))
+_MARK_USED = (
+    update(CODES)
+    .where(CODES.c.code_hash == bindparam("p_hash"), CODES.c.used_at.is_(None))
+    .values(used_at=bindparam("p_now"))
+)
+_SET_SESSION = (
+    update(CODES).where(CODES.c.code_hash == bindparam("p_hash")).values(sid=bindparam("p_sid"))
+)
 
 
 def _code(row: Row[Any]) -> CodeRecord:
@@ -34,26 +47,20 @@ class SqlCodeRepository:
 
     def add(self, code: CodeRecord) -> None:
         """Insert a code."""
-        self._conn.execute(insert(CODES).values(record_values(code, CODES)))
+        self._conn.execute(_ADD, record_values(code, CODES))
 
     def get(self, code_hash: str) -> CodeRecord | None:
         """The code with this hash, or None."""
-        row = self._conn.execute(select(CODES).where(CODES.c.code_hash == code_hash)).first()
+        row = self._conn.execute(_GET, {"p_hash": code_hash}).first()
         return None if row is None else _code(row)
 
     def mark_used(self, code_hash: str, *, now: float) -> bool:
         """Redeem: True for exactly one caller per code, False for every other."""
-        stmt = (
-            update(CODES)
-            .where(CODES.c.code_hash == code_hash, CODES.c.used_at.is_(None))
-            .values(used_at=now)
-        )
-        return self._conn.execute(stmt).rowcount == 1
+        return self._conn.execute(_MARK_USED, {"p_hash": code_hash, "p_now": now}).rowcount == 1
 
     def set_session(self, code_hash: str, sid: str) -> None:
         """Remember the session the code's redemption started (a replay revokes it)."""
-        stmt = update(CODES).where(CODES.c.code_hash == code_hash).values(sid=sid)
-        self._conn.execute(stmt)
+        self._conn.execute(_SET_SESSION, {"p_hash": code_hash, "p_sid": sid})
 
     def delete_for_client(self, client_id: str) -> int:
         """Delete every code of a client."""

@@ -46,6 +46,12 @@ _TOUCH = (
     )
 )
 _ADD_REFRESH = insert(TOKENS)
+_ADD_SESSION = insert(SESSIONS)
+_BY_SSO_HASH = (
+    select(SESSIONS, USERS)
+    .join(USERS, USERS.c.id == SESSIONS.c.user_id)
+    .where(SESSIONS.c.sso_hash == bindparam("p_hash"))
+)
 
 
 def _session(row: Row[Any]) -> SessionRecord:
@@ -60,7 +66,7 @@ class SqlSessionRepository:
 
     def add(self, session: SessionRecord) -> None:
         """Insert a session."""
-        self._conn.execute(insert(SESSIONS).values(record_values(session, SESSIONS)))
+        self._conn.execute(_ADD_SESSION, record_values(session, SESSIONS))
 
     def get(self, sid: str) -> SessionRecord | None:
         """The session with this sid, or None."""
@@ -123,12 +129,7 @@ class SqlSessionRepository:
 
     def by_sso_hash(self, sso_hash: str) -> tuple[SessionRecord, UserRecord] | None:
         """The browser sign-in session whose SSO cookie hashes to ``sso_hash``, with its user."""
-        stmt = (
-            select(SESSIONS, USERS)
-            .join(USERS, USERS.c.id == SESSIONS.c.user_id)
-            .where(SESSIONS.c.sso_hash == sso_hash)
-        )
-        row = self._conn.execute(stmt).first()
+        row = self._conn.execute(_BY_SSO_HASH, {"p_hash": sso_hash}).first()
         return None if row is None else (_session(row), user_from_row(row))
 
     def set_sso_hash(self, sid: str, sso_hash: str) -> None:

@@ -7,9 +7,13 @@ into these modules; a reader looking for an OAuth rule finds it here.
 module                 what it holds
 =====================  ===============================================================
 ``clients``            clients: create, change, disable, delete, rotate secret, authenticate
+``metadata``           what an admin sets on a client, its defaults and validation
 ``registration``       redirect URI, audience, grant type and auth method rules
 ``scopes``             RFC 6749 3.3 scope strings
 ``resources``          RFC 8707 resource indicators and the ``aud`` claim
+``authorize``          the authorization endpoint's rules and decisions (RFC 6749 4.1.1)
+``pkce``               RFC 7636, S256 only
+``codes``              authorization codes: issue, redeem once, replay revocation
 ``grants``             password and refresh grants and their client rules
 ``introspection``      RFC 7009 revocation and RFC 7662 introspection
 =====================  ===============================================================
@@ -17,6 +21,6 @@ module                 what it holds
 
 from __future__ import annotations
 
-from .clients import ClientMetadata
+from .metadata import ClientMetadata
 
 __all__ = ["ClientMetadata"]

@@ -176,6 +176,10 @@ class Authorizer:
             value = _one(params, name)
             if value is not None and len(value) > limit:
                 raise AuthorizationError("invalid_request", f"{name} is too long")
+            if value is not None and any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+                # Stored with the code (nonce) or shown (login_hint): no control characters,
+                # and PostgreSQL text cannot hold NUL.
+                raise AuthorizationError("invalid_request", f"{name} holds control characters")
         if _one(params, "request") is not None:
             raise AuthorizationError("request_not_supported", "request objects are not supported")
         if _one(params, "request_uri") is not None:
@@ -255,13 +259,15 @@ class Authorizer:
                 raise request.error("login_required", "the user is not signed in")
             return Decision("login", fresh=sso is not None)
         asked = tuple(parse_scope(request.scope))
-        if not request.client.first_party and (
-            "consent" in request.prompt or not self._consented(sso.user.id, request)
-        ):
-            if quiet:
-                raise request.error("consent_required", "the user has not allowed this app")
-            return Decision("consent", scopes=asked)
-        return Decision("code", code=self._issue(request, sso))
+        if request.client.first_party:
+            return Decision("code", code=self._issue(request, sso))
+        if "consent" not in request.prompt:
+            code = self._issue(request, sso, if_consented=True)
+            if code is not None:
+                return Decision("code", code=code)
+        if quiet:
+            raise request.error("consent_required", "the user has not allowed this app")
+        return Decision("consent", scopes=asked)
 
     def consent(self, request: AuthorizationRequest, sso: SsoSession, *, allow: bool) -> str:
         """The user's answer on the consent page: remembered and a code, or
@@ -294,7 +300,10 @@ class Authorizer:
                 client_id=request.client.client_id,
                 scope=request.scope,
             )
-        return self._issue(request, sso)
+        code = self._issue(request, sso)
+        if code is None:  # cannot happen: no condition
+            raise request.error("server_error", "no code was issued")
+        return code
 
     def _hint_fits(self, request: AuthorizationRequest, sso: SsoSession) -> bool:
         """False when ``id_token_hint`` is an ID token of ours about another user (a hint
@@ -308,14 +317,17 @@ class Authorizer:
             return True
         return claims.get("sub") == sso.user.id
 
-    def _consented(self, user_id: str, request: AuthorizationRequest) -> bool:
-        with self._ctx.store.read() as uow:
-            consent = uow.consents.get(user_id, request.client.client_id)
-        if consent is None:
-            return False
-        return set(parse_scope(request.scope)) <= set(parse_scope(consent.scope))
+    def _issue(
+        self, request: AuthorizationRequest, sso: SsoSession, *, if_consented: bool = False
+    ) -> str | None:
+        """A code; with ``if_consented``, only if the user's remembered consent covers the
+        scopes (checked in the transaction that stores the code), else None."""
 
-    def _issue(self, request: AuthorizationRequest, sso: SsoSession) -> str:
+        def covered(consent: ConsentRecord | None) -> bool:
+            return consent is not None and set(parse_scope(request.scope)) <= set(
+                parse_scope(consent.scope)
+            )
+
         return self._codes.issue(
             NewCode(
                 client_id=request.client.client_id,
@@ -327,7 +339,12 @@ class Authorizer:
                 nonce=request.nonce,
                 auth_time=sso.auth_time,
                 sso_sid=sso.sid,
-            )
+            ),
+            condition=(
+                (lambda uow: covered(uow.consents.get(sso.user.id, request.client.client_id)))
+                if if_consented
+                else None
+            ),
         )
 
 

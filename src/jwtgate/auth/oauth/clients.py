@@ -14,7 +14,7 @@ import hmac
 import math
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from ...store.protocols import UnitOfWork
@@ -24,125 +24,14 @@ from ..convert import to_client
 from ..errors import InvalidClient, InvalidRequest, NotFound, UnauthorizedClient
 from ..tokens import hash_token
 from ..values import Client, ClientAuth, TokenPair
-from .registration import (
-    ID_TOKEN_ALGORITHMS,
-    check_audiences,
-    check_auth_method,
-    check_grant_types,
-    check_redirect_uris,
-    check_uri,
-)
+from .metadata import ClientMetadata, default_grants, merged, validated
 from .resources import aud_claim, choose_audiences
-from .scopes import grant_scope, valid_scope_token
+from .scopes import grant_scope
 
 __all__ = ["ClientMetadata", "Clients"]
 
 _DUMMY_HASH = hash_token(secrets.token_urlsafe(32))
 MAX_CLIENT_ID = 64
-
-
-@dataclass(frozen=True, slots=True)
-class ClientMetadata:
-    """What an admin sets on a client; ``None`` means "the default" at creation and
-    "unchanged" in an update."""
-
-    name: str | None = None
-    scopes: Sequence[str] | None = None
-    redirect_uris: Sequence[str] | None = None
-    post_logout_redirect_uris: Sequence[str] | None = None
-    grant_types: Sequence[str] | None = None
-    audiences: Sequence[str] | None = None
-    first_party: bool | None = None
-    token_endpoint_auth_method: str | None = None
-    backchannel_logout_uri: str | None = None
-    id_token_signed_response_alg: str | None = None
-    dpop_bound_access_tokens: bool | None = None
-    disabled: bool | None = None
-
-
-def _name(name: object) -> str:
-    if not isinstance(name, str) or not 1 <= len(name.strip()) <= 128 or "\x00" in name:
-        raise InvalidRequest("a client name has 1 to 128 characters")
-    return name.strip()
-
-
-def _scopes(scopes: Sequence[str] | str) -> tuple[str, ...]:
-    if isinstance(scopes, str):
-        scopes = scopes.split()
-    names: list[str] = []
-    for scope in scopes:
-        if not isinstance(scope, str) or not valid_scope_token(scope):
-            raise InvalidRequest("a scope is 1-64 printable characters without spaces")
-        if scope not in names:
-            names.append(scope)
-    if len(names) > 64:
-        raise InvalidRequest("at most 64 scopes")
-    return tuple(names)
-
-
-def _default_grants(public: bool, redirect_uris: Sequence[str]) -> tuple[str, ...]:
-    if redirect_uris:
-        return ("authorization_code", "refresh_token")
-    return () if public else ("client_credentials",)
-
-
-def _validated(record: ClientRecord) -> ClientRecord:
-    """Check the whole client, as it would be stored. Raises InvalidRequest."""
-    public = record.type == "public"
-    redirect_uris = check_redirect_uris(record.redirect_uris)
-    post_logout = check_redirect_uris(record.post_logout_redirect_uris, "post_logout_redirect_uri")
-    grants = check_grant_types(record.grant_types, public=public, redirect_uris=redirect_uris)
-    backchannel = record.backchannel_logout_uri
-    if backchannel is not None:
-        backchannel = check_uri(backchannel, "backchannel_logout_uri", native=False)
-    alg = record.id_token_signed_response_alg
-    if alg is not None and alg not in ID_TOKEN_ALGORITHMS:
-        raise InvalidRequest(
-            f"id_token_signed_response_alg is one of {', '.join(ID_TOKEN_ALGORITHMS)}"
-        )
-    return replace(
-        record,
-        name=_name(record.name),
-        scopes=_scopes(record.scopes),
-        redirect_uris=redirect_uris,
-        post_logout_redirect_uris=post_logout,
-        grant_types=grants,
-        audiences=check_audiences(record.audiences),
-        token_endpoint_auth_method=check_auth_method(
-            record.token_endpoint_auth_method, public=public
-        ),
-        backchannel_logout_uri=backchannel,
-    )
-
-
-def _merged(record: ClientRecord, meta: ClientMetadata) -> ClientRecord:
-    """``record`` with every field ``meta`` sets (booleans checked for type)."""
-    changes: dict[str, Any] = {}
-    for name in ClientMetadata.__slots__:
-        value = getattr(meta, name)
-        if value is None:
-            continue
-        if name in ("first_party", "dpop_bound_access_tokens", "disabled"):
-            if not isinstance(value, bool):
-                raise InvalidRequest(f"{name} is true or false")
-        elif name in (
-            "name",
-            "token_endpoint_auth_method",
-            "backchannel_logout_uri",
-            "id_token_signed_response_alg",
-        ):
-            if not isinstance(value, str):
-                raise InvalidRequest(f"{name} is a string")
-        else:
-            if isinstance(value, str) or not all(isinstance(v, str) for v in value):
-                raise InvalidRequest(f"{name} is a list of strings")
-            value = tuple(value)
-        changes[name] = value
-    # An empty string clears an optional URI or algorithm.
-    for name in ("backchannel_logout_uri", "id_token_signed_response_alg"):
-        if changes.get(name) == "":
-            changes[name] = None
-    return replace(record, **changes)
 
 
 class Clients:
@@ -179,10 +68,10 @@ class Clients:
             created_at=now,
             updated_at=now,
             type="public" if public else "confidential",
-            grant_types=_default_grants(public, redirect_uris),
+            grant_types=default_grants(public, redirect_uris),
             token_endpoint_auth_method="none" if public else "client_secret_basic",
         )
-        record = self._signable(_validated(_merged(draft, meta)))
+        record = self._signable(validated(merged(draft, meta)))
         with self._ctx.store.write() as uow:
             uow.clients.add(record)
             self._ctx.audit(
@@ -208,6 +97,46 @@ class Clients:
             )
         return record
 
+    def ensure_builtin(self, client_id: str, name: str, redirect_uris: Sequence[str]) -> Client:
+        """A first-party public client with a fixed id (Swagger UI's), created or brought up
+        to date (its redirect URIs follow the issuer); an admin's disabling is kept."""
+        ctx = self._ctx
+        now = ctx.clock()
+        wanted = validated(
+            ClientRecord(
+                client_id=client_id,
+                name=name,
+                secret_hash="",
+                scopes=tuple(ctx.settings.user_scopes),
+                created_at=now,
+                updated_at=now,
+                type="public",
+                redirect_uris=tuple(redirect_uris),
+                grant_types=("authorization_code",),
+                first_party=True,
+                token_endpoint_auth_method="none",  # noqa: S106 (a method name)
+            )
+        )
+        with ctx.store.read() as uow:
+            current = uow.clients.get(client_id)
+        if current is not None and (
+            current.redirect_uris,
+            current.scopes,
+            current.type,
+            current.first_party,
+        ) == (wanted.redirect_uris, wanted.scopes, "public", True):
+            return to_client(current)
+        with ctx.store.write() as uow:
+            current = uow.clients.get(client_id, for_update=True)
+            if current is None:
+                uow.clients.add(wanted)
+                ctx.audit(uow, "client_created", client_id=client_id, client_type="public")
+            else:
+                wanted = replace(wanted, created_at=current.created_at, disabled=current.disabled)
+                uow.clients.replace(wanted)
+                ctx.audit(uow, "client_updated", client_id=client_id, fields=["redirect_uris"])
+        return to_client(wanted)
+
     def all(self) -> list[Client]:
         """Every client, oldest first."""
         with self._ctx.store.read() as uow:
@@ -227,7 +156,7 @@ class Clients:
         with ctx.store.write() as uow:
             current = self._locked(uow, client_id)
             record = self._signable(
-                _validated(replace(_merged(current, meta), updated_at=ctx.clock()))
+                validated(replace(merged(current, meta), updated_at=ctx.clock()))
             )
             uow.clients.replace(record)
             changed = sorted(n for n in ClientMetadata.__slots__ if getattr(meta, n) is not None)
@@ -314,15 +243,19 @@ class Clients:
             record = uow.clients.get(str(client_id))
         return None if record is None or record.disabled else record
 
-    def authenticate(self, auth: ClientAuth) -> ClientRecord:
+    def authenticate(self, auth: ClientAuth, uow: UnitOfWork | None = None) -> ClientRecord:
         """The client, if ``auth`` proves it (RFC 6749 2.3): a confidential client by its
         secret (Basic or form), a public client by its id alone. Raises InvalidClient for an
         unknown or disabled client, a wrong or empty secret, a secret for a public client or
-        none for a confidential one."""
+        none for a confidential one. ``uow``: read in that unit of work (the caller's
+        transaction) instead of a new one."""
         record = None
         if _plausible_id(auth.client_id):
-            with self._ctx.store.read() as uow:
+            if uow is not None:
                 record = uow.clients.get(auth.client_id)
+            else:
+                with self._ctx.store.read() as read:
+                    record = read.clients.get(auth.client_id)
         if auth.secret is None:
             if record is None or record.disabled or record.type != "public":
                 raise InvalidClient()

@@ -16,7 +16,7 @@ set. Plain OAuth (no ``openid`` scope, or no issuer) leaves the pair as it is.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -98,8 +98,11 @@ class AuthorizationCodes:
         self._clients = clients
         self.id_tokens = id_tokens
 
-    def issue(self, new: NewCode) -> str:
-        """Store a new code and return it (the only time it exists in clear)."""
+    def issue(
+        self, new: NewCode, *, condition: Callable[[UnitOfWork], bool] | None = None
+    ) -> str | None:
+        """Store a new code and return it (the only time it exists in clear); with
+        ``condition``, only if it holds in the same transaction (else None)."""
         ctx = self._ctx
         code = secrets.token_urlsafe(_CODE_BYTES)
         now = ctx.clock()
@@ -118,6 +121,8 @@ class AuthorizationCodes:
             expires_at=now + CODE_TTL,
         )
         with ctx.store.write() as uow:
+            if condition is not None and not condition(uow):
+                return None
             uow.codes.add(record)
             ctx.audit(uow, "code_issued", user_id=new.user_id, client_id=new.client_id)
         return code
@@ -131,14 +136,17 @@ class AuthorizationCodes:
         code does not cover).
         """
         ctx = self._ctx
-        client = self._clients.authenticate(auth)
-        require_grant(client, "authorization_code")
-        if not _shape_ok(grant.code):
-            raise InvalidGrant(_DEAD)
-        code_hash = hash_token(grant.code)
+        code_hash = hash_token(grant.code) if _shape_ok(grant.code) else None
         pending = Pending()
-        refresh = new_refresh_token() if "refresh_token" in client.grant_types else None
+        refresh: str | None = new_refresh_token()
+        # One transaction for everything: the client, the code, the user and the new session.
         with ctx.store.write() as uow:
+            client = self._clients.authenticate(auth, uow)
+            require_grant(client, "authorization_code")
+            if code_hash is None:
+                raise InvalidGrant(_DEAD)
+            if "refresh_token" not in client.grant_types:
+                refresh = None
             outcome = self._redeem(uow, client, code_hash, grant, refresh, pending)
         ctx.publish(pending)  # a replay's revocation, committed
         if outcome is None:

@@ -31,7 +31,7 @@ from ..web.context import WebContext
 from ..web.cookies import CSRF_FIELD
 from ..web.middleware import PAGE_HEADERS, csp_allowing_forms_to
 
-__all__ = ["authorize_router", "form_action_source", "login_url", "page_headers"]
+__all__ = ["POPUP_COOP", "authorize_router", "form_action_source", "login_url", "page_headers"]
 
 _LOOPBACK = ("127.0.0.1", "[::1]", "localhost")
 # Fields of the consent form that are not part of the authorization request.
@@ -53,11 +53,18 @@ def form_action_source(redirect_uri: str) -> str:
     return f"{parts.scheme}:"
 
 
+POPUP_COOP = "unsafe-none"
+"""Cross-Origin-Opener-Policy of the sign-in pages of a flow: apps that sign in in a popup
+(Swagger UI, SPA libraries in popup mode) need the popup to keep its opener, which
+``same-origin`` would sever as soon as the popup reaches jwtgate."""
+
+
 def page_headers(response: Response, redirect_uri: str | None) -> Response:
     """The headers of the sign-in, consent, error and logout pages (see the module
     docstring); ``redirect_uri``: the form may end at its origin."""
     extra = (form_action_source(redirect_uri),) if redirect_uri else ()
     response.headers["content-security-policy"] = csp_allowing_forms_to(*extra)
+    response.headers["cross-origin-opener-policy"] = POPUP_COOP
     for name, value in PAGE_HEADERS:
         response.headers.setdefault(name, value)
     response.headers["cache-control"] = "no-store"
@@ -90,6 +97,22 @@ def login_url(params: Sequence[tuple[str, str]], *, fresh: bool, login_hint: str
     return "/web/login?" + urlencode(query)
 
 
+_HTML: dict[str, object] = {"content": {"text/html": {}}}
+RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"description": "The consent page (HTML)", **_HTML},
+    303: {
+        "description": "To the sign-in page, or to the app's redirect URI with code or "
+        "error, state and iss"
+    },
+    400: {
+        "description": "Unknown client or redirect URI: an error page (HTML), never a redirect",
+        **_HTML,
+    },
+    403: {"description": "The consent form failed the CSRF check (HTML)", **_HTML},
+    413: {"description": "The request body is too large"},
+}
+
+
 def authorize_router(ctx: WebContext) -> APIRouter:
     """``GET /auth/authorize`` and ``POST /auth/authorize`` (a request, or the consent)."""
     router = APIRouter(prefix="/auth", tags=["oauth"])
@@ -118,13 +141,14 @@ def authorize_router(ctx: WebContext) -> APIRouter:
         return auth.sso_session(request.cookies.get(ctx.names(request).sso))
 
     def consent_page(
-        request: Request, req: AuthorizationRequest, scopes: Sequence[str]
+        request: Request, req: AuthorizationRequest, scopes: Sequence[str], account: str
     ) -> Response:
         hidden = [(k, v) for k, v in req.params if k not in _FORM_ONLY]
         response = ctx.render(
             request,
             "consent.html",
             client_name=req.client.name,
+            account=account,
             scopes=list(scopes),
             hidden=hidden,
             redirect_host=urlsplit(req.redirect_uri).netloc or req.redirect_uri,
@@ -134,7 +158,8 @@ def authorize_router(ctx: WebContext) -> APIRouter:
     def handle(request: Request, params: list[tuple[str, str]]) -> Response:
         try:
             req = auth.authorization_request(params)
-            decision = auth.authorize(req, sso(request))
+            session = sso(request)
+            decision = auth.authorize(req, session)
         except BadRedirect as exc:
             return error_page(request, exc)
         except AuthorizationError as exc:
@@ -142,8 +167,8 @@ def authorize_router(ctx: WebContext) -> APIRouter:
         if decision.kind == "login":
             url = login_url(params, fresh=decision.fresh, login_hint=req.login_hint)
             return page_headers(RedirectResponse(url, status_code=303), None)
-        if decision.kind == "consent":
-            return consent_page(request, req, decision.scopes)
+        if decision.kind == "consent" and session is not None:
+            return consent_page(request, req, decision.scopes, session.user.username)
         location = _to_client(
             req.redirect_uri, {"code": decision.code, "state": req.state, "iss": issuer}
         )
@@ -165,7 +190,12 @@ def authorize_router(ctx: WebContext) -> APIRouter:
         location = _to_client(req.redirect_uri, {"code": code, "state": req.state, "iss": issuer})
         return page_headers(RedirectResponse(location, status_code=303), None)
 
-    @router.get("/authorize", summary="Authorization endpoint (RFC 6749 4.1.1)")
+    @router.get(
+        "/authorize",
+        summary="Authorization endpoint (RFC 6749 4.1.1)",
+        response_class=Response,
+        responses=RESPONSES,
+    )
     async def authorize_get(request: Request) -> Response:
         """Starts the authorization code flow: ``response_type=code``, ``client_id``,
         ``redirect_uri``, ``scope``, ``state``, ``code_challenge`` with
@@ -175,7 +205,12 @@ def authorize_router(ctx: WebContext) -> APIRouter:
         params = list(request.query_params.multi_items())
         return await run_in_threadpool(handle, request, params)
 
-    @router.post("/authorize", summary="Authorization endpoint by form post, and consent")
+    @router.post(
+        "/authorize",
+        summary="Authorization endpoint by form post, and consent",
+        response_class=Response,
+        responses=RESPONSES,
+    )
     async def authorize_post(request: Request) -> Response:
         """The same request as a form post, or the consent page's answer (``decision`` =
         ``allow`` or ``deny``, with the CSRF token). Answers 303."""

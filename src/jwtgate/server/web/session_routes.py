@@ -27,7 +27,7 @@ from ...auth.errors import (
 )
 from ...auth.sso import BrowserSignIn
 from ...auth.values import TokenPair
-from ..routes.authorize import form_action_source
+from ..routes.authorize import POPUP_COOP, form_action_source
 from .context import AUTHORIZE_NEXT, WebContext, form_text, safe_next
 from .cookies import (
     CSRF_HEADER,
@@ -121,6 +121,7 @@ def session_router(ctx: WebContext) -> APIRouter:
         response = ctx.render(request, "login.html", status, **values)
         next_path = str(values.get("next") or "")
         if next_path.startswith(AUTHORIZE_NEXT):
+            response.headers["cross-origin-opener-policy"] = POPUP_COOP
             params = parse_qsl(next_path[len(AUTHORIZE_NEXT) :], keep_blank_values=True)
             try:
                 _, redirect_uri = ctx.auth.authorization_target(params)
@@ -139,13 +140,17 @@ def session_router(ctx: WebContext) -> APIRouter:
         fresh: int = 0,
         login_hint: str | None = None,
     ) -> Response:
-        if ctx.claims(request) and not fresh:
-            return RedirectResponse(safe_next(next), status_code=303)
+        target = safe_next(next)
+        # An authorization request sends the browser here only when it has no sign-in (SSO)
+        # session: show the form even if the access cookie is valid, or the two would
+        # redirect to each other (a browser signed in before the SSO cookie existed).
+        if ctx.claims(request) and not fresh and not target.startswith(AUTHORIZE_NEXT):
+            return RedirectResponse(target, status_code=303)
         notice = "Your session has ended. Please sign in again." if ended else None
         if fresh:
             notice = "Please sign in again to continue."
         hint = login_hint[:256] if login_hint else None
-        return _login_form(request, next=safe_next(next), notice=notice, username=hint)
+        return _login_form(request, next=target, notice=notice, username=hint)
 
     def _login_failed(request: Request, exc: AuthError, username: str, next_path: str) -> Response:
         status, headers = 401, {}
