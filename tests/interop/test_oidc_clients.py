@@ -78,7 +78,7 @@ def openid_client(live: Live, client: dict[str, Any], **extra: Any) -> dict[str,
         "password": PASSWORD,
         **extra,
     }
-    out = run_node(Path("oidc_rp.mjs"), json.dumps(config), timeout=120)
+    out = run_node(Path("scripts/oidc_rp.mjs"), json.dumps(config), timeout=120)
     result: dict[str, Any] = json.loads(out)
     return result
 

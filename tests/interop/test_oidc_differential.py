@@ -1,6 +1,6 @@
 """Differential: the same relying-party scripts against jwtgate and against npm
 ``oidc-provider`` 9.13.3 (the certified reference OP, configured like jwtgate in
-tests/node/reference_op.mjs): the discovery document, the ID token's claims, userinfo, and the
+tests/node/scripts/reference_op.mjs): the discovery document, the ID token's claims, userinfo, and the
 error code of each negative case agree, except for the differences listed in
 ``KNOWN_DIFFERENCES`` (each with why; docs/oidc.md repeats them)."""
 
@@ -55,7 +55,7 @@ def reference() -> Iterator[str]:
         "post_logout_redirect_uris": [POST_LOGOUT],
     }
     process = subprocess.Popen(
-        [node, "reference_op.mjs", str(port), json.dumps(client)],
+        [node, "scripts/reference_op.mjs", str(port), json.dumps(client)],
         cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -92,8 +92,8 @@ def both(live: Live, reference: str) -> dict[str, dict[str, Any]]:  # noqa: F811
     theirs = config(reference, "differential", SECRET, "carol")
     out: dict[str, dict[str, Any]] = {}
     for name, cfg in (("jwtgate", ours), ("reference", theirs)):
-        flow = json.loads(run_node(Path("oidc_rp.mjs"), cfg, timeout=120))
-        negative = json.loads(run_node(Path("oidc_negative.mjs"), cfg, timeout=180))
+        flow = json.loads(run_node(Path("scripts/oidc_rp.mjs"), cfg, timeout=120))
+        negative = json.loads(run_node(Path("scripts/oidc_negative.mjs"), cfg, timeout=180))
         out[name] = {"flow": flow, "negative": negative}
     return out
 
