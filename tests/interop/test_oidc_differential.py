@@ -1,8 +1,8 @@
 """Differential: the same relying-party scripts against jwtgate and against npm
 ``oidc-provider`` 9.13.3 (the certified reference OP, configured like jwtgate in
-tests/node/scripts/reference_op.mjs): the discovery document, the ID token's claims, userinfo, and the
-error code of each negative case agree, except for the differences listed in
-``KNOWN_DIFFERENCES`` (each with why; docs/oidc.md repeats them)."""
+tests/node/scripts/reference_op.mjs): the discovery document, the ID token's claims,
+userinfo, and the error code of each negative case agree, except for the differences listed
+in ``KNOWN_DIFFERENCES`` (each with why; docs/oidc.md repeats them)."""
 
 from __future__ import annotations
 

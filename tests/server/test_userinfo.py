@@ -124,3 +124,21 @@ async def test_userinfo_of_a_revoked_or_disabled_user_is_invalid_token(
         uow.users.update(user.id, now=0, disabled=True)
     gone = await oclient.get("/auth/userinfo", headers=bearer(fresh))
     assert gone.status_code == 401 and error_of(gone) == "invalid_token"
+
+
+def test_email_verified_is_the_records_own_flag_when_it_keeps_one() -> None:
+    # The account-email feature adds users.email_verified; until then every address is
+    # unverified. A record that has the flag is read as it says, never assumed true.
+    from types import SimpleNamespace
+
+    from jwtgate.auth.oidc import claims_for_scope
+
+    base = {"id": "u1", "username": "eve", "email": "eve@example.com", "updated_at": 5.0}
+    verified = SimpleNamespace(**base, email_verified=True)
+    unverified = SimpleNamespace(**base, email_verified=False)
+    legacy = SimpleNamespace(**base)
+    assert claims_for_scope(verified, ["email"])["email_verified"] is True  # type: ignore[arg-type]
+    assert claims_for_scope(unverified, ["email"])["email_verified"] is False  # type: ignore[arg-type]
+    assert claims_for_scope(legacy, ["email"])["email_verified"] is False  # type: ignore[arg-type]
+    no_email = SimpleNamespace(**{**base, "email": None})
+    assert claims_for_scope(no_email, ["openid", "email"]) == {"sub": "u1"}  # type: ignore[arg-type]
