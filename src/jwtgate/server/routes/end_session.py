@@ -24,6 +24,14 @@ from .authorize import page_headers
 __all__ = ["end_session_router"]
 
 _MAX_FIELDS = 16
+_HTML = {"content": {"text/html": {"schema": {"type": "string"}}}}
+RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"description": "The confirmation page, or the signed-out page (HTML)", **_HTML},
+    303: {"description": "Signed out: to the registered post_logout_redirect_uri with state"},
+    400: {"description": "A confirmation answer other than decision=logout (HTML)", **_HTML},
+    403: {"description": "The confirmation failed the CSRF check (HTML)", **_HTML},
+    413: {"description": "The request body is too large"},
+}
 
 
 def end_session_router(ctx: WebContext) -> APIRouter:
@@ -63,14 +71,24 @@ def end_session_router(ctx: WebContext) -> APIRouter:
             return confirm_page(request, req)
         return sign_out(request, req, session)
 
-    @router.get("/end-session", summary="RP-initiated logout (OpenID Connect)")
+    @router.get(
+        "/end-session",
+        summary="RP-initiated logout (OpenID Connect)",
+        response_class=Response,
+        responses=RESPONSES,
+    )
     async def end_session_get(request: Request) -> Response:
         """``id_token_hint``, ``client_id``, ``post_logout_redirect_uri`` (registered, exact),
         ``state``. Signs out at once with a valid hint, else asks first."""
         params = list(request.query_params.multi_items())[:_MAX_FIELDS]
         return await run_in_threadpool(handle, request, params, False)
 
-    @router.post("/end-session", summary="RP-initiated logout by form post, and its answer")
+    @router.post(
+        "/end-session",
+        summary="RP-initiated logout by form post, and its answer",
+        response_class=Response,
+        responses=RESPONSES,
+    )
     async def end_session_post(request: Request) -> Response:
         """The same request as a form post, or the confirmation page's answer
         (``decision=logout`` with the CSRF token)."""
