@@ -24,7 +24,7 @@ from jwtgate.store.crypto import KeyCipher, load_master_key
 from jwtgate.store.outbound import HttpLogoutSender
 
 from ..receiver import Receiver
-from .authkit import FakeClock
+from .authkit import FakeClock, count_statements
 
 ISSUER = "https://auth.test"
 
@@ -246,3 +246,22 @@ def test_finished_notices_are_pruned_a_day_later(
     with auth.store.read() as uow:
         (left,) = uow.logouts.for_client("rp-1", 10)
     assert left.sid == "sid-3" and left.done_at is None
+
+
+def test_an_idle_poll_takes_no_write_lock(
+    auth: AuthService, settings: Settings, clock: FakeClock, receiver: Receiver
+) -> None:
+    # The worker polls every second in every process: with nothing due it only reads, so it
+    # never queues behind (or blocks) a sign-in on SQLite's single writer.
+    bc = make_backchannel(auth, settings, clock)
+    with count_statements(auth) as statements:
+        assert bc.deliver_due() == 0
+    kinds = {
+        s.split()[0].upper() + (" IMMEDIATE" if "IMMEDIATE" in s.upper() else "")
+        for s in statements
+    }
+    assert kinds == {"BEGIN", "SELECT"}  # a deferred read transaction, never BEGIN IMMEDIATE
+    queue(bc, auth, receiver.uri)
+    with count_statements(auth) as statements:
+        assert bc.deliver_due() == 1
+    assert any(s.lstrip().upper().startswith("UPDATE") for s in statements)

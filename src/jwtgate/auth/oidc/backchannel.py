@@ -143,6 +143,9 @@ class BackchannelLogout:
             return 0
         now = self._clock()
         lease = now + self.timeout * 2 + 5
+        with self._store.read() as uow:
+            if not uow.logouts.due(now=now, limit=1):
+                return 0  # the once-a-second poll takes no write lock when nothing is due
         with self._store.write() as uow:
             due = uow.logouts.due(now=now, limit=_BATCH)
             mine = [
