@@ -424,3 +424,59 @@ async def test_a_browser_signed_in_without_an_sso_cookie_gets_the_form_not_a_loo
     page = await b.get(start.headers["location"])
     assert page.status_code == 200 and 'name="password"' in page.text
     assert (await b.get("/web/login")).status_code == 303  # an ordinary visit still redirects
+
+
+async def test_resource_at_the_token_endpoint_narrows_what_the_code_covers(
+    b: httpx.AsyncClient, auth: AuthService
+) -> None:
+    await sign_in(b)
+    a, c = "https://a.example", "https://c.example"
+    client_id, _ = register(auth, first_party=True, audiences=[a, "https://b.example", c])
+    verifier, challenge = pkce()
+    params = authorize_params(client_id, challenge)
+    params_list = [*params.items(), ("resource", a), ("resource", "https://b.example")]
+    response = await b.get("/auth/authorize", params=params_list)
+    code = query_of(response.headers["location"])["code"]
+    outside = await exchange(b, client_id, code, verifier, resource=c)
+    assert outside.status_code == 400 and error_of(outside) == "invalid_target"
+    # The refused resource did not spend the code.
+    narrowed = await exchange(b, client_id, code, verifier, resource="https://b.example")
+    assert narrowed.status_code == 200
+    assert auth.introspect(narrowed.json()["access_token"])["aud"] == "https://b.example"
+    verifier, challenge = pkce()
+    params = authorize_params(client_id, challenge)
+    response = await b.get(
+        "/auth/authorize", params=[*params.items(), ("resource", a), ("resource", c)]
+    )
+    code = query_of(response.headers["location"])["code"]
+    tokens = await exchange(b, client_id, code, verifier, resource=c)
+    assert tokens.status_code == 200
+    assert auth.introspect(tokens.json()["access_token"])["aud"] == c
+    both = await b.post(
+        "/auth/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": tokens.json()["refresh_token"],
+            "client_id": client_id,
+        },
+    )
+    assert auth.introspect(both.json()["access_token"])["aud"] == [a, c]  # two: an array
+
+
+async def test_sessions_of_the_code_flow_remember_their_sign_in_session(
+    b: httpx.AsyncClient, auth: AuthService
+) -> None:
+    """What OpenID Connect builds on: the browser sign-in session is marked, and each session
+    a code started names it (sso_sid), with its client, audiences and auth_time."""
+    await sign_in(b)
+    client_id, _ = register(auth, first_party=True, audiences=["https://a.example"])
+    verifier, challenge = pkce()
+    code, _ = await code_for(b, client_id, challenge)
+    assert (await exchange(b, client_id, code, verifier)).status_code == 200
+    alice = auth.find_user("alice")
+    sessions = auth.list_sessions(alice.id)
+    (browser_session,) = [s for s in sessions if s.browser]
+    (app_session,) = [s for s in sessions if s.client_id == client_id]
+    assert app_session.sso_sid == browser_session.sid and not app_session.browser
+    assert app_session.audiences == ("https://a.example",)
+    assert app_session.auth_time == browser_session.auth_time is not None

@@ -56,8 +56,10 @@ def to_session(record: SessionRecord) -> Session:
         user_agent=record.user_agent,
         ip=record.ip,
         scope=record.scope,
+        audiences=tuple(record.audiences.split()),
+        auth_time=None if record.auth_time is None else utc(record.auth_time),
+        browser=record.sso_hash is not None,
         sso_sid=record.sso_sid,
-        sign_in=record.sso_hash is not None,
     )
 
 

@@ -104,8 +104,12 @@ class Session:
     user_agent: str | None
     ip: str | None
     scope: str = ""
-    sso_sid: str | None = None  # started from this browser sign-in session (an app's session)
-    sign_in: bool = False  # a browser sign-in (SSO) session, which apps sign in from
+    audiences: tuple[str, ...] = ()
+    auth_time: datetime | None = None
+    browser: bool = False
+    """A browser sign-in (SSO) session: a sign-in on the server's pages."""
+    sso_sid: str | None = None
+    """For a session of the code flow: the browser sign-in session it was started from."""
 
     @property
     def active(self) -> bool:

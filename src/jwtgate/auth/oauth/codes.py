@@ -151,8 +151,7 @@ class AuthorizationCodes:
         ctx.publish(pending)  # a replay's revocation, committed
         if outcome is None:
             raise InvalidGrant(_DEAD)
-        code, user, session = outcome
-        audiences = narrow_audiences(grant.resources, session.audiences.split())
+        code, user, session, audiences = outcome
         pair = self._sessions.pair(
             user, session, refresh, session.expires_at, session.scope, audiences
         )
@@ -168,7 +167,7 @@ class AuthorizationCodes:
         grant: CodeGrant,
         refresh: str | None,
         pending: Pending,
-    ) -> tuple[CodeRecord, UserRecord, SessionRecord] | None:
+    ) -> tuple[CodeRecord, UserRecord, SessionRecord, tuple[str, ...]] | None:
         """Inside ``uow``: None after revoking what a replayed code issued (to commit)."""
         ctx = self._ctx
         now = ctx.clock()
@@ -177,7 +176,12 @@ class AuthorizationCodes:
             # Unknown, or another client's code (code injection, RFC 9700 4.5): the code
             # stays usable by its own client.
             raise InvalidGrant(_DEAD)
-        if code.used_at is not None or not uow.codes.mark_used(code_hash, now=now):
+        if code.used_at is not None:
+            self._replayed(uow, code, pending)
+            return None
+        # Before the code is spent: a resource it does not cover leaves it usable.
+        audiences = narrow_audiences(grant.resources, code.resources)
+        if not uow.codes.mark_used(code_hash, now=now):
             # Read again: a racing winner's session is committed by now (its row lock held
             # this UPDATE until then).
             self._replayed(uow, uow.codes.get(code_hash) or code, pending)
@@ -217,7 +221,7 @@ class AuthorizationCodes:
             client_id=client.client_id,
             scope=code.scope,
         )
-        return code, user, session
+        return code, user, session, audiences
 
     @staticmethod
     def _check_binding(client: ClientRecord, code: CodeRecord, grant: CodeGrant) -> None:
