@@ -443,8 +443,8 @@ def keys_list() -> None:
     settings = load_settings()
     with open_auth(settings) as auth:
         keys = auth.list_keys()
-    rows = [[k.kid, k.alg, k.status, when(k.created_at), when(k.expires_at)] for k in keys]
-    table(rows, ["KID", "ALG", "STATUS", "CREATED", "LEAVES JWKS"])
+    rows = [[k.kid, k.alg, k.use, k.status, when(k.created_at), when(k.expires_at)] for k in keys]
+    table(rows, ["KID", "ALG", "USE", "STATUS", "CREATED", "LEAVES JWKS"])
 
 
 @keys_app.command("rotate")
@@ -455,14 +455,22 @@ def keys_rotate(
             help="Algorithm of the new key (ES256, EdDSA, RS256...) [default: JWTGATE_ALGORITHM]"
         ),
     ] = None,
+    use: Annotated[
+        str,
+        typer.Option(
+            help="access (access tokens) or id_token (ID and logout tokens; --alg defaults "
+            "to RS256 there)"
+        ),
+    ] = "access",
 ) -> None:
     """Make a new signing key active. The old one stays in the JWKS until the last token it
     signed has expired, so nothing in flight breaks; running servers pick it up within
     JWTGATE_REVOCATION_POLL_INTERVAL seconds."""
     settings = load_settings()
     with open_auth(settings) as auth:
-        key = auth.rotate_key(alg)
-    typer.echo(f"New signing key {key.kid} ({key.alg}) is active.")
+        key = auth.rotate_key(alg, use=use)
+    suffix = "" if key.use == "access" else " for ID tokens"
+    typer.echo(f"New signing key {key.kid} ({key.alg}) is active{suffix}.")
 
 
 @clients_app.command("add")
@@ -501,6 +509,28 @@ def clients_add(
     first_party: Annotated[
         bool, typer.Option("--first-party", help="Your own app: no consent page")
     ] = False,
+    post_logout_redirect_uri: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--post-logout-redirect-uri",
+            help="Where /auth/end-session may send the user back (OpenID Connect); repeat",
+        ),
+    ] = None,
+    backchannel_logout_uri: Annotated[
+        str | None,
+        typer.Option(
+            "--backchannel-logout-uri",
+            help="Where logout tokens are POSTed when a session of this app ends",
+        ),
+    ] = None,
+    id_token_alg: Annotated[
+        str | None,
+        typer.Option(
+            "--id-token-alg",
+            help="id_token_signed_response_alg, one of JWTGATE_ID_TOKEN_ALGORITHMS "
+            "[default: RS256]",
+        ),
+    ] = None,
 ) -> None:
     """Register an OAuth client. A confidential client's client_secret is printed once: it is
     stored hashed and cannot be shown again."""
@@ -512,6 +542,9 @@ def clients_add(
         audiences=audience or (),
         grant_types=grant or None,
         first_party=first_party,
+        post_logout_redirect_uris=post_logout_redirect_uri or None,
+        backchannel_logout_uri=backchannel_logout_uri,
+        id_token_signed_response_alg=id_token_alg,
     )
     settings = load_settings()
     with open_auth(settings) as auth:

@@ -222,13 +222,17 @@ def test_users_list_on_an_empty_database(env: dict[str, str]) -> None:
 
 def test_keys_list_and_rotate(env: dict[str, str]) -> None:
     first = run("keys", "list")
-    assert re.search(r"\sES256\s+active\s", first)
+    assert re.search(r"\sES256\s+access\s+active\s", first)
+    assert re.search(r"\sRS256\s+id_token\s+active\s", first)
     rotated = run("keys", "rotate", "--alg", "EdDSA")
-    kid = re.search(r"New signing key (\S+) \(EdDSA\) is active", rotated)
+    kid = re.search(r"New signing key (\S+) \(EdDSA\) is active\.", rotated)
     assert kid
     listed = run("keys", "list")
-    assert re.search(rf"{re.escape(kid.group(1))}\s+EdDSA\s+active", listed)
-    assert re.search(r"ES256\s+retired", listed)
+    assert re.search(rf"{re.escape(kid.group(1))}\s+EdDSA\s+access\s+active", listed)
+    assert re.search(r"ES256\s+access\s+retired", listed)
+    rotated = run("keys", "rotate", "--use", "id_token")
+    assert re.search(r"New signing key \S+ \(RS256\) is active for ID tokens", rotated)
+    assert re.search(r"RS256\s+id_token\s+retired", run("keys", "list"))
     bad = run("keys", "rotate", "--alg", "none", code=1)
     assert "unsupported signing algorithm" in bad
 
@@ -631,3 +635,31 @@ def test_token_inspect_of_a_deeply_nested_token_explains_it(env: dict[str, str])
     output = run("token", "inspect", token, code=1)
     assert "INVALID" in output and "nested too deeply" in output
     assert "Traceback" not in output
+
+
+def test_clients_add_an_openid_connect_app(env: dict[str, str]) -> None:
+    output = run(
+        "clients",
+        "add",
+        "wiki",
+        "--redirect-uri",
+        "https://wiki.example/cb",
+        "--scope",
+        "openid",
+        "--post-logout-redirect-uri",
+        "https://wiki.example/bye",
+        "--backchannel-logout-uri",
+        "https://wiki.example/backchannel",
+        "--id-token-alg",
+        "ES256",
+    )
+    match = re.search(r"client_id:\s+(\S+)", output)
+    assert match
+    with service() as auth:
+        client = auth.get_client(match.group(1))
+        assert client.post_logout_redirect_uris == ("https://wiki.example/bye",)
+        assert client.backchannel_logout_uri == "https://wiki.example/backchannel"
+        assert client.id_token_signed_response_alg == "ES256"
+    bad = run("clients", "add", "x", "--redirect-uri", "https://x.example/cb",
+              "--id-token-alg", "HS256", code=1)  # fmt: skip
+    assert "id_token_signed_response_alg" in bad

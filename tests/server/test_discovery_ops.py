@@ -74,16 +74,12 @@ async def test_discovery_document(client: httpx.AsyncClient) -> None:
     assert meta["code_challenge_methods_supported"] == ["S256"]
     assert meta["authorization_response_iss_parameter_supported"] is True
     assert "client_secret_basic" in meta["token_endpoint_auth_methods_supported"]
-    assert meta["scopes_supported"] == []  # none marked public
-    # Nothing advertised that does not exist (no authorization endpoint, no ID tokens, no
-    # private_key_jwt or client_secret_jwt).
-    for absent in (
-        "response_types_supported",
-        "id_token_signing_alg_values_supported",
-        "token_endpoint_auth_signing_alg_values_supported",
-        "authorization_endpoint",
-    ):
-        assert absent not in meta, absent
+    assert meta["scopes_supported"] == ["email", "offline_access", "openid", "profile"]
+    # Nothing advertised that does not exist: no private_key_jwt or client_secret_jwt, so no
+    # token_endpoint_auth_signing_alg_values_supported; ID tokens are signed with the
+    # ID-token key ring's algorithms, RS256 among them.
+    assert "token_endpoint_auth_signing_alg_values_supported" not in meta
+    assert meta["id_token_signing_alg_values_supported"] == ["ES256", "RS256"]
 
 
 async def test_healthz(client: httpx.AsyncClient) -> None:

@@ -12,8 +12,7 @@ from sqlalchemy import text
 
 from jwtgate.auth import build_auth
 from jwtgate.config import Settings
-from jwtgate.store import create_db_engine, current_revision, upgrade
-from jwtgate.store.migrate import HEAD_REVISION
+from jwtgate.store import create_db_engine, current_revision, head_revision, upgrade
 
 SECRET = "s3cr3t-of-an-old-client-0123456789abcdefghij"
 REFRESH = "r" * 43
@@ -75,7 +74,7 @@ def test_a_previous_database_upgrades_in_place(database_url: str) -> None:
     try:
         engine = create_db_engine(database_url)
         try:
-            assert current_revision(engine) == HEAD_REVISION
+            assert current_revision(engine) == head_revision()
         finally:
             engine.dispose()
         (client,) = auth.list_clients()

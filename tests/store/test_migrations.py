@@ -29,6 +29,7 @@ TABLES = {
     "account_tokens",
     "mail_outbox",
     "throttle_attempts",
+    "logout_deliveries",
     "alembic_version",
 }
 
@@ -130,3 +131,46 @@ def test_a_database_of_revision_0001_upgrades_in_place_keeping_its_users(
         assert {"account_tokens", "mail_outbox"} <= set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
+
+
+def test_a_database_at_0001_upgrades_in_place_to_oidc_keys(database_url: str) -> None:
+    # A 0001 database with a signing key: after the upgrade the key is an access-token key,
+    # and starting the service adds the ID-token keys beside it (nothing is re-generated).
+    import orjson
+    from sqlalchemy import text
+
+    from jwtgate import Key
+    from jwtgate.auth import build_auth
+    from jwtgate.config import Settings
+    from jwtgate.store.crypto import KeyCipher, load_master_key
+
+    master = "A" * 43
+    upgrade(database_url, "0001")
+    key = Key.generate("ES256")
+    sealed = KeyCipher(load_master_key(database_url, master_key=master, key_file=None)).seal(
+        orjson.dumps(key.to_jwk(private=True)), aad=key.kid.encode()
+    )
+    engine = create_db_engine(database_url)
+    try:
+        with engine.begin() as conn:  # the row as release 0001 wrote it
+            conn.execute(
+                text(
+                    "INSERT INTO signing_keys (kid, alg, public_jwk, private_jwk_enc, "
+                    "created_at, activated_at) VALUES (:kid, 'ES256', :pub, :enc, 1, 1)"
+                ),
+                {"kid": key.kid, "pub": orjson.dumps(key.to_jwk()).decode(), "enc": sealed},
+            )
+        upgrade(database_url)
+        assert current_revision(engine) == head_revision()
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT kid, purpose FROM signing_keys")).all()
+        assert [tuple(r) for r in rows] == [(key.kid, "access")]
+    finally:
+        engine.dispose()
+    auth = build_auth(Settings(database_url=database_url, master_key=master))
+    try:
+        keys = {(k.use, k.alg): k.kid for k in auth.list_keys() if k.status == "active"}
+        assert keys[("access", "ES256")] == key.kid
+        assert ("id_token", "RS256") in keys
+    finally:
+        auth.close()

@@ -80,6 +80,7 @@ def to_key_info(record: KeyRecord, now: float) -> KeyInfo:
         activated_at=None if record.activated_at is None else utc(record.activated_at),
         retired_at=None if record.retired_at is None else utc(record.retired_at),
         expires_at=None if record.expires_at is None else utc(record.expires_at),
+        use=record.purpose,
         public_jwk=record.public_jwk,
     )
 

@@ -22,6 +22,7 @@ from .convert import to_client, to_event, to_key_info, to_session
 from .credentials import check_credentials
 from .dpop import DPoPChecks
 from .errors import EmailNotVerified, InvalidRequest, NotFound, RegistrationDisabled, Throttled
+from .keyring import ACCESS, ID_TOKEN
 from .oauth.authorize import AuthorizationRequest, Authorizer, Decision, SsoSession
 from .oauth.clients import Clients
 from .oauth.codes import AuthorizationCodes, CodeGrant, IdTokenIssuer
@@ -29,6 +30,8 @@ from .oauth.grants import Grants
 from .oauth.introspection import OAuthTokens
 from .oauth.metadata import ClientMetadata
 from .oauth.scopes import advertised_scopes, grant_scope
+from .oidc.logout import LogoutRequest, RpLogout
+from .oidc.provider import OpenIdProvider
 from .sessions import Sessions
 from .sso import BrowserSignIn, SignInSessions
 from .upkeep import Upkeep
@@ -78,6 +81,10 @@ class AuthService:
         self._oauth = OAuthTokens(ctx, self._sessions)
         self._upkeep = Upkeep(ctx)
         self._email = AccountEmail(ctx, ctx.mail or default_mail_setup(ctx.settings))
+        self._oidc = OpenIdProvider(ctx)
+        self._rp_logout = RpLogout(ctx, self._clients)
+        self._codes.id_tokens = self._oidc.id_token_for_code
+        self._grants.on_refresh = self._oidc.id_token_for_refresh
 
     # -- tokens for users ------------------------------------------------------------------
 
@@ -444,6 +451,37 @@ class AuthService:
         on a bad token."""
         return self._oauth.introspect(token)
 
+    # -- OpenID Connect ------------------------------------------------------------------
+
+    def userinfo(self, claims: Claims) -> dict[str, Any]:
+        """The userinfo claims for a verified access token (OpenID Connect Core 5.3): ``sub``
+        and the claims of the granted scopes. Raises InsufficientScope without ``openid``,
+        RevokedToken when the user is gone or disabled."""
+        return self._oidc.userinfo(claims)
+
+    def logout_request(
+        self, params: Sequence[tuple[str, str]], sso: SsoSession | None = None
+    ) -> LogoutRequest:
+        """Check an RP-initiated logout request (RP-Initiated Logout 1.0) for a browser
+        signed in as ``sso``: where it may go back to, and whether to ask the user first.
+        Never raises."""
+        return self._rp_logout.parse(params, sso)
+
+    def end_session(self, request: LogoutRequest, sso: SsoSession | None) -> int:
+        """Sign out: the browser's sign-in session, the hint's session and the app sessions
+        started from the sign-in (not ``offline_access`` ones), each app told by back-channel
+        logout. Returns how many sessions ended."""
+        return self._rp_logout.end(request, sso)
+
+    def deliver_logouts(self) -> int:
+        """Send the due back-channel logout tokens now (one pass; the background worker does
+        it by itself once :meth:`start_background` ran). Returns how many were attempted."""
+        return self._ctx.backchannel.deliver_due()
+
+    def start_background(self) -> None:
+        """Start the back-channel logout worker (``serve`` calls it; stopped by close())."""
+        self._ctx.backchannel.start()
+
     # -- administration ------------------------------------------------------------------
 
     def bootstrap_admin(self, password: str | None = None) -> tuple[User, str | None] | None:
@@ -552,17 +590,26 @@ class AuthService:
     def list_keys(self) -> list[KeyInfo]:
         """Every signing key, the active one first."""
         now = self._ctx.clock()
-        return [to_key_info(r, now) for r in self._ctx.keyring.records()]
+        records = [*self._ctx.keyring.records(), *self._ctx.id_keyring.records()]
+        return [to_key_info(r, now) for r in records]
 
-    def rotate_key(self, alg: str | None = None, *, actor: Claims | None = None) -> KeyInfo:
+    def rotate_key(
+        self, alg: str | None = None, *, use: str = ACCESS, actor: Claims | None = None
+    ) -> KeyInfo:
         """Generate a new signing key and make it active; the old key stays in the JWKS until
-        the last token it signed has expired. Raises InvalidRequest for an unknown ``alg``."""
+        the last token it signed has expired. ``use="id_token"`` rotates the ID-token key of
+        ``alg`` (default RS256). Raises InvalidRequest for an unknown ``alg`` or ``use``."""
+        rings = {ACCESS: self._ctx.keyring, ID_TOKEN: self._ctx.id_keyring}
+        if use not in rings:
+            raise InvalidRequest(f"use must be one of {sorted(rings)}")
         try:
-            record = self._ctx.keyring.rotate(alg)
+            record = rings[use].rotate(alg)
         except ValueError as exc:
             raise InvalidRequest(str(exc)) from None
         with self._ctx.store.write() as uow:
-            self._ctx.audit(uow, "key_rotated", actor=actor, kid=record.kid, alg=record.alg)
+            self._ctx.audit(
+                uow, "key_rotated", actor=actor, kid=record.kid, alg=record.alg, use=use
+            )
         self._ctx.announce_keys()
         return to_key_info(record, self._ctx.clock())
 
@@ -659,7 +706,7 @@ class AuthService:
     def jwks(self) -> dict[str, Any]:
         """The public JWKS: the active key and every retired key still valid for tokens in
         flight (RFC 7517 5)."""
-        return self._ctx.keyring.jwks()
+        return {"keys": [*self._ctx.keyring.jwks()["keys"], *self._ctx.id_keyring.jwks()["keys"]]}
 
     def revocations_since(self, cursor: str | None) -> dict[str, Any]:
         """The revocation feed: ``{cursor, sessions, tokens, users, more}``; the whole live
@@ -674,6 +721,7 @@ class AuthService:
         """
         self._upkeep.poll()
         self._ctx.keyring.reload()
+        self._ctx.id_keyring.reload()
         self._upkeep.prune_if_due()
 
     @property
@@ -692,8 +740,14 @@ class AuthService:
 
     @property
     def algorithms(self) -> list[str]:
-        """Signing algorithms in use, for discovery."""
+        """Access-token signing algorithms in use, for discovery."""
         return sorted({r.alg for r in self._ctx.keyring.records()})
+
+    @property
+    def id_token_algorithms(self) -> list[str]:
+        """Algorithms ID tokens are signed with (RS256 among them), for discovery
+        (``id_token_signing_alg_values_supported``)."""
+        return self._ctx.id_keyring.signing_algorithms
 
     @property
     def store(self) -> Store:
@@ -701,9 +755,11 @@ class AuthService:
         return self._ctx.store
 
     def close(self) -> None:
-        """Stop sharing through Redis (when configured) and release the database engine."""
+        """Stop sharing through Redis (when configured) and the back-channel logout worker,
+        and release the database engine."""
         if self._ctx.announcer is not None:
             self._ctx.announcer.close()
+        self._ctx.backchannel.close()
         self._ctx.store.dispose()
 
     def load_revocations(self) -> int:

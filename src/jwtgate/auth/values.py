@@ -149,6 +149,7 @@ class KeyInfo:
     retired_at: datetime | None
     expires_at: datetime | None
     public_jwk: dict[str, Any] = field(repr=False, compare=False)
+    use: str = "access"  # "access" (access tokens) or "id_token" (ID and logout tokens)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON shape for ``GET /admin/keys``."""
@@ -156,6 +157,7 @@ class KeyInfo:
             "kid": self.kid,
             "alg": self.alg,
             "status": self.status,
+            "use": self.use,
             "created_at": iso(self.created_at),
             "activated_at": iso(self.activated_at),
             "retired_at": iso(self.retired_at),

@@ -34,6 +34,7 @@ from .routes.admin import admin_router
 from .routes.auth import auth_router
 from .routes.oauth import oauth_router
 from .routes.ops import ops_router
+from .routes.userinfo import userinfo_router
 from .routes.wellknown import wellknown_router
 from .strict_body import StrictBodies
 
@@ -57,6 +58,7 @@ Errors are `{"error": CODE, "error_description": TEXT}` (RFC 6749 5.2, RFC 6750 
 TAGS = [
     {"name": "auth", "description": "The JSON login API."},
     {"name": "oauth", "description": "OAuth 2.0 endpoints (form-encoded, RFC 6749/7009/7662)."},
+    {"name": "oidc", "description": "OpenID Connect: userinfo, end-session."},
     {"name": "admin", "description": "Administration; needs a bearer with role admin."},
     {"name": "discovery", "description": "Public keys and server metadata."},
     {"name": "ops", "description": "Liveness and metrics."},
@@ -111,6 +113,7 @@ def create_app(settings: Settings, *, auth: AuthService | None = None) -> FastAP
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         task = asyncio.create_task(_poll_revocations(service, settings.revocation_poll_interval))
         mailer = asyncio.create_task(_deliver_mail(service, MAIL_INTERVAL))
+        service.start_background()  # back-channel logout deliveries
         try:
             yield
         finally:
@@ -150,6 +153,7 @@ def create_app(settings: Settings, *, auth: AuthService | None = None) -> FastAP
     app.include_router(auth_router(ctx))
     app.include_router(account_email_router(ctx))
     app.include_router(oauth_router(ctx))
+    app.include_router(userinfo_router(ctx))
     app.include_router(admin_router(ctx))
     app.include_router(wellknown_router(ctx))
     app.include_router(ops_router(ctx))

@@ -45,6 +45,7 @@ __all__ = [
     "TokenOut",
     "UpdateClient",
     "UpdateUser",
+    "UserInfo",
     "UserOut",
     "UserPage",
 ]
@@ -176,6 +177,10 @@ class RotateKey(Request):
     """``POST /admin/keys/rotate`` (optional body)."""
 
     alg: Annotated[str, Field(min_length=1, max_length=16), NoNul] | None = None
+    use: Literal["access", "id_token"] = Field(
+        default="access",
+        description="Which key ring: access tokens, or ID and logout tokens (OpenID Connect)",
+    )
 
 
 class TokenForm(BaseModel):
@@ -232,6 +237,17 @@ class MeOut(BaseModel):
     exp: int | None
 
 
+class UserInfo(BaseModel):
+    """The userinfo response (OpenID Connect Core 5.3.2): claims by the token's scopes."""
+
+    sub: str
+    preferred_username: str | None = None
+    name: str | None = None
+    updated_at: int | None = None
+    email: str | None = None
+    email_verified: bool | None = None
+
+
 class UserOut(BaseModel):
     """A user account."""
 
@@ -267,6 +283,7 @@ class KeyOut(BaseModel):
     kid: str
     alg: str
     status: str
+    use: str
     created_at: str
     activated_at: str | None
     retired_at: str | None

@@ -31,6 +31,7 @@ __all__ = [
     "Base",
     "ClientRow",
     "ConsentRow",
+    "LogoutDeliveryRow",
     "MailOutboxRow",
     "RefreshTokenRow",
     "RevocationRow",
@@ -143,7 +144,10 @@ class RevocationRow(Base):
 
 
 class SigningKeyRow(Base):
-    """A signing key: public JWK in clear, private JWK encrypted (AES-GCM, AAD = kid)."""
+    """A signing key: public JWK in clear, private JWK encrypted (AES-GCM, AAD = kid).
+
+    ``purpose`` names its key ring: "access" (access tokens) or "id_token" (ID and logout
+    tokens)."""
 
     __tablename__ = "signing_keys"
 
@@ -155,6 +159,7 @@ class SigningKeyRow(Base):
     activated_at: Mapped[float | None] = mapped_column(Double)
     retired_at: Mapped[float | None] = mapped_column(Double)
     expires_at: Mapped[float | None] = mapped_column(Double)
+    purpose: Mapped[str] = mapped_column(String(16), default="access", server_default="access")
 
 
 class ClientRow(Base):
@@ -306,3 +311,31 @@ class ThrottleAttemptRow(Base):
     name: Mapped[str] = mapped_column(String(40))
     at: Mapped[float] = mapped_column(Double)
     token: Mapped[str] = mapped_column(String(32))
+
+
+class LogoutDeliveryRow(Base):
+    """A back-channel logout notice (OpenID Connect Back-Channel Logout 1.0) to deliver.
+
+    Persisted before it is sent, so a restart does not lose it. The logout token itself is
+    signed at each attempt from these claims (``jti`` stays the same): no token at rest.
+    ``done_at`` is set when it was delivered or given up (``outcome`` says which).
+    """
+
+    __tablename__ = "logout_deliveries"
+    __table_args__ = (
+        Index("ix_logout_deliveries_due", "done_at", "next_attempt_at"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    jti: Mapped[str] = mapped_column(String(64), unique=True)
+    client_id: Mapped[str] = mapped_column(String(64))
+    uri: Mapped[str] = mapped_column(String(2048))
+    sub: Mapped[str] = mapped_column(String(36))
+    sid: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Double)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[float] = mapped_column(Double)
+    done_at: Mapped[float | None] = mapped_column(Double)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    last_error: Mapped[str | None] = mapped_column(String(256))

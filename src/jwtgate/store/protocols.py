@@ -19,6 +19,7 @@ from .records import (
     ConsentRecord,
     EventRecord,
     KeyRecord,
+    LogoutDelivery,
     MailJob,
     RefreshLookup,
     Revocation,
@@ -34,6 +35,7 @@ __all__ = [
     "ConsentRepository",
     "DuplicateError",
     "KeyRepository",
+    "LogoutRepository",
     "OutboxRepository",
     "RevocationRepository",
     "SessionRepository",
@@ -83,6 +85,7 @@ class SessionRepository(Protocol):
     def add(self, session: SessionRecord) -> None: ...
     def get(self, sid: str) -> SessionRecord | None: ...
     def for_user(self, user_id: str) -> list[SessionRecord]: ...
+    def started_from(self, sso_sid: str) -> list[SessionRecord]: ...
     def touch(
         self, sid: str, *, now: float, expires_at: float, ip: str | None, user_agent: str | None
     ) -> bool: ...
@@ -168,6 +171,29 @@ class ConsentRepository(Protocol):
     def for_user(self, user_id: str) -> list[ConsentRecord]: ...
     def delete(self, user_id: str, client_id: str) -> bool: ...
     def delete_for_client(self, client_id: str) -> int: ...
+
+
+class LogoutRepository(Protocol):
+    """The back-channel logout queue (persisted, so a restart loses no notice)."""
+
+    def add(self, delivery: LogoutDelivery) -> None: ...
+    def due(self, *, now: float, limit: int) -> list[LogoutDelivery]: ...
+    def claim(self, delivery_id: int, *, seen_at: float, until: float) -> bool:
+        """Lease a due delivery to this caller until ``until``; True for exactly one caller."""
+        ...
+
+    def finish(
+        self,
+        delivery_id: int,
+        *,
+        attempts: int,
+        next_attempt_at: float,
+        done_at: float | None,
+        outcome: str | None,
+        error: str | None,
+    ) -> None: ...
+    def for_client(self, client_id: str, limit: int) -> list[LogoutDelivery]: ...
+    def prune(self, *, before: float, limit: int | None = None) -> int: ...
 
 
 class AuditRepository(Protocol):
@@ -262,6 +288,8 @@ class UnitOfWork(Protocol):
     def outbox(self) -> OutboxRepository: ...
     @property
     def throttle(self) -> ThrottleRepository: ...
+    @property
+    def logouts(self) -> LogoutRepository: ...
 
 
 class Store(Protocol):

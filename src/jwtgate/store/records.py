@@ -15,6 +15,7 @@ __all__ = [
     "ConsentRecord",
     "EventRecord",
     "KeyRecord",
+    "LogoutDelivery",
     "MailJob",
     "RefreshLookup",
     "RefreshRecord",
@@ -111,6 +112,7 @@ class KeyRecord:
     activated_at: float | None
     retired_at: float | None = None
     expires_at: float | None = None
+    purpose: str = "access"  # "access" or "id_token": which key ring it belongs to
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,4 +217,22 @@ class MailJob:
     sent_at: float | None = None
     last_error: str | None = None
     detail: dict[str, Any] = field(default_factory=dict, compare=False)
+    id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LogoutDelivery:
+    """A row of ``logout_deliveries``: a back-channel logout notice and its delivery state."""
+
+    jti: str
+    client_id: str
+    uri: str
+    sub: str
+    sid: str | None
+    created_at: float
+    next_attempt_at: float
+    attempts: int = 0
+    done_at: float | None = None
+    outcome: str | None = None  # "delivered" or "failed" once done
+    last_error: str | None = None
     id: int = 0

@@ -82,6 +82,13 @@ class SqlSessionRepository:
         )
         return [_session(row) for row in self._conn.execute(stmt)]
 
+    def started_from(self, sso_sid: str) -> list[SessionRecord]:
+        """The live sessions started from a browser sign-in session (the apps it signed in)."""
+        stmt = select(SESSIONS).where(
+            SESSIONS.c.sso_sid == sso_sid, SESSIONS.c.revoked_at.is_(None)
+        )
+        return [_session(row) for row in self._conn.execute(stmt)]
+
     def touch(
         self, sid: str, *, now: float, expires_at: float, ip: str | None, user_agent: str | None
     ) -> bool:

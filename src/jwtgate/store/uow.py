@@ -13,6 +13,7 @@ from .clients import SqlClientRepository
 from .codes import SqlCodeRepository, SqlConsentRepository
 from .engine import WRITE_OPTION, PoolOptions, create_db_engine
 from .keys import SqlKeyRepository
+from .logouts import SqlLogoutRepository
 from .outbox import SqlOutboxRepository
 from .revocations import SqlRevocationRepository
 from .sessions import SqlSessionRepository
@@ -38,6 +39,7 @@ class SqlUnitOfWork:
         self.accounts = SqlAccountRepository(conn)
         self.outbox = SqlOutboxRepository(conn)
         self.throttle = SqlThrottleRepository(conn)
+        self.logouts = SqlLogoutRepository(conn)
 
 
 class SqlStore:

@@ -20,6 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ...jose.errors import InvalidToken
 from ...store.records import ClientRecord, ConsentRecord, UserRecord
 from ..context import AuthContext
 from ..errors import AuthorizationError, BadRedirect, InvalidScope, InvalidTarget
@@ -250,6 +251,12 @@ class Authorizer:
         AuthorizationError (``login_required``, ``consent_required``)."""
         now = self._ctx.clock()
         quiet = "none" in request.prompt
+        if sso is not None and not self._hint_fits(request, sso):
+            # OIDC Core 3.1.2.1: the app names another user than the one signed in here.
+            if quiet:
+                raise request.error("login_required", "another user is signed in")
+            if not just_signed_in:
+                return Decision("login", fresh=True)
         fresh_needed = ("login" in request.prompt and not just_signed_in) or (
             sso is not None
             and request.max_age is not None
@@ -306,6 +313,18 @@ class Authorizer:
         if code is None:  # cannot happen: no condition
             raise request.error("server_error", "no code was issued")
         return code
+
+    def _hint_fits(self, request: AuthorizationRequest, sso: SsoSession) -> bool:
+        """False when ``id_token_hint`` is an ID token of ours about another user (a hint
+        that does not verify is ignored, as any unusable hint)."""
+        hint = _one(request.params, "id_token_hint")
+        if not hint:
+            return True
+        try:
+            claims = self._ctx.id_tokens.verify_hint(hint)
+        except InvalidToken:
+            return True
+        return claims.get("sub") == sso.user.id
 
     def _issue(
         self, request: AuthorizationRequest, sso: SsoSession, *, if_consented: bool = False

@@ -72,7 +72,7 @@ class Clients:
             grant_types=default_grants(public, redirect_uris),
             token_endpoint_auth_method="none" if public else "client_secret_basic",
         )
-        record = validated(merged(draft, meta))
+        record = self._signable(validated(merged(draft, meta)))
         with self._ctx.store.write() as uow:
             uow.clients.add(record)
             self._ctx.audit(
@@ -85,6 +85,18 @@ class Clients:
                 grant_types=list(record.grant_types),
             )
         return to_client(record), secret
+
+    def _signable(self, record: ClientRecord) -> ClientRecord:
+        """The client, if the ID-token key ring can sign with its
+        ``id_token_signed_response_alg``. Raises InvalidRequest."""
+        alg = record.id_token_signed_response_alg
+        available = self._ctx.id_keyring.signing_algorithms
+        if alg is not None and alg not in available:
+            raise InvalidRequest(
+                f"id_token_signed_response_alg must be one of {', '.join(available)} "
+                "(JWTGATE_ID_TOKEN_ALGORITHMS)"
+            )
+        return record
 
     def ensure_builtin(self, client_id: str, name: str, redirect_uris: Sequence[str]) -> Client:
         """A first-party public client with a fixed id (Swagger UI's), created or brought up
@@ -144,7 +156,9 @@ class Clients:
         pending = Pending()
         with ctx.store.write() as uow:
             current = self._locked(uow, client_id)
-            record = validated(replace(merged(current, meta), updated_at=ctx.clock()))
+            record = self._signable(
+                validated(replace(merged(current, meta), updated_at=ctx.clock()))
+            )
             uow.clients.replace(record)
             changed = sorted(n for n in ClientMetadata.__slots__ if getattr(meta, n) is not None)
             ctx.audit(uow, "client_updated", actor=actor, client_id=client_id, fields=changed)

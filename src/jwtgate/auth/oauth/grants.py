@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ...store.records import ClientRecord
 from ..context import AuthContext
@@ -30,10 +30,18 @@ __all__ = ["Grants"]
 class Grants:
     """Password and refresh grants at the token endpoint, with their client rules."""
 
-    def __init__(self, ctx: AuthContext, sessions: Sessions, clients: Clients) -> None:
+    def __init__(
+        self,
+        ctx: AuthContext,
+        sessions: Sessions,
+        clients: Clients,
+        on_refresh: Callable[[ClientRecord, TokenPair], TokenPair] | None = None,
+    ) -> None:
+        """``on_refresh`` may add to a client's refreshed pair (OpenID Connect's ID token)."""
         self._ctx = ctx
         self._sessions = sessions
         self._clients = clients
+        self.on_refresh = on_refresh
 
     def client(self, auth: ClientAuth | None) -> ClientRecord | None:
         """The client a request proves (None: no client). Raises InvalidClient."""
@@ -104,7 +112,7 @@ class Grants:
         """
         record = self.client(client)
         require_dpop(record, dpop_jkt)
-        return self._sessions.rotate(
+        pair = self._sessions.rotate(
             refresh_token,
             scope=scope,
             ip=ip,
@@ -113,3 +121,6 @@ class Grants:
             resources=resources,
             dpop_jkt=dpop_jkt,
         )
+        if record is not None and self.on_refresh is not None:
+            pair = self.on_refresh(record, pair)
+        return pair

@@ -193,8 +193,11 @@ def admin_router(ctx: ServerContext) -> APIRouter:
     )
     def rotate_key(admin: Admin, body: Annotated[RotateKey | None, Body()] = None) -> Response:
         """A new key signs from now on; the old one stays in the JWKS until the last token it
-        signed has expired (no downtime). ``alg`` defaults to the configured algorithm."""
-        key = auth.rotate_key(body.alg if body else None, actor=admin)
+        signed has expired (no downtime). ``alg`` defaults to the configured algorithm;
+        ``use: "id_token"`` rotates the ID-token key of ``alg`` (default RS256) instead."""
+        key = auth.rotate_key(
+            body.alg if body else None, use=body.use if body else "access", actor=admin
+        )
         return json_response(key.to_dict(), 201)
 
     @router.get("/events", response_model=EventPage, summary="The audit log", responses=errors(400))

@@ -31,7 +31,7 @@ from ..web.context import WebContext
 from ..web.cookies import CSRF_FIELD
 from ..web.middleware import PAGE_HEADERS, csp_allowing_forms_to
 
-__all__ = ["POPUP_COOP", "authorize_router", "form_action_source", "login_url"]
+__all__ = ["POPUP_COOP", "authorize_router", "form_action_source", "login_url", "page_headers"]
 
 _LOOPBACK = ("127.0.0.1", "[::1]", "localhost")
 # Fields of the consent form that are not part of the authorization request.
@@ -59,7 +59,9 @@ POPUP_COOP = "unsafe-none"
 ``same-origin`` would sever as soon as the popup reaches jwtgate."""
 
 
-def _page_headers(response: Response, redirect_uri: str | None) -> Response:
+def page_headers(response: Response, redirect_uri: str | None) -> Response:
+    """The headers of the sign-in, consent, error and logout pages (see the module
+    docstring); ``redirect_uri``: the form may end at its origin."""
     extra = (form_action_source(redirect_uri),) if redirect_uri else ()
     response.headers["content-security-policy"] = csp_allowing_forms_to(*extra)
     response.headers["cross-origin-opener-policy"] = POPUP_COOP
@@ -125,7 +127,7 @@ def authorize_router(ctx: WebContext) -> APIRouter:
             f"The app that sent you here could not be verified ({exc}), so you were not sent "
             "back to it. Go back to the app and try again, or tell its developers.",
         )
-        return _page_headers(response, None)
+        return page_headers(response, None)
 
     def to_client(exc: AuthorizationError) -> Response:
         target = exc.redirect_uri or ""
@@ -133,7 +135,7 @@ def authorize_router(ctx: WebContext) -> APIRouter:
             target,
             {"error": exc.code, "error_description": str(exc), "state": exc.state, "iss": issuer},
         )
-        return _page_headers(RedirectResponse(location, status_code=303), None)
+        return page_headers(RedirectResponse(location, status_code=303), None)
 
     def sso(request: Request) -> SsoSession | None:
         return auth.sso_session(request.cookies.get(ctx.names(request).sso))
@@ -151,7 +153,7 @@ def authorize_router(ctx: WebContext) -> APIRouter:
             hidden=hidden,
             redirect_host=urlsplit(req.redirect_uri).netloc or req.redirect_uri,
         )
-        return _page_headers(response, req.redirect_uri)
+        return page_headers(response, req.redirect_uri)
 
     def handle(request: Request, params: list[tuple[str, str]]) -> Response:
         try:
@@ -164,13 +166,13 @@ def authorize_router(ctx: WebContext) -> APIRouter:
             return to_client(exc)
         if decision.kind == "login":
             url = login_url(params, fresh=decision.fresh, login_hint=req.login_hint)
-            return _page_headers(RedirectResponse(url, status_code=303), None)
+            return page_headers(RedirectResponse(url, status_code=303), None)
         if decision.kind == "consent" and session is not None:
             return consent_page(request, req, decision.scopes, session.user.username)
         location = _to_client(
             req.redirect_uri, {"code": decision.code, "state": req.state, "iss": issuer}
         )
-        return _page_headers(RedirectResponse(location, status_code=303), None)
+        return page_headers(RedirectResponse(location, status_code=303), None)
 
     def consent(request: Request, params: list[tuple[str, str]], allow: bool) -> Response:
         request_params = [(k, v) for k, v in params if k not in _FORM_ONLY]
@@ -179,14 +181,14 @@ def authorize_router(ctx: WebContext) -> APIRouter:
             session = sso(request)
             if session is None:
                 url = login_url(request_params, fresh=False, login_hint=req.login_hint)
-                return _page_headers(RedirectResponse(url, status_code=303), None)
+                return page_headers(RedirectResponse(url, status_code=303), None)
             code = auth.answer_consent(req, session, allow=allow)
         except BadRedirect as exc:
             return error_page(request, exc)
         except AuthorizationError as exc:
             return to_client(exc)
         location = _to_client(req.redirect_uri, {"code": code, "state": req.state, "iss": issuer})
-        return _page_headers(RedirectResponse(location, status_code=303), None)
+        return page_headers(RedirectResponse(location, status_code=303), None)
 
     @router.get(
         "/authorize",
@@ -219,7 +221,7 @@ def authorize_router(ctx: WebContext) -> APIRouter:
             return await run_in_threadpool(handle, request, params)
         ctx.check_csrf(request, next((v for k, v in params if k == CSRF_FIELD), None))
         if decisions not in (["allow"], ["deny"]):
-            return _page_headers(
+            return page_headers(
                 ctx.error_page(request, 400, "Bad request", "Choose Allow or Deny."), None
             )
         return await run_in_threadpool(consent, request, params, decisions == ["allow"])

@@ -7,6 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.responses import Response
 
+from ...auth.oidc.provider import ACR
+from ...auth.oidc.userinfo import supported_claims
 from ..context import ServerContext, json_response
 from ..schemas import Discovery, Jwks
 from .oauth import GRANT_TYPES
@@ -65,8 +67,24 @@ def wellknown_router(ctx: ServerContext) -> APIRouter:
     @router.get("/openid-configuration", response_model=Discovery, summary="Server metadata")
     def discovery() -> Response:
         """Issuer, endpoints, grant types, client authentication methods, public scopes, the
-        authorization code flow. Only what is implemented is advertised."""
+        authorization code flow, OpenID Connect, DPoP. Only what is implemented is advertised."""
         meta = metadata(auth.issuer, auth.scopes_supported)
+        base = auth.issuer.rstrip("/")
+        # OpenID Connect (issue 14): only what is implemented. No request objects, no claims
+        # parameter (request_uri_parameter_supported defaults to true in OIDC Discovery 3, so
+        # it is said false), no JWT client authentication.
+        meta.update(
+            userinfo_endpoint=base + "/auth/userinfo",
+            end_session_endpoint=base + "/auth/end-session",
+            id_token_signing_alg_values_supported=auth.id_token_algorithms,
+            claims_supported=supported_claims(),
+            acr_values_supported=[ACR],
+            claims_parameter_supported=False,
+            request_parameter_supported=False,
+            request_uri_parameter_supported=False,
+            backchannel_logout_supported=True,
+            backchannel_logout_session_supported=True,
+        )
         # RFC 9449 5.1: DPoP proofs at the token endpoint and the protected routes.
         meta["dpop_signing_alg_values_supported"] = sorted(auth.dpop.algorithms)
         return json_response(meta, headers=CACHE)

@@ -23,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 from ...auth.service import AuthService
 from ...config import Settings
 from ..routes.authorize import authorize_router
+from ..routes.end_session import end_session_router
 from .account_routes import account_router
 from .admin_routes import admin_router
 from .context import FieldTooLong, Forbidden, SignInRequired, WebContext
@@ -75,6 +76,7 @@ def install(
     app.include_router(home_router(ctx, STATIC))
     app.include_router(session_router(ctx))
     app.include_router(authorize_router(ctx))
+    app.include_router(end_session_router(ctx))
     app.include_router(account_router(ctx))
     app.include_router(admin_router(ctx))
     app.include_router(email_router(ctx))

@@ -28,6 +28,11 @@ def account_router(ctx: WebContext) -> APIRouter:
             for s in ctx.auth.list_sessions(str(claims["sub"]))
             if s.active and s.expires_at.timestamp() > now
         ]
+        names = {c.client_id: c.name for c in ctx.auth.list_clients()}
+        apps_of: dict[str, list[str]] = {}
+        for s in sessions:
+            if s.sso_sid is not None and s.client_id is not None:
+                apps_of.setdefault(s.sso_sid, []).append(names.get(s.client_id, s.client_id))
         return ctx.render(
             request,
             "account.html",
@@ -35,6 +40,7 @@ def account_router(ctx: WebContext) -> APIRouter:
             user=claims,
             me=me,
             sessions=sessions,
+            apps_of=apps_of,
             apps=ctx.auth.apps_with_access(str(claims["sub"])),
             current_sid=claims.get("sid"),
             **extra,

@@ -1,10 +1,10 @@
 """DPoP (RFC 9449, issue 17): sessions remember the key their refresh tokens are bound to (a
 public client's), authorization codes the ``dpop_jkt`` of their authorization request.
 
-Revises 0003 (not 0001): it adds a column to ``authorization_codes``, which 0003 creates.
+Revises 0004 (OpenID Connect, after 0003): it adds a column to ``authorization_codes`` (0003).
 
 Revision ID: 0008
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-04
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | None = None
 depends_on: str | None = None
 
