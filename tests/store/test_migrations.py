@@ -13,6 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from jwtgate.store import create_db_engine, current_revision, head_revision, upgrade
+from jwtgate.store.migrate import HEAD_REVISION
 from jwtgate.store.models import Base
 
 TABLES = {
@@ -22,6 +23,8 @@ TABLES = {
     "revocations",
     "signing_keys",
     "clients",
+    "authorization_codes",
+    "consents",
     "audit_events",
     "account_tokens",
     "mail_outbox",
@@ -29,6 +32,7 @@ TABLES = {
     "recovery_codes",
     "mfa_challenges",
     "throttle_attempts",
+    "logout_deliveries",
     "alembic_version",
 }
 
@@ -39,7 +43,7 @@ def test_upgrade_on_an_empty_database_creates_every_table(database_url: str) -> 
         assert current_revision(engine) is None
         upgrade(database_url)
         assert set(inspect(engine).get_table_names()) == TABLES
-        assert current_revision(engine) == head_revision() == "0007"
+        assert current_revision(engine) == head_revision() == HEAD_REVISION
     finally:
         engine.dispose()
 
@@ -155,7 +159,7 @@ def test_a_database_of_revision_0005_upgrades_in_place_keeping_its_sessions(
                 )
             )
         upgrade(database_url)
-        assert current_revision(engine) == head_revision() == "0007"
+        assert current_revision(engine) == head_revision() == HEAD_REVISION
         with engine.connect() as conn:
             row = conn.execute(text("SELECT sid, auth FROM sessions")).one()
         # A session from before MFA existed has no record of its factors: a password sign-in.
@@ -165,3 +169,46 @@ def test_a_database_of_revision_0005_upgrades_in_place_keeping_its_sessions(
         )
     finally:
         engine.dispose()
+
+
+def test_a_database_at_0001_upgrades_in_place_to_oidc_keys(database_url: str) -> None:
+    # A 0001 database with a signing key: after the upgrade the key is an access-token key,
+    # and starting the service adds the ID-token keys beside it (nothing is re-generated).
+    import orjson
+    from sqlalchemy import text
+
+    from jwtgate import Key
+    from jwtgate.auth import build_auth
+    from jwtgate.config import Settings
+    from jwtgate.store.crypto import KeyCipher, load_master_key
+
+    master = "A" * 43
+    upgrade(database_url, "0001")
+    key = Key.generate("ES256")
+    sealed = KeyCipher(load_master_key(database_url, master_key=master, key_file=None)).seal(
+        orjson.dumps(key.to_jwk(private=True)), aad=key.kid.encode()
+    )
+    engine = create_db_engine(database_url)
+    try:
+        with engine.begin() as conn:  # the row as release 0001 wrote it
+            conn.execute(
+                text(
+                    "INSERT INTO signing_keys (kid, alg, public_jwk, private_jwk_enc, "
+                    "created_at, activated_at) VALUES (:kid, 'ES256', :pub, :enc, 1, 1)"
+                ),
+                {"kid": key.kid, "pub": orjson.dumps(key.to_jwk()).decode(), "enc": sealed},
+            )
+        upgrade(database_url)
+        assert current_revision(engine) == head_revision()
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT kid, purpose FROM signing_keys")).all()
+        assert [tuple(r) for r in rows] == [(key.kid, "access")]
+    finally:
+        engine.dispose()
+    auth = build_auth(Settings(database_url=database_url, master_key=master))
+    try:
+        keys = {(k.use, k.alg): k.kid for k in auth.list_keys() if k.status == "active"}
+        assert keys[("access", "ES256")] == key.kid
+        assert ("id_token", "RS256") in keys
+    finally:
+        auth.close()

@@ -9,11 +9,15 @@ body. Descriptions never echo what the client sent (it may be a password or a to
 
     JWTGateError
      ├── InvalidToken ........ 401, WWW-Authenticate: Bearer error="invalid_token" (RFC 6750 3.1)
-     │    └── MissingToken ... 401, bare WWW-Authenticate: Bearer realm="jwtgate" (RFC 6750 3)
+     │    ├── MissingToken ... 401, bare WWW-Authenticate: Bearer realm="jwtgate" (RFC 6750 3)
+     │    └── InvalidDPoPProof 401, WWW-Authenticate: DPoP error="invalid_dpop_proof", algs=..
+     │         └── UseDPoPNonce .. and DPoP-Nonce (RFC 9449 7.1, 9)
      └── AuthError
           ├── InvalidGrant ... 401 on /auth/login and /auth/refresh, 400 elsewhere (RFC 6749 5.2)
           ├── InvalidClient .. 401, WWW-Authenticate: Basic realm="jwtgate" (RFC 6749 5.2)
           ├── InsufficientScope 403, WWW-Authenticate: Bearer error="insufficient_scope"
+          ├── DPoPProofRefused 400 invalid_dpop_proof at /auth/token (RFC 9449 5)
+          │    └── DPoPNonceRequired 400 use_dpop_nonce and DPoP-Nonce (RFC 9449 8)
           ├── Throttled ...... 429, Retry-After (RFC 6585 4)
           ├── MfaRequired .... 401 with "mfa_token" and "methods" in the body
           ├── MfaEnrollmentRequired 401 with "mfa_token" in the body
@@ -40,6 +44,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from ..auth.dpop import DPOP_ALGORITHMS, DPoPNonceRequired
 from ..auth.errors import (
     Conflict,
     EmailNotVerified,
@@ -53,7 +58,7 @@ from ..auth.errors import (
     Throttled,
     WeakPassword,
 )
-from ..jose.errors import InvalidToken, JWTGateError, MissingToken
+from ..jose.errors import InvalidDPoPProof, InvalidToken, JWTGateError, MissingToken, UseDPoPNonce
 
 __all__ = [
     "REALM",
@@ -133,7 +138,22 @@ def step_up_challenge(exc: InsufficientUserAuthentication) -> str:
     return value
 
 
+def dpop_challenge(error: str, description: str) -> str:
+    """``WWW-Authenticate: DPoP`` for a refused proof (RFC 9449 7.1), with the algorithms."""
+    return (
+        f'DPoP realm="{REALM}", error="{error}", error_description="{_quoted(description)}", '
+        f'algs="{" ".join(DPOP_ALGORITHMS)}"'
+    )
+
+
 def _status_and_headers(exc: JWTGateError, request: Request) -> tuple[int, dict[str, str]]:
+    if isinstance(exc, InvalidDPoPProof):  # at a protected route (RFC 9449 7.1, 9)
+        headers = {"www-authenticate": dpop_challenge(exc.code, str(exc))}
+        if isinstance(exc, UseDPoPNonce):
+            headers["dpop-nonce"] = exc.nonce
+        return 401, headers
+    if isinstance(exc, DPoPNonceRequired):  # at the token endpoint (RFC 9449 8): 400
+        return 400, {"dpop-nonce": exc.nonce}
     if isinstance(exc, MissingToken):
         return 401, {"www-authenticate": bearer_challenge()}
     if isinstance(exc, InvalidToken):

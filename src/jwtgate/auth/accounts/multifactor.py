@@ -50,6 +50,11 @@ class MultiFactor:
             user, scope=scope, client_id=client_id, ip=ip, user_agent=user_agent
         )
 
+    def check_factors(self, user: UserRecord) -> None:
+        """Raises MfaRequired / MfaEnrollmentRequired when the password alone may not open a
+        session for ``user`` (see :mod:`.signin`)."""
+        self.steps.check_factors(user)
+
     def login(
         self,
         mfa_token: object,
@@ -58,9 +63,13 @@ class MultiFactor:
         *,
         ip: str | None = None,
         user_agent: str | None = None,
+        sso_hash: str | None = None,
     ) -> TokenPair:
-        """``POST /auth/login/mfa``. Raises InvalidGrant, InvalidRequest, Throttled."""
-        return self.steps.complete(mfa_token, method, code, ip=ip, user_agent=user_agent)
+        """``POST /auth/login/mfa`` (``sso_hash``: a browser sign-in session, see
+        :mod:`jwtgate.auth.sso`). Raises InvalidGrant, InvalidRequest, Throttled."""
+        return self.steps.complete(
+            mfa_token, method, code, ip=ip, user_agent=user_agent, sso_hash=sso_hash
+        )
 
     def pending_methods(self, mfa_token: object) -> list[str]:
         """The methods a live sign-in ``mfa_token`` can still finish with. Raises InvalidGrant
@@ -78,9 +87,12 @@ class MultiFactor:
         *,
         ip: str | None = None,
         user_agent: str | None = None,
+        sso_hash: str | None = None,
     ) -> Enrolled:
         """The first code of enrolment at sign-in: recovery codes and the session."""
-        return self.steps.enrol_confirm(mfa_token, code, ip=ip, user_agent=user_agent)
+        return self.steps.enrol_confirm(
+            mfa_token, code, ip=ip, user_agent=user_agent, sso_hash=sso_hash
+        )
 
     # -- the caller's own factors -------------------------------------------------------------
 
@@ -127,10 +139,15 @@ class MultiFactor:
         return self.passkeys.passwordless_options()
 
     def passwordless(
-        self, credential: object, *, ip: str | None = None, user_agent: str | None = None
+        self,
+        credential: object,
+        *,
+        ip: str | None = None,
+        user_agent: str | None = None,
+        sso_hash: str | None = None,
     ) -> TokenPair:
         """``POST /auth/login/webauthn``: sign in with a passkey alone. Raises InvalidGrant."""
-        return self.steps.passwordless(credential, ip=ip, user_agent=user_agent)
+        return self.steps.passwordless(credential, ip=ip, user_agent=user_agent, sso_hash=sso_hash)
 
     # -- administration -----------------------------------------------------------------------
 

@@ -70,6 +70,16 @@ class SignInSteps:
     ) -> TokenPair:
         """The session when no factor is needed; else raises MfaRequired (with the methods)
         or MfaEnrollmentRequired."""
+        self.check_factors(user, scope=scope, client_id=client_id)
+        return self._sessions.start(
+            user, scope=scope, client_id=client_id, ip=ip, user_agent=user_agent
+        )
+
+    def check_factors(
+        self, user: UserRecord, *, scope: str = "", client_id: str | None = None
+    ) -> None:
+        """Nothing when the password alone may open a session for ``user``; else raises
+        MfaRequired (with an ``mfa_token`` and the methods) or MfaEnrollmentRequired."""
         methods = self._factors.methods(user.id)
         detail: dict[str, Any] = {
             "scope": scope,
@@ -86,9 +96,6 @@ class SignInSteps:
             raise MfaRequired(self._challenge(user, LOGIN, detail), methods, options)
         if self._factors.must_enrol(user):
             raise MfaEnrollmentRequired(self._challenge(user, ENROL, detail))
-        return self._sessions.start(
-            user, scope=scope, client_id=client_id, ip=ip, user_agent=user_agent
-        )
 
     def complete(
         self,
@@ -98,8 +105,10 @@ class SignInSteps:
         *,
         ip: str | None = None,
         user_agent: str | None = None,
+        sso_hash: str | None = None,
     ) -> TokenPair:
-        """``POST /auth/login/mfa``: the token pair. Raises InvalidGrant (dead token, wrong
+        """``POST /auth/login/mfa``: the token pair (a browser sign-in session with
+        ``sso_hash``, see :mod:`jwtgate.auth.sso`). Raises InvalidGrant (dead token, wrong
         or replayed code), InvalidRequest (unknown method), Throttled."""
         if method not in ("totp", "recovery_code", "webauthn"):
             raise InvalidRequest("method must be one of totp, recovery_code, webauthn")
@@ -120,7 +129,7 @@ class SignInSteps:
                     raise InvalidGrant(_DEAD)
             attempt.succeeded()
             amr = "swk" if passkey.synced else "hwk"
-            return self._start(challenge, user, amr, ip, user_agent)
+            return self._start(challenge, user, amr, ip, user_agent, sso_hash)
         if method == "totp":
             found = self._factors.check_totp(user, code)
             ok = False
@@ -143,10 +152,15 @@ class SignInSteps:
                 attempt.failed("wrong_code")
             amr = "otp"
         attempt.succeeded()
-        return self._start(challenge, user, amr, ip, user_agent)
+        return self._start(challenge, user, amr, ip, user_agent, sso_hash)
 
     def passwordless(
-        self, credential: object, *, ip: str | None = None, user_agent: str | None = None
+        self,
+        credential: object,
+        *,
+        ip: str | None = None,
+        user_agent: str | None = None,
+        sso_hash: str | None = None,
     ) -> TokenPair:
         """Sign in with a discoverable passkey alone (user verification is the second
         factor): ``acr`` ``phr``. Raises InvalidGrant."""
@@ -164,6 +178,7 @@ class SignInSteps:
             ip=ip,
             user_agent=user_agent,
             auth=Authentication.passkey(ctx.clock(), synced=passkey.synced),
+            sso_hash=sso_hash,
         )
 
     def pending_methods(self, mfa_token: object) -> list[str]:
@@ -183,6 +198,7 @@ class SignInSteps:
         *,
         ip: str | None = None,
         user_agent: str | None = None,
+        sso_hash: str | None = None,
     ) -> Enrolled:
         """With an enrolment ``mfa_token`` and a first code: the recovery codes and the
         session (``acr mfa``). Raises InvalidGrant, NotFound, Throttled."""
@@ -192,7 +208,7 @@ class SignInSteps:
         with ctx.store.write() as uow:
             if not uow.mfa.use_challenge(challenge.token_hash, now=ctx.clock()):
                 raise InvalidGrant(_DEAD)
-        return Enrolled(codes, self._start(challenge, user, "otp", ip, user_agent))
+        return Enrolled(codes, self._start(challenge, user, "otp", ip, user_agent, sso_hash))
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -241,6 +257,7 @@ class SignInSteps:
         method: str,
         ip: str | None,
         user_agent: str | None,
+        sso_hash: str | None = None,
     ) -> TokenPair:
         detail = challenge.detail
         pwd_at = detail.get("pwd_at")
@@ -253,4 +270,5 @@ class SignInSteps:
             ip=ip,
             user_agent=user_agent,
             auth=start.plus(method, self._ctx.clock()),
+            sso_hash=sso_hash,
         )

@@ -22,6 +22,8 @@ from starlette.staticfiles import StaticFiles
 
 from ...auth.service import AuthService
 from ...config import Settings
+from ..routes.authorize import authorize_router
+from ..routes.end_session import end_session_router
 from .account_routes import account_router
 from .admin_routes import admin_router
 from .context import FieldTooLong, Forbidden, SignInRequired, WebContext
@@ -74,6 +76,8 @@ def install(
 
     app.include_router(home_router(ctx, STATIC))
     app.include_router(session_router(ctx))
+    app.include_router(authorize_router(ctx))
+    app.include_router(end_session_router(ctx))
     app.include_router(account_router(ctx))
     app.include_router(mfa_router(ctx))
     app.include_router(admin_router(ctx))

@@ -25,8 +25,10 @@ from ...auth.errors import (
     MfaRequired,
     Throttled,
 )
+from ...auth.sso import new_sso_token
+from ...auth.values import TokenPair
 from .context import WebContext, form_text, safe_next
-from .cookies import set_session_cookies
+from .cookies import set_session_cookies, set_sso_cookie
 
 __all__ = ["mfa_router", "second_step_page"]
 
@@ -100,6 +102,14 @@ def mfa_router(ctx: WebContext) -> APIRouter:
     """Routes: /web/login/mfa, /web/login/enrol, /web/account/mfa/*."""
     router = APIRouter(prefix="/web", include_in_schema=False)
 
+    def signed_in(response: Response, pair: TokenPair, sso_token: str, request: Request) -> None:
+        # The browser's sign-in session too, so /auth/authorize knows this sign-in (its acr).
+        secure = ctx.secure(request)
+        set_session_cookies(response, pair, secure=secure)
+        set_sso_cookie(
+            response, sso_token, max_age=ctx.settings.refresh_absolute_ttl, secure=secure
+        )
+
     @router.post("/login/mfa")
     async def login_mfa(request: Request) -> Response:
         form = await ctx.checked_form(request)
@@ -107,9 +117,12 @@ def mfa_router(ctx: WebContext) -> APIRouter:
         method = form_text(form, "method") or "totp"
         next_path = safe_next(form.get("next"))
         proof = _credential(form) if method == "webauthn" else form_text(form, "code")
+        sso_token, sso_hash = new_sso_token()
         try:
             pair = await run_in_threadpool(
-                ctx.auth.mfa.login, token, method, proof, **_client(request)
+                lambda: ctx.auth.mfa.login(
+                    token, method, proof, sso_hash=sso_hash, **_client(request)
+                )
             )
         except AuthError as exc:
             status, text, headers = _failure(exc)
@@ -126,23 +139,26 @@ def mfa_router(ctx: WebContext) -> APIRouter:
             response.headers.update(headers)
             return response
         response = ctx.redirect(next_path, conn=request)
-        set_session_cookies(response, pair, secure=ctx.secure(request))
+        signed_in(response, pair, sso_token, request)
         return response
 
     @router.post("/login/passkey")
     async def login_passkey(request: Request) -> Response:
         form = await ctx.checked_form(request)
         next_path = safe_next(form.get("next"))
+        sso_token, sso_hash = new_sso_token()
         try:
             pair = await run_in_threadpool(
-                ctx.auth.mfa.passwordless, _credential(form), **_client(request)
+                lambda: ctx.auth.mfa.passwordless(
+                    _credential(form), sso_hash=sso_hash, **_client(request)
+                )
             )
         except AuthError:
             return ctx.redirect(
                 "/web/login", conn=request, flash="That passkey did not sign you in."
             )
         response = ctx.redirect(next_path, conn=request)
-        set_session_cookies(response, pair, secure=ctx.secure(request))
+        signed_in(response, pair, sso_token, request)
         return response
 
     @router.post("/login/enrol")
@@ -150,9 +166,12 @@ def mfa_router(ctx: WebContext) -> APIRouter:
         form = await ctx.checked_form(request)
         token = form_text(form, "mfa_token")
         next_path = safe_next(form.get("next"))
+        sso_token, sso_hash = new_sso_token()
         try:
             done = await run_in_threadpool(
-                ctx.auth.mfa.enrol_confirm, token, form_text(form, "code"), **_client(request)
+                lambda: ctx.auth.mfa.enrol_confirm(
+                    token, form_text(form, "code"), sso_hash=sso_hash, **_client(request)
+                )
             )
         except AuthError as exc:
             status, text, headers = _failure(exc)
@@ -171,7 +190,7 @@ def mfa_router(ctx: WebContext) -> APIRouter:
             request, "recovery_codes.html", codes=done.recovery_codes, next=next_path
         )
         response.headers.update(_NO_STORE)
-        set_session_cookies(response, done.tokens, secure=ctx.secure(request))
+        signed_in(response, done.tokens, sso_token, request)
         return response
 
     # -- the account's factors -----------------------------------------------------------------

@@ -2,7 +2,7 @@
 what each session's authentication was (``sessions.auth``).
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0008
 Create Date: 2026-12-04
 """
 
@@ -12,15 +12,16 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0008"
 branch_labels: str | None = None
 depends_on: str | None = None
 
 
 def upgrade() -> None:
     """Add the three tables and the column; existing sessions count as password sign-ins."""
-    with op.batch_alter_table("sessions") as batch:
-        batch.add_column(sa.Column("auth", sa.JSON(), nullable=True))
+    # A plain ADD COLUMN: a batch rebuild of sessions on SQLite would cascade away its
+    # refresh tokens.
+    op.add_column("sessions", sa.Column("auth", sa.JSON(), nullable=True))
     op.create_table(
         "mfa_factors",
         sa.Column("id", sa.String(36), primary_key=True),
@@ -71,5 +72,4 @@ def downgrade() -> None:
     op.drop_table("mfa_challenges")
     op.drop_table("recovery_codes")
     op.drop_table("mfa_factors")
-    with op.batch_alter_table("sessions") as batch:
-        batch.drop_column("auth")
+    op.drop_column("sessions", "auth")
