@@ -35,6 +35,7 @@ SEEDED = {
     "mfa_challenges": 0,
     "throttle_attempts": 7,
     "authorization_codes": 7,
+    "logout_deliveries": 0,
 }
 
 

@@ -22,6 +22,7 @@ from typing import Protocol
 
 from ...store.protocols import UnitOfWork
 from ...store.records import ClientRecord, CodeRecord, SessionRecord, UserRecord
+from ..assurance import Authentication
 from ..context import AuthContext, Pending
 from ..dpop import binds_refresh, require_dpop
 from ..errors import InvalidGrant
@@ -201,6 +202,13 @@ class AuthorizationCodes:
             or (user.not_before is not None and code.auth_time < user.not_before)
         ):
             raise InvalidGrant(_DEAD)
+        auth = None
+        if code.sso_sid is not None:
+            sso = uow.sessions.get(code.sso_sid)
+            if sso is None or sso.revoked_at is not None:
+                raise InvalidGrant(_DEAD)  # the user signed out meanwhile
+            # The sign-in the code came from: its factors make the tokens' acr/amr.
+            auth = Authentication.from_json(sso.auth, default_time=code.auth_time)
         session = self._sessions.new_record(
             user,
             scope=code.scope,
@@ -210,13 +218,10 @@ class AuthorizationCodes:
             audiences=code.resources,
             auth_time=code.auth_time,
             sso_sid=code.sso_sid,
+            auth=auth,
         )
         if binds_refresh(client):
             session = replace(session, dpop_jkt=grant.dpop_jkt)
-        if code.sso_sid is not None:
-            sso = uow.sessions.get(code.sso_sid)
-            if sso is None or sso.revoked_at is not None:
-                raise InvalidGrant(_DEAD)  # the user signed out meanwhile
         self._sessions.open(uow, session, refresh)
         uow.codes.set_session(code_hash, session.sid)
         ctx.audit(

@@ -19,17 +19,15 @@ import orjson
 
 from ...jose.errors import RevokedToken
 from ...store.records import ClientRecord, CodeRecord, SessionRecord, UserRecord
+from ..assurance import Authentication
 from ..context import AuthContext
 from ..errors import InsufficientScope
 from ..values import TokenPair
 from .userinfo import claims_for_scope
 
-__all__ = ["ACR", "AMR", "OpenIdProvider"]
+__all__ = ["OpenIdProvider"]
 
 log = logging.getLogger("jwtgate.oidc")
-
-ACR = "pwd"
-AMR = ("pwd",)
 
 
 class OpenIdProvider:
@@ -64,15 +62,16 @@ class OpenIdProvider:
         the user signed in, ``at_hash`` binds the access token."""
         if "openid" not in code.scope.split():
             return pair
+        auth = Authentication.from_json(session.auth, default_time=code.auth_time)
         token = self._ctx.id_tokens.issue(
             sub=user.id,
             client_id=client.client_id,
-            auth_time=code.auth_time,
+            auth_time=auth.auth_time,
             sid=session.sid,
             nonce=code.nonce,
             access_token=pair.access_token,
-            amr=AMR,
-            acr=ACR,
+            amr=auth.amr,
+            acr=auth.acr,
             alg=self._alg(client),
         )
         return replace(pair, id_token=token)
@@ -89,14 +88,16 @@ class OpenIdProvider:
             session = uow.sessions.get(sid) if isinstance(sid, str) else None
         if session is None:
             return pair
+        auth_time = session.auth_time if session.auth_time is not None else session.created_at
+        auth = Authentication.from_json(session.auth, default_time=auth_time)
         token = self._ctx.id_tokens.issue(
             sub=session.user_id,
             client_id=client.client_id,
-            auth_time=session.auth_time if session.auth_time is not None else session.created_at,
+            auth_time=auth.auth_time,
             sid=session.sid,
             access_token=pair.access_token,
-            amr=AMR,
-            acr=ACR,
+            amr=auth.amr,
+            acr=auth.acr,
             alg=self._alg(client),
         )
         return replace(pair, id_token=token)

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from ...auth.oidc.provider import ACR
+from ...auth.assurance import ACR_LEVELS
 from ...auth.oidc.userinfo import supported_claims
 from ..context import ServerContext, json_response
 from ..schemas import Discovery, Jwks
@@ -78,7 +78,7 @@ def wellknown_router(ctx: ServerContext) -> APIRouter:
             end_session_endpoint=base + "/auth/end-session",
             id_token_signing_alg_values_supported=auth.id_token_algorithms,
             claims_supported=supported_claims(),
-            acr_values_supported=[ACR],
+            acr_values_supported=list(ACR_LEVELS),
             claims_parameter_supported=False,
             request_parameter_supported=False,
             request_uri_parameter_supported=False,
