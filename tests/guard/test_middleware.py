@@ -132,6 +132,28 @@ def test_starlette_endpoints(issuer: Issuer, make_guard: Callable[..., Guard]) -
     assert client.get("/hello", headers=bearer(issuer.token(roles=["x"]))).status_code == 403
 
 
+def test_requires_asks_for_a_stronger_sign_in_with_the_rfc_9470_challenge(
+    issuer: Issuer, make_guard: Callable[..., Guard]
+) -> None:
+    @requires(acr="mfa", max_age=600)
+    async def pay(request: Any) -> JSONResponse:
+        return JSONResponse({"sub": principal_of(request).sub})
+
+    app = Starlette(routes=[Route("/pay", pay)])
+    app.add_middleware(GuardMiddleware, guard=make_guard(keys=issuer.keys))
+    client = TestClient(app)
+    now = int(issuer.clock())
+    weak = client.get("/pay", headers=bearer(issuer.token(acr="pwd", auth_time=now)))
+    assert weak.status_code == 401
+    assert weak.json()["error"] == "insufficient_user_authentication"
+    assert 'acr_values="mfa"' in weak.headers["www-authenticate"]
+    assert "max_age=600" in weak.headers["www-authenticate"]
+    old = client.get("/pay", headers=bearer(issuer.token(acr="mfa", auth_time=now - 601)))
+    assert old.status_code == 401
+    strong = client.get("/pay", headers=bearer(issuer.token(acr="mfa", auth_time=now)))
+    assert strong.json() == {"sub": "user-1"}
+
+
 def test_without_the_middleware_the_decorator_is_a_programming_error() -> None:
     app = FastAPI()
 

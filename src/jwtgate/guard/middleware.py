@@ -127,14 +127,17 @@ def requires(
     roles: str | Iterable[str] = (),
     scopes: str | Iterable[str] = (),
     any_role: str | Iterable[str] = (),
+    acr: str | None = None,
+    max_age: int | None = None,
 ) -> Callable[[Endpoint], Endpoint]:
     """Decorate an endpoint behind GuardMiddleware: 401 without a verified token (with the
-    reason the middleware found), 403 ``insufficient_scope`` without the roles or scopes.
+    reason the middleware found), 403 ``insufficient_scope`` without the roles or scopes,
+    401 ``insufficient_user_authentication`` (RFC 9470) below ``acr`` or past ``max_age``.
 
     Works for Starlette endpoints ``f(request)`` and FastAPI path operations (put it below
     the route decorator); a FastAPI endpoint without a ``Request`` parameter gets one added
     to its signature, invisible to the endpoint. ValueError for malformed names."""
-    requirement = Requirement.of(roles, scopes, any_role)
+    requirement = Requirement.of(roles, scopes, any_role, acr=acr, max_age=max_age)
 
     def decorator(endpoint: Endpoint) -> Endpoint:
         # eval_str: string annotations (from __future__ import annotations) resolved in the
