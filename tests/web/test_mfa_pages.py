@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from jwtgate.auth import AuthService, build_auth
 from jwtgate.config import Settings
 from jwtgate.server.web import install
+from jwtgate.server.web.cookies import cookie_names
 
 from .fakeauth import Clock
 from .webkit import ADMIN, ALICE, LOOPBACK, client, csrf_of, origin, post_form, sign_in
@@ -81,7 +82,7 @@ def _password(c: TestClient, who: tuple[str, str] = ALICE) -> TestClient:
 def test_set_up_an_app_then_sign_in_with_a_code(
     real: tuple[FastAPI, AuthService], clock: Clock
 ) -> None:
-    app, _ = real
+    app, service = real
     first = client(app)
     sign_in(first)
     assert 'href="/web/account/mfa"' in first.get("/web/account").text
@@ -92,6 +93,8 @@ def test_set_up_an_app_then_sign_in_with_a_code(
     step = _password(second)
     assert step.status_code == 200 and "Code from your authenticator app" in step.text
     assert step.headers["cache-control"] == "no-store"
+    sso_name = cookie_names(False).sso
+    assert sso_name not in second.cookies  # the password alone opened no sign-in session
     mfa_token = html.unescape(_TOKEN.search(step.text).group(1))  # type: ignore[union-attr]
     wrong = second.post(
         "/web/login/mfa",
@@ -117,6 +120,9 @@ def test_set_up_an_app_then_sign_in_with_a_code(
     )
     assert right.status_code == 303
     assert second.get("/web/account").status_code == 200
+    # The second step opened the browser's sign-in session, for /auth/authorize.
+    found = service.sso_session(second.cookies.get(sso_name))
+    assert found is not None and found.user.id == service.find_user(ALICE[0]).id
 
 
 def test_a_recovery_code_signs_in_from_the_web_page(
