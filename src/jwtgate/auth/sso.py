@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..store.records import UserRecord
+from .assurance import Authentication
 from .context import AuthContext
 from .credentials import check_credentials
 from .oauth.authorize import SsoSession
@@ -93,4 +94,5 @@ class SignInSessions:
         if not alive:
             return None
         auth_time = session.auth_time if session.auth_time is not None else session.created_at
-        return SsoSession(sid=session.sid, user=user, auth_time=auth_time)
+        auth = Authentication.from_json(session.auth, default_time=auth_time)
+        return SsoSession(sid=session.sid, user=user, auth_time=auth.auth_time, acr=auth.acr)

@@ -14,7 +14,7 @@ from jwtgate.auth.sso import new_sso_token
 from jwtgate.config import Settings
 
 from ..authkit import PASSWORD, FakeClock
-from ..oidckit import add_app, code_flow
+from ..oidckit import REDIRECT_URI, add_app, code_flow, pkce
 from ..test_oidc_flow import verify
 from .conftest import Enrolled, code_at
 
@@ -60,3 +60,36 @@ def test_the_code_flow_after_a_second_factor_says_mfa_in_its_tokens(
     assert refreshed.id_token is not None
     again = verify(auth, refreshed.id_token, app)
     assert (again["acr"], again["auth_time"]) == ("mfa", signed_in_at)
+
+
+def test_acr_values_mfa_asks_a_password_only_browser_session_to_sign_in_again(
+    auth: AuthService, enrol: Callable[..., Enrolled], clock: FakeClock
+) -> None:
+    auth.create_user("bob", PASSWORD)
+    app = add_app(auth)
+    sso = auth.sso_session(auth.browser_sign_in("bob", PASSWORD).sso_token)
+    assert sso is not None and sso.acr == "pwd"
+    _, challenge = pkce()
+    params = [
+        ("response_type", "code"),
+        ("client_id", app.client_id),
+        ("redirect_uri", REDIRECT_URI),
+        ("scope", "openid"),
+        ("code_challenge", challenge),
+        ("code_challenge_method", "S256"),
+        ("acr_values", "mfa"),
+    ]
+    request = auth.authorization_request(params)
+    decision = auth.authorize(request, sso)
+    assert decision.kind == "login" and decision.fresh
+    # Back from that sign-in: acr_values is voluntary, the code carries what it reached.
+    assert auth.authorize(request, sso, just_signed_in=True).kind == "code"
+    # A sign-in with the second factor satisfies it at once.
+    user = enrol()
+    with pytest.raises(MfaRequired) as caught:
+        auth.browser_sign_in("alice", PASSWORD)
+    sso_token, sso_hash = new_sso_token()
+    auth.mfa.login(caught.value.mfa_token, "totp", code_at(user.secret, clock()), sso_hash=sso_hash)
+    strong = auth.sso_session(sso_token)
+    assert strong is not None and strong.acr == "mfa"
+    assert auth.authorize(request, strong).kind == "code"

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from ...jose.errors import InvalidToken
 from ...store.records import ClientRecord, ConsentRecord, UserRecord
+from ..assurance import acr_satisfies, requested_acr
 from ..context import AuthContext
 from ..errors import AuthorizationError, BadRedirect, InvalidScope, InvalidTarget
 from .clients import Clients
@@ -70,6 +71,7 @@ class SsoSession:
     sid: str
     user: UserRecord
     auth_time: float
+    acr: str = "pwd"  # how strongly (see :mod:`jwtgate.auth.assurance`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,7 @@ class AuthorizationRequest:
     login_hint: str | None
     params: tuple[tuple[str, str], ...] = field(repr=False)
     dpop_jkt: str | None = None  # RFC 9449 10: the code is bound to this DPoP key
+    acr: str | None = None  # the weakest known level of acr_values (OIDC Core 3.1.2.1)
 
     def error(self, code: str, message: str) -> AuthorizationError:
         """An error to send back to the client's redirect URI."""
@@ -239,6 +242,7 @@ class Authorizer:
             login_hint=_one(params, "login_hint"),
             params=tuple(params),
             dpop_jkt=dpop_jkt,
+            acr=requested_acr(_one(params, "acr_values")),
         )
 
     # -- deciding ------------------------------------------------------------------------
@@ -263,6 +267,16 @@ class Authorizer:
             and now - sso.auth_time > request.max_age
             and not just_signed_in
         )
+        if (
+            sso is not None
+            and request.acr is not None
+            and not acr_satisfies(sso.acr, request.acr)
+            and not just_signed_in
+        ):
+            # acr_values asks for a stronger sign-in (e.g. mfa): sign in again, which asks
+            # for the user's second factor. Voluntary (OIDC Core 5.5.1.1): after that sign-in
+            # the code carries whatever acr it reached.
+            fresh_needed = True
         if sso is None or fresh_needed:
             if quiet:
                 raise request.error("login_required", "the user is not signed in")
