@@ -57,6 +57,7 @@ class SessionRow(Base):
     __table_args__ = (
         Index("ix_sessions_user_id", "user_id"),
         Index("ix_sessions_absolute_expires_at", "absolute_expires_at"),
+        Index("ix_sessions_expires_at", "expires_at"),  # pruning (migration 0009)
     )
 
     sid: Mapped[str] = mapped_column(String(64), primary_key=True)

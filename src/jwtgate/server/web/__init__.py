@@ -22,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 
 from ...auth.service import AuthService
 from ...config import Settings
+from ..routing import include_routes
 from .account_routes import account_router
 from .admin_routes import admin_router
 from .context import Forbidden, SignInRequired, WebContext
@@ -71,11 +72,11 @@ def install(
         trusted.add(issuer_origin)
     ctx = WebContext(auth=auth, settings=settings, clock=clock, trusted_origins=frozenset(trusted))
 
-    app.include_router(home_router(ctx, STATIC))
-    app.include_router(session_router(ctx))
-    app.include_router(account_router(ctx))
-    app.include_router(admin_router(ctx))
-    app.include_router(email_router(ctx))
+    include_routes(app, home_router(ctx, STATIC))
+    include_routes(app, session_router(ctx))
+    include_routes(app, account_router(ctx))
+    include_routes(app, admin_router(ctx))
+    include_routes(app, email_router(ctx))
     app.mount("/web/static", StaticFiles(directory=STATIC), name="web-static")
 
     @app.exception_handler(SignInRequired)
