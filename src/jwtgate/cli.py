@@ -323,7 +323,19 @@ def serve(
             "access_log": False,
             "server_header": False,
             "log_level": log_level.lower(),
+            # X-Forwarded-For/-Proto only from the configured proxies (none by default), not
+            # uvicorn's default of every loopback peer: any local process could otherwise pick
+            # its own client address (and defeat per-address throttling) or flip cookie flags.
+            "proxy_headers": bool(settings.forwarded_allow_ips),
+            "forwarded_allow_ips": settings.forwarded_allow_ips or None,
+            "http": bounded_http(settings),
         }
+        if os.environ.get("FORWARDED_ALLOW_IPS") and not settings.forwarded_allow_ips:
+            typer.echo(
+                "jwtgate: FORWARDED_ALLOW_IPS is ignored; name the proxies in "
+                "JWTGATE_FORWARDED_ALLOW_IPS (forwarded headers are trusted from no one now)",
+                err=True,
+            )
         if workers == 1:
             uvicorn.run(create_app(settings, auth=auth), **common)
             return
@@ -332,6 +344,21 @@ def serve(
     os.environ["JWTGATE_HOST"] = settings.host
     os.environ["JWTGATE_PORT"] = str(settings.port)
     uvicorn.run("jwtgate.server.app:app_from_env", factory=True, workers=workers, **common)
+
+
+def bounded_http(settings: Settings) -> Any:
+    """uvicorn's ``http`` protocol for ``serve``: httptools with the header size, header time
+    and connection bounds of the settings (picklable, for ``--workers``)."""
+    from functools import partial
+
+    from .server.protocol import BoundedHttpToolsProtocol, ConnectionLimits
+
+    limits = ConnectionLimits(
+        max_header_size=settings.max_header_size,
+        header_timeout=settings.header_timeout,
+        max_connections=settings.max_connections,
+    )
+    return partial(BoundedHttpToolsProtocol, limits=limits)
 
 
 # -- users ---------------------------------------------------------------------------------

@@ -7,19 +7,23 @@ Environment variables win over the file.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
 
 __all__ = ["Settings"]
+
+MIN_METRICS_TOKEN = 16
 
 
 class Settings(BaseSettings):
@@ -68,6 +72,13 @@ class Settings(BaseSettings):
     refresh_absolute_ttl: int = Field(
         default=30 * 86400, ge=60, description="Hard cap on a session's life, refreshes or not."
     )
+    refresh_reuse_interval: float = Field(
+        default=10.0,
+        ge=0,
+        le=60,
+        description="Seconds after a rotation during which the token just rotated is answered "
+        "with the successor already minted for it (tabs restored together, retries); 0: off.",
+    )
     leeway: int = Field(
         default=30,
         ge=0,
@@ -78,6 +89,11 @@ class Settings(BaseSettings):
     user_scopes: list[str] = Field(
         default_factory=list,
         description="Scopes a user may ask for at /auth/token (clients get theirs per client).",
+    )
+    public_scopes: list[str] = Field(
+        default_factory=list,
+        description="Scopes discovery may list in scopes_supported (those a user or a client "
+        "can actually be granted); every other scope stays unlisted.",
     )
     admin_password: SecretStr | None = None
     allow_registration: bool = False
@@ -90,8 +106,28 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Proxies (addresses or networks, comma-separated) whose X-Forwarded-For "
+        "and X-Forwarded-Proto are believed; default none: the peer is the client.",
+    )
     max_body_size: int = Field(default=64 * 1024, ge=1024)
     max_token_size: int = Field(default=8 * 1024, ge=512)
+    max_header_size: int = Field(
+        default=16 * 1024,
+        ge=1024,
+        le=1024 * 1024,
+        description="Request line and headers, in bytes; past it 431 and the connection closes.",
+    )
+    header_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Seconds a request's headers may take to arrive; then 408 and close.",
+    )
+    max_connections: int = Field(
+        default=1024, ge=1, description="Open connections per worker; more are closed at once."
+    )
 
     throttle_user_failures: int = 5
     throttle_ip_failures: int = 20
@@ -126,7 +162,38 @@ class Settings(BaseSettings):
     mail_max_attempts: int = Field(default=10, ge=1, le=50)
     require_verified_email: bool = False
     cors_origins: list[str] = Field(default_factory=list)
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token that GET /metrics requires from every caller; unset: only "
+        "direct loopback peers (no proxy in between) may read the metrics.",
+    )
     cookie_secure: bool = True
+
+    @field_validator("forwarded_allow_ips", mode="before")
+    @classmethod
+    def _proxy_list(cls, value: Any) -> Any:
+        """``10.0.0.5, 10.1.0.0/16`` from the environment; each an address or a network."""
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list):
+            return items
+        out = []
+        for item in (str(i).strip() for i in items):
+            if not item:
+                continue
+            if item != "*":
+                try:
+                    ipaddress.ip_network(item, strict=False)
+                except ValueError:
+                    raise ValueError(f"not an IP address or network: {item!r}") from None
+            out.append(item)
+        return out
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_METRICS_TOKEN:
+            raise ValueError(f"must be at least {MIN_METRICS_TOKEN} characters (random)")
+        return value
 
     @classmethod
     def settings_customise_sources(
@@ -146,7 +213,7 @@ class Settings(BaseSettings):
     def safe_dict(self) -> dict[str, Any]:
         """The settings with every secret masked, for logs and ``--help`` output."""
         out = self.model_dump()
-        for name in ("admin_password", "master_key", "smtp_url"):
+        for name in ("admin_password", "master_key", "smtp_url", "metrics_token"):
             if out.get(name) is not None:
                 out[name] = "**********"
         return out

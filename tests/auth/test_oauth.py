@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from jwtgate import RevokedToken, unverified_header
 from jwtgate.auth import AuthService, InvalidClient, InvalidGrant, InvalidRequest, InvalidScope
+from jwtgate.config import Settings
 
 from .authkit import FakeClock, add_user, count_statements, login
 
@@ -29,7 +31,7 @@ def test_client_credentials_grant(auth: AuthService) -> None:
     assert everything.scope == "invoices:read invoices:write"
     with pytest.raises(InvalidScope):
         auth.client_credentials(client.client_id, secret, "admin")
-    assert "invoices:read" in auth.scopes_supported
+    assert "invoices:read" not in auth.scopes_supported  # a client's scope is not public
     assert auth.authenticate_client(client.client_id, secret) == client
 
 
@@ -117,3 +119,18 @@ def test_introspection(auth: AuthService, clock: FakeClock) -> None:
     assert auth.introspect(newer.access_token) == {"active": False}
     for garbage in ("", "nope", "A" * 43, "x" * 100_000, None):
         assert auth.introspect(garbage) == {"active": False}  # type: ignore[arg-type]
+
+
+def test_discovery_lists_only_scopes_marked_public_that_someone_can_get(
+    make_auth: Callable[..., AuthService], make_settings: Callable[..., Settings]
+) -> None:
+    auth = make_auth(
+        make_settings(
+            user_scopes=["profile:read", "internal:ops"],
+            public_scopes=["profile:read", "invoices:read", "nobody:has-it"],
+        )
+    )
+    assert auth.scopes_supported == ["profile:read"]
+    auth.create_client("billing", scopes=("invoices:read", "invoices:write"))
+    # A client's scope shows once an admin marked it public; its other scopes never do.
+    assert auth.scopes_supported == ["invoices:read", "profile:read"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import socket
@@ -575,3 +576,12 @@ def test_serve_listens_where_jwtgate_port_and_host_say(
     assert "curl -s http://127.0.0.1:9123/auth/me" in output  # a wildcard becomes loopback
     run("serve", "--port", "9124")
     assert uvicorn_calls[1][1]["port"] == 9124  # the option wins over the environment
+
+
+def test_token_inspect_of_a_deeply_nested_token_explains_it(env: dict[str, str]) -> None:
+    """A header nested past orjson's limit is refused by `token inspect`, not a traceback."""
+    header = base64.urlsafe_b64encode(b'{"alg":"ES256","x":' + b"[" * 300 + b"]" * 300 + b"}")
+    token = header.rstrip(b"=").decode() + ".e30.AAAA"
+    output = run("token", "inspect", token, code=1)
+    assert "INVALID" in output and "nested too deeply" in output
+    assert "Traceback" not in output

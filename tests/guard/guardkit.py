@@ -5,6 +5,7 @@ revocation feed, and counts what it is asked."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import secrets
 import threading
@@ -217,3 +218,96 @@ def wait_until(predicate: Any, timeout: float = 5.0, step: float = 0.01) -> bool
             return True
         time.sleep(step)
     return bool(predicate())
+
+
+class DripServer:
+    """A raw-socket HTTP server on a free loopback port. While ``dripping`` is set it answers
+    every request with a status line and then one header byte every ``step`` seconds, for up
+    to ``duration`` seconds before it hangs up (a stalled or hostile JWKS or feed server);
+    otherwise it answers ``answer(path)`` (status, JSON body) at once. ``hits`` counts
+    requests; ``open`` is the number of connections it is still dripping into."""
+
+    __test__ = False
+
+    def __init__(
+        self,
+        answer: Any = None,
+        *,
+        step: float = 0.2,
+        duration: float = 20.0,
+        dripping: bool = True,
+    ) -> None:
+        import socket
+
+        self.answer = answer or (lambda path: (404, {"error": "not_found"}))
+        self.step = step
+        self.duration = duration
+        self.dripping = threading.Event()
+        if dripping:
+            self.dripping.set()
+        self.hits = 0
+        self.open = 0
+        self._stopped = threading.Event()
+        self._lock = threading.Lock()
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self._sock.settimeout(0.05)
+        self.port = self._sock.getsockname()[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: Any) -> None:
+        with conn:
+            conn.settimeout(5)
+            head = b""
+            try:
+                while b"\r\n\r\n" not in head and len(head) < 65536:
+                    data = conn.recv(4096)
+                    if not data:
+                        return
+                    head += data
+            except OSError:
+                return
+            path = head.split(b" ", 2)[1].decode() if head.count(b" ") >= 2 else "/"
+            with self._lock:
+                self.hits += 1
+            if self.dripping.is_set():
+                self._drip(conn)
+                return
+            status, body = self.answer(urlsplit(path).path)
+            payload = json.dumps(body).encode()
+            response = (
+                f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n"
+            ).encode() + payload
+            with contextlib.suppress(OSError):
+                conn.sendall(response)
+
+    def _drip(self, conn: Any) -> None:
+        with self._lock:
+            self.open += 1
+        try:
+            conn.sendall(b"HTTP/1.1 200 OK\r\nX-Drip: ")
+            until = time.monotonic() + self.duration
+            while time.monotonic() < until and not self._stopped.wait(self.step):
+                conn.sendall(b"a")
+        except OSError:
+            pass  # the client gave up: what a deadline should make it do
+        finally:
+            with self._lock:
+                self.open -= 1
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._sock.close()
+        self._thread.join(2)

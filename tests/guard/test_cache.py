@@ -51,7 +51,7 @@ def test_exp_is_checked_on_every_hit(
 async def test_exp_is_checked_on_every_async_hit(
     make_guard: Callable[..., Guard], issuer: Issuer, clock: FakeClock
 ) -> None:
-    guard = make_guard(keys=issuer.keys)
+    guard = make_guard(keys=issuer.keys, leeway=0)
     token = issuer.token(exp=int(clock()) + 10)
     await guard.averify(token)
     clock.advance(10)

@@ -10,6 +10,7 @@ import json
 import secrets
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -388,3 +389,23 @@ def test_an_unexpected_error_in_a_fetch_keeps_the_keys(
     clock.advance(3600)
     assert guard.verify(issuer.token()).sub == "user-1"
     assert server.jwks_fetches() == 2
+
+
+def test_a_jwks_with_one_kid_for_two_algorithms_is_used(
+    make_guard: Callable[..., Guard], issuer: Issuer
+) -> None:
+    """RFC 7520 section 4: one RSA key published as RS256 and PS384 under one kid (RFC 7517
+    4.5). The Guard loads the set and each token's (alg, kid) picks its key."""
+    vectors = json.loads(
+        (Path(__file__).parents[1] / "jose" / "vectors" / "rfc7520_section4.json").read_text()
+    )
+    signers = [Key.from_jwk(dict(vectors["private_jwk"], alg=alg)) for alg in ("RS256", "PS384")]
+    jwks = {"keys": [dict(vectors["jwk"], alg=alg) for alg in ("RS256", "PS384")]}
+    with serving(Served(jwks=jwks)) as server:
+        guard = make_guard(jwks_url=server.jwks_url)
+        for signer in signers:
+            assert guard.verify(issuer.token(key=signer)).sub == "user-1"
+        other = Key.from_jwk(dict(vectors["private_jwk"], alg="RS384"))
+        with pytest.raises(InvalidToken):
+            guard.verify(issuer.token(key=other))
+        assert server.jwks_fetches() == 1

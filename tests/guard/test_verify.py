@@ -137,7 +137,7 @@ REFUSED: list[tuple[str, Callable[[Issuer], Any], type[InvalidToken]]] = [
     ("tampered payload", _tampered, InvalidSignature),
     ("alg none", _alg_none, UnsupportedAlgorithm),
     ("HS256 keyed with the public key", _hmac_with_the_public_key, UnsupportedAlgorithm),
-    ("expired", lambda i: i.token(exp=int(i.clock()) - 1), ExpiredToken),
+    ("expired", lambda i: i.token(exp=int(i.clock()) - 60), ExpiredToken),  # past the leeway
     ("not yet valid", lambda i: i.token(nbf=int(i.clock()) + 60), ImmatureToken),
     ("issued in the future", lambda i: i.token(iat=int(i.clock()) + 60), ImmatureToken),
     ("wrong issuer", lambda i: i.token(iss="https://evil.example"), InvalidIssuer),
@@ -178,11 +178,27 @@ def test_leeway_accepts_a_token_just_past_exp(
 ) -> None:
     token = issuer.token(exp=int(clock()) + 10)
     lenient = make_guard(keys=issuer.keys, leeway=timedelta(seconds=30))
-    strict = make_guard(keys=issuer.keys)
+    strict = make_guard(keys=issuer.keys, leeway=0)
     clock.advance(20)
     assert lenient.verify(token).sub == "user-1"
     with pytest.raises(ExpiredToken):
         strict.verify(token)
+
+
+def test_by_default_a_guard_tolerates_the_servers_clock_skew(
+    make_guard: Callable[..., Guard], issuer: Issuer, clock: FakeClock
+) -> None:
+    """The default leeway is the server's (JWTGATE_LEEWAY, 30 s): a Guard whose clock is a
+    few seconds behind the issuer's accepts a token minted just now, and one whose clock is
+    a few seconds ahead accepts a token that has only just expired; past 30 s, refused."""
+    behind = issuer.token(iat=int(clock()) + 2, nbf=int(clock()) + 2)
+    assert make_guard(keys=issuer.keys).verify(behind).sub == "user-1"
+    just_expired = issuer.token(exp=int(clock()) - 2)
+    assert make_guard(keys=issuer.keys).verify(just_expired).sub == "user-1"
+    with pytest.raises(ImmatureToken):
+        make_guard(keys=issuer.keys).verify(issuer.token(nbf=int(clock()) + 31))
+    with pytest.raises(ExpiredToken):
+        make_guard(keys=issuer.keys).verify(issuer.token(exp=int(clock()) - 31))
 
 
 def test_algorithms_narrow_what_is_accepted(

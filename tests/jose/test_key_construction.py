@@ -6,6 +6,7 @@ TypeError), not later as a 401 at run time.
 
 from __future__ import annotations
 
+import base64
 import datetime
 import hashlib
 import json
@@ -17,7 +18,16 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa, x25519
 from cryptography.x509.oid import NameOID
 
-from jwtgate import InvalidSignature, Key, KeySet, UnknownKey, decode, encode, verify_jws
+from jwtgate import (
+    InvalidSignature,
+    InvalidToken,
+    Key,
+    KeySet,
+    UnknownKey,
+    decode,
+    encode,
+    verify_jws,
+)
 
 from .tokenkit import ALGS, NOW, Material, b64u, claims, compact_json, forge, load_vector, unb64u
 
@@ -288,7 +298,8 @@ def _certificate(private: Any) -> bytes:
         .not_valid_before(start)
         .not_valid_after(start + datetime.timedelta(days=30))
     )
-    algorithm = None if isinstance(private, ed25519.Ed25519PrivateKey) else hashes.SHA256()
+    ed = ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey
+    algorithm = None if isinstance(private, ed) else hashes.SHA256()
     return builder.sign(private, algorithm).public_bytes(serialization.Encoding.PEM)
 
 
@@ -375,6 +386,52 @@ def test_public_key_offered_as_hmac_secret_is_refused(
                 Key.from_jwk({"kty": "oct", "k": b64u(data), "alg": alg})
             with pytest.raises((ValueError, TypeError)):
                 Key.from_pem(material.public_pem, alg=alg)
+
+
+def _der_forms(material: Material) -> dict[str, bytes]:
+    """The binary and base64 encodings of a public key that are not PEM or JWK text."""
+    public = material.private.public_key()
+    der = serialization.Encoding.DER
+    forms = {
+        "der-spki": public.public_bytes(der, serialization.PublicFormat.SubjectPublicKeyInfo),
+        "der-certificate": x509.load_pem_x509_certificate(
+            _certificate(material.private)
+        ).public_bytes(der),
+        "der-private-pkcs8": material.private.private_bytes(
+            der, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ),
+    }
+    if isinstance(public, rsa.RSAPublicKey):
+        forms["der-pkcs1"] = public.public_bytes(der, serialization.PublicFormat.PKCS1)
+    for name, data in list(forms.items()):
+        forms[f"{name}-base64"] = base64.b64encode(data)
+        forms[f"{name}-base64-lines"] = base64.encodebytes(data)
+    return forms
+
+
+@pytest.mark.parametrize(
+    "name", ["RS256", "PS256", "ES256", "ES512", "EdDSA-Ed25519", "EdDSA-Ed448"]
+)
+def test_der_public_keys_and_certificates_offered_as_hmac_secret_are_refused(
+    materials: dict[str, Material], name: str
+) -> None:
+    """DER SubjectPublicKeyInfo, PKCS#1 and X.509 certificates (raw or base64) are public
+    key encodings too: HS256 keyed with one is the algorithm-confusion setup (RFC 8725 2.1)."""
+    for data in _der_forms(materials[name]).values():
+        if len(data) < 32:
+            continue
+        with pytest.raises(ValueError, match="asymmetric"):
+            Key.from_secret(data, "HS256")
+        with pytest.raises(ValueError, match="asymmetric"):
+            Key.from_jwk({"kty": "oct", "k": b64u(data), "alg": "HS256"})
+
+
+def test_random_secrets_that_start_like_der_are_still_secrets() -> None:
+    """Only real key encodings are refused: a secret that merely begins with a DER
+    SEQUENCE byte, or is base64 text of random bytes, is a secret."""
+    for secret in (b"\x30" + bytes(range(1, 40)), b"\x30\x82" + b"k" * 40):
+        assert Key.from_secret(secret, "HS256").alg == "HS256"
+    assert Key.from_secret(base64.b64encode(b"\x30\x81" + bytes(60))).alg == "HS256"
 
 
 # -- algorithm and key must match ------------------------------------------------------------
@@ -473,13 +530,34 @@ def test_use_sig_and_key_ops_sign_verify_are_accepted() -> None:
 # -- KeySet --------------------------------------------------------------------------------
 
 
-def test_keyset_refuses_duplicate_kid() -> None:
+def test_keyset_refuses_two_keys_with_one_kid_and_one_alg() -> None:
     one = Key.generate("ES256")
     other = Key.from_jwk(dict(Key.generate("ES256").to_jwk(), kid=one.kid))
     with pytest.raises(ValueError, match="kid"):
         KeySet([one, other])
     with pytest.raises(ValueError):
         KeySet([one, one.public()])
+
+
+def test_one_kid_may_name_keys_of_different_algorithms() -> None:
+    """RFC 7517 4.5: unique per (kid, alg); the token's (alg, kid) picks exactly one key."""
+    rsa_jwk = Key.generate("RS256").to_jwk(private=True)
+    rs256 = Key.from_jwk(dict(rsa_jwk, kid="k"))
+    ps384 = Key.from_jwk(dict(rsa_jwk, kid="k", alg="PS384"))
+    es256 = Key.generate("ES256", kid="k")
+    keyset = KeySet([rs256.public(), ps384.public(), es256.public()])
+    assert len(keyset) == 3 and "k" in keyset
+    for signer in (rs256, ps384, es256):
+        round_trip(signer, keyset)
+        assert keyset.get("k", signer.alg) == signer.public()
+    with pytest.raises(ValueError, match="alg"):
+        keyset.get("k")  # ambiguous without the algorithm
+    assert keyset.get("k", "RS512") is None
+    # A (kid, alg) pair the set does not hold finds no key, even though the kid is known.
+    other = Key.from_jwk(dict(rsa_jwk, kid="k", alg="RS512"))
+    with pytest.raises(InvalidToken):
+        decode(encode(claims(), other), keyset, now=NOW)
+    assert KeySet.from_jwks(keyset.to_jwks()) == keyset
 
 
 def test_keyset_refuses_non_keys() -> None:
@@ -629,6 +707,8 @@ def test_from_jwks_refuses_a_set_with_duplicate_kids() -> None:
     one, two = Key.generate("ES256").to_jwk(), Key.generate("ES256").to_jwk()
     with pytest.raises(ValueError, match="kid"):
         KeySet.from_jwks({"keys": [one, dict(two, kid=one["kid"])]})
+    three = Key.generate("ES384").to_jwk()
+    assert len(KeySet.from_jwks({"keys": [one, dict(three, kid=one["kid"])]})) == 2
 
 
 def test_construction_errors_never_echo_key_material() -> None:

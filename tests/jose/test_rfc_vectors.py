@@ -1,4 +1,5 @@
-"""The published examples: RFC 7515 appendix A, RFC 8037 appendix A, RFC 7638 section 3.1.
+"""The published examples: RFC 7515 appendix A, RFC 8037 appendix A, RFC 7638 section 3.1,
+RFC 7520 section 4 (one key under one kid for two algorithms).
 
 Each vector must verify to its exact payload bytes, and every one-bit change anywhere in the
 token (in the decoded header, payload or signature, re-encoded) and every swap of two
@@ -27,6 +28,7 @@ from .tokenkit import b64u, load_vector, unb64u
 RFC7515 = load_vector("rfc7515_appendix_a.json")["examples"]
 RFC8037 = load_vector("rfc8037_appendix_a.json")
 RFC7638 = load_vector("rfc7638_thumbprint.json")
+RFC7520 = load_vector("rfc7520_section4.json")
 PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "k")
 
 
@@ -165,3 +167,23 @@ def test_rfc8037_key_infers_eddsa_and_signs_deterministically() -> None:
     # Ed25519 is deterministic: signing the A.4 input reproduces the published signature.
     head, body, signature = RFC8037["token"].split(".")
     assert b64u(private.sign(f"{head}.{body}".encode())) == signature
+
+
+def test_rfc7520_one_rsa_key_published_as_rs256_and_ps384_under_one_kid() -> None:
+    """RFC 7520 4.1 and 4.2 sign with one RSA key under one kid, as RS256 and as PS384; a
+    JWK Set publishing it once per algorithm (RFC 7517 4.5) loads, and each token is
+    verified by the key its (alg, kid) names, and by no other."""
+    jwks = {"keys": [dict(RFC7520["jwk"], alg=t["alg"]) for t in RFC7520["tokens"]]}
+    keys = KeySet.from_jwks(jwks)
+    assert sorted((k.kid, k.alg) for k in keys) == [
+        ("bilbo.baggins@hobbiton.example", "PS384"),
+        ("bilbo.baggins@hobbiton.example", "RS256"),
+    ]
+    payload = unb64u(RFC7520["payload_b64"])
+    for vector in RFC7520["tokens"]:
+        assert verify_jws(vector["token"], keys) == payload
+        only = KeySet([k for k in keys if k.alg == vector["alg"]])
+        assert verify_jws(vector["token"], only) == payload
+        other = KeySet([k for k in keys if k.alg != vector["alg"]])
+        with pytest.raises(InvalidToken):
+            verify_jws(vector["token"], other)

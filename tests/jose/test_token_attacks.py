@@ -28,6 +28,7 @@ from jwtgate import (
     UnsupportedAlgorithm,
     decode,
     encode,
+    unverified_header,
     verify_jws,
 )
 
@@ -139,6 +140,16 @@ def test_duplicate_alg_members_do_not_confuse_the_verifier(materials: dict[str, 
     for head in (b'{"alg":"HS256","alg":"ES256"}', b'{"alg":"ES256","alg":"HS256"}'):
         token = forge(head, claims(), hmac_signer(secret))
         rejects(token, material.public_key)
+
+
+def test_a_correctly_signed_header_with_a_repeated_member_is_refused() -> None:
+    """RFC 7515 5.2: a header repeating a member (here ``typ``, the one a verifier checks to
+    tell an access token from another kind) is refused even when its signature is right, so
+    two parsers cannot read it two ways."""
+    key = Key.from_secret(b"k" * 32, "HS256")
+    for head in (b'{"alg":"HS256","typ":"JWT","typ":"at+jwt"}', b'{"alg":"HS256","alg":"HS256"}'):
+        token = forge(head, claims(), hmac_signer(b"k" * 32))
+        rejects(token, key, InvalidHeader)
 
 
 # -- ECDSA signature forms (CVE-2022-21449, RFC 7518 3.4) ------------------------------------
@@ -628,3 +639,24 @@ def test_error_messages_never_repeat_the_token(materials: dict[str, Material]) -
         for part in token.split("."):
             if len(part) > 12:
                 assert part not in message
+
+
+@pytest.mark.parametrize("depth", [33, 256, 600])
+def test_unverified_header_and_claims_keep_the_depth_bound(
+    materials: dict[str, Material], depth: int
+) -> None:
+    """The display helpers parse like verification does: past MAX_JSON_DEPTH (32) a header
+    or claims set is malformed, so nothing deeper than orjson can write back escapes."""
+    from jwtgate.jose.jwt import unverified_claims
+
+    key = materials["HS256"].key
+    nested = b"[" * depth + b"]" * depth
+    deep_header = forge(b'{"alg":"HS256","x":' + nested + b"}", claims(), key.sign)
+    with pytest.raises(MalformedToken, match="nested too deeply"):
+        unverified_header(deep_header)
+    deep_claims = forge({"alg": "HS256"}, b'{"x":' + nested + b"}", key.sign)
+    with pytest.raises(MalformedToken, match="nested too deeply"):
+        unverified_claims(deep_claims)
+    shallow = encode(claims(x=[[["leaf"]]]), key)
+    assert unverified_header(shallow)["alg"] == "HS256"
+    assert unverified_claims(shallow)["x"] == [[["leaf"]]]

@@ -82,7 +82,9 @@ def load(url: str, admin: str, worker: int, ledger: Ledger, stop: threading.Even
 
 def test_kill_9_under_mixed_load_loses_nothing_acknowledged(tmp_path: Path) -> None:
     database = tmp_path / "crash.db"
-    env = {"JWTGATE_DATABASE_URL": f"sqlite:///{database}"}
+    # No reuse interval: every token rotated before the crash must count as reuse after it,
+    # however soon the restart comes.
+    env = {"JWTGATE_DATABASE_URL": f"sqlite:///{database}", "JWTGATE_REFRESH_REUSE_INTERVAL": "0"}
     ledger = Ledger()
     stop = threading.Event()
     with serve(tmp_path, **env) as server:

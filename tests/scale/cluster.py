@@ -164,6 +164,8 @@ def cluster(
         "JWTGATE_MASTER_KEY": new_master_key(),
         "JWTGATE_REDIS_PREFIX": redis_prefix,
         "JWTGATE_DB_POOL_SIZE": "5",
+        # nginx on loopback sets X-Forwarded-For: the instances believe it from there only.
+        "JWTGATE_FORWARDED_ALLOW_IPS": "127.0.0.1",
         **({"JWTGATE_REDIS_URL": redis_url} if redis_url else {}),
         **env,
     }

@@ -30,6 +30,7 @@ SEEDED = {
     "events": 29,
     "account_tokens": 0,  # pruned as tests/email/test_reset.py shows
     "mail_outbox": 0,
+    "throttle_attempts": 7,
 }
 
 
@@ -74,6 +75,9 @@ def seed(auth: AuthService, now: float) -> tuple[str, int]:
         for k in range(29):
             uow.events.add(EventRecord("login_failure", now - 40 * DAY, detail={"k": k}))
         kept = len(uow.events.page(None, 1000, None, None)) - 29
+        for k in range(7):  # login attempts long past the throttle's window
+            uow.throttle.add([f"u:gone{k}"], at=old, token=f"t{k}")
+        uow.throttle.add(["u:recent"], at=now, token="live")
     return live.refresh_token, kept
 
 
@@ -149,7 +153,7 @@ def test_db_prune_command(
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == (
         "Deleted 1 revocations, 0 refresh tokens, 0 sessions, 0 events, 0 account tokens, "
-        "0 mail outbox, 0 keys."
+        "0 mail outbox, 0 throttle attempts, 0 keys."
     )
     assert result.stderr.startswith("jwtgate: database ")  # which database it pruned
 

@@ -2,9 +2,10 @@
 (started by the browser tests' launcher), a temporary SQLite database, cheap argon2, an admin
 and a plain user ready.
 
-Requests can claim another client address with X-Forwarded-For: uvicorn (which ``jwtgate
-serve`` runs) trusts that header from 127.0.0.1 only, its default, and the tests talk to it
-from 127.0.0.1. The throttle tests use this to stand for many addresses.
+Requests can claim another client address with X-Forwarded-For: the server is started with
+``JWTGATE_FORWARDED_ALLOW_IPS=127.0.0.1`` (as behind a proxy on the same machine; the default
+trusts no one), and the tests talk to it from 127.0.0.1. The throttle tests use this to stand
+for many addresses.
 """
 
 from __future__ import annotations
@@ -74,7 +75,10 @@ def serve(workdir: Path) -> Iterator[Server]:
     then log the admin in and create the plain user; stop it after."""
     database = f"sqlite:///{workdir}/security.db"
     with serve_process(
-        workdir, JWTGATE_DATABASE_URL=database, JWTGATE_ADMIN_PASSWORD=ADMIN_PASSWORD
+        workdir,
+        JWTGATE_DATABASE_URL=database,
+        JWTGATE_ADMIN_PASSWORD=ADMIN_PASSWORD,
+        JWTGATE_FORWARDED_ALLOW_IPS="127.0.0.1",
     ) as process:
         settings = Settings(
             database_url=database, issuer=process.url, argon2_time_cost=1, argon2_memory_cost=1024

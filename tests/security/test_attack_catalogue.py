@@ -231,7 +231,7 @@ def test_credential_stuffing_over_many_usernames_from_one_address_is_throttled(
 
 def test_one_username_from_many_addresses_is_throttled(throttled_server: Server) -> None:
     """DESIGN: 5 failures for one username, whatever the addresses, then 429 (the server
-    trusts X-Forwarded-For from loopback only, as uvicorn does by default)."""
+    believes X-Forwarded-For from 127.0.0.1, set in JWTGATE_FORWARDED_ALLOW_IPS)."""
     server = throttled_server
     statuses = [
         server.login(USER, f"Wrong-guess-{i}", address=f"198.51.100.{i + 1}").status_code

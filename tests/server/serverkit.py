@@ -17,6 +17,7 @@ PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "violet tractor umbrella 42"
 ADMIN = "root"
 CLIENT_ADDRESS = ("192.0.2.7", 50000)
+LOOPBACK_ADDRESS = ("127.0.0.1", 50001)
 
 
 def fast_settings(database_url: str, **overrides: Any) -> Settings:
@@ -69,10 +70,11 @@ def error_of(response: httpx.Response) -> str:
     return code
 
 
-def make_client(app: FastAPI) -> httpx.AsyncClient:
-    """An httpx client on the app (no network) that checks every answer."""
+def make_client(app: FastAPI, address: tuple[str, int] = CLIENT_ADDRESS) -> httpx.AsyncClient:
+    """An httpx client on the app (no network) that checks every answer; its requests come
+    from ``address`` (a documentation address, not loopback, unless told)."""
     return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app, client=CLIENT_ADDRESS),
+        transport=httpx.ASGITransport(app=app, client=address),
         base_url="http://testserver",
         event_hooks={"response": [check_response]},
     )

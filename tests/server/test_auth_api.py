@@ -121,12 +121,19 @@ async def test_refresh_rotates_and_reuse_revokes_the_session(client: httpx.Async
         == (await client.get("/auth/me", headers=bearer(first["access_token"]))).json()["sid"]
     )
 
+    # Within the reuse interval the token just rotated gets the successor already minted.
+    repeat = await client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert repeat.status_code == 200
+    assert repeat.json()["refresh_token"] == second["refresh_token"]
+    rotated = await client.post("/auth/refresh", json={"refresh_token": second["refresh_token"]})
+    third = rotated.json()
+    # An older token is reuse, interval or not.
     reuse = await client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert reuse.status_code == 401 and error_of(reuse) == "invalid_grant"
     # Reuse detection revoked the whole session: the winner's tokens die too.
-    for token in (first["access_token"], second["access_token"]):
+    for token in (first["access_token"], second["access_token"], third["access_token"]):
         assert (await client.get("/auth/me", headers=bearer(token))).status_code == 401
-    again = await client.post("/auth/refresh", json={"refresh_token": second["refresh_token"]})
+    again = await client.post("/auth/refresh", json={"refresh_token": third["refresh_token"]})
     assert again.status_code == 401
 
 

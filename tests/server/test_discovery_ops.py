@@ -5,11 +5,12 @@ from __future__ import annotations
 import base64
 
 import httpx
+from fastapi import FastAPI
 
 from jwtgate import KeySet, decode
 from jwtgate.auth import AuthService
 
-from .serverkit import ISSUER, PASSWORD, bearer, login
+from .serverkit import ISSUER, LOOPBACK_ADDRESS, PASSWORD, bearer, login, make_client
 
 CONTRACT_ROUTES = {
     ("post", "/auth/login"),
@@ -64,8 +65,16 @@ async def test_discovery_document(client: httpx.AsyncClient) -> None:
     assert meta["introspection_endpoint"] == ISSUER + "/auth/introspect"
     assert set(meta["grant_types_supported"]) == {"password", "refresh_token", "client_credentials"}
     assert "client_secret_basic" in meta["token_endpoint_auth_methods_supported"]
-    assert isinstance(meta["scopes_supported"], list)
-    assert meta["token_endpoint_auth_signing_alg_values_supported"] == ["ES256"]
+    assert meta["scopes_supported"] == []  # none marked public
+    # Nothing advertised that does not exist (no authorization endpoint, no ID tokens, no
+    # private_key_jwt or client_secret_jwt).
+    for absent in (
+        "response_types_supported",
+        "id_token_signing_alg_values_supported",
+        "token_endpoint_auth_signing_alg_values_supported",
+        "authorization_endpoint",
+    ):
+        assert absent not in meta, absent
 
 
 async def test_healthz(client: httpx.AsyncClient) -> None:
@@ -83,13 +92,16 @@ def sample(text: str, name: str, **labels: str) -> float:
     return 0.0
 
 
-async def test_metrics_count_logins_refreshes_errors_and_latency(
-    client: httpx.AsyncClient,
-) -> None:
+async def test_metrics_count_logins_refreshes_errors_and_latency(app: FastAPI) -> None:
+    async with make_client(app, LOOPBACK_ADDRESS) as client:
+        await metrics_flow(client)
+
+
+async def metrics_flow(client: httpx.AsyncClient) -> None:
     tokens = await login(client)
     await client.post("/auth/login", json={"username": "alice", "password": "wrong!"})
     await client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
-    await client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    await client.post("/auth/refresh", json={"refresh_token": "A" * 43})  # unknown
     await client.get("/auth/me", headers=bearer("garbage"))
     await client.get("/admin/users/123", headers=bearer("garbage"))
     await client.get("/admin/users/456", headers=bearer("garbage"))
@@ -112,10 +124,8 @@ async def test_metrics_count_logins_refreshes_errors_and_latency(
 
 
 async def test_metrics_are_per_app(make_server) -> None:  # type: ignore[no-untyped-def]
-    from .serverkit import make_client
-
     first, second = make_server(), make_server()
-    async with make_client(first.app) as a, make_client(second.app) as b:
+    async with make_client(first.app) as a, make_client(second.app, LOOPBACK_ADDRESS) as b:
         await login(a)
         text = (await b.get("/metrics")).text
     assert sample(text, "jwtgate_logins_total", result="success") == 0
@@ -177,3 +187,63 @@ async def test_discovery_names_the_revocation_feed(
     assert (await client.get(path)).status_code == 401
     openapi = (await client.get("/openapi.json")).json()
     assert "revocation_feed_endpoint" in openapi["components"]["schemas"]["Discovery"]["required"]
+
+
+METRICS_TOKEN = "m3tr1cs-scraper-token-0123456789"
+
+
+async def test_metrics_are_for_direct_loopback_peers_only_by_default(app: FastAPI) -> None:
+    async with make_client(app) as remote:
+        refused = await remote.get("/metrics")  # from 192.0.2.7
+    assert refused.status_code == 403 and refused.json()["error"] == "access_denied"
+    assert "JWTGATE_METRICS_TOKEN" in refused.json()["error_description"]
+    assert "jwtgate_" not in refused.text
+    async with make_client(app, LOOPBACK_ADDRESS) as local:
+        assert (await local.get("/metrics")).status_code == 200
+        # Through a proxy on this machine every request comes from loopback: whatever
+        # address the proxy vouches for, a forwarded request is not a direct peer.
+        for header, value in (
+            ("x-forwarded-for", "127.0.0.1"),
+            ("x-forwarded-for", "203.0.113.9"),
+            ("forwarded", "for=127.0.0.1"),
+            ("x-real-ip", "127.0.0.1"),
+            ("x-forwarded-proto", "https"),
+            ("x-forwarded-host", "auth.example.com"),
+        ):
+            forwarded = await local.get("/metrics", headers={header: value})
+            assert forwarded.status_code == 403, header
+
+
+async def test_metrics_need_the_token_from_everyone_when_one_is_set(make_server) -> None:  # type: ignore[no-untyped-def]
+    server = make_server(metrics_token=METRICS_TOKEN)
+    for address in (LOOPBACK_ADDRESS, ("203.0.113.5", 4000)):
+        async with make_client(server.app, address) as client:
+            absent = await client.get("/metrics")
+            assert absent.status_code == 401
+            assert absent.headers["www-authenticate"] == 'Bearer realm="jwtgate"'
+            for wrong in (METRICS_TOKEN[:-1], METRICS_TOKEN + "x", "x", METRICS_TOKEN.upper()):
+                refused = await client.get("/metrics", headers=bearer(wrong))
+                assert refused.status_code == 401 and refused.json()["error"] == "invalid_token"
+                assert wrong not in refused.text
+            basic = await client.get("/metrics", auth=("scraper", METRICS_TOKEN))
+            assert basic.status_code == 401
+            good = await client.get("/metrics", headers=bearer(METRICS_TOKEN))
+            assert good.status_code == 200 and "jwtgate_logins_total" in good.text
+            forwarded = await client.get(
+                "/metrics", headers={**bearer(METRICS_TOKEN), "x-forwarded-for": "198.51.100.1"}
+            )
+            assert forwarded.status_code == 200  # the token is enough, proxy or not
+        # A wrong metrics token is no rejected access token.
+        assert 'reason="InvalidToken"' not in good.text
+
+
+def test_the_metrics_token_is_a_secret_of_some_length() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from jwtgate.config import Settings
+
+    with pytest.raises(ValidationError, match="at least 16"):
+        Settings(metrics_token="short")
+    settings = Settings(metrics_token=METRICS_TOKEN)
+    assert METRICS_TOKEN not in repr(settings) and METRICS_TOKEN not in str(settings.safe_dict())

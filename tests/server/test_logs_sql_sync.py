@@ -33,6 +33,7 @@ async def full_flow(client: httpx.AsyncClient) -> list[str]:
     refreshed = (
         await client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
     ).json()
+    await client.post("/auth/refresh", json={"refresh_token": refreshed["refresh_token"]})
     await client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})  # reuse
     await client.post("/auth/token", data={"grant_type": "client_credentials"}, auth=basic)
     await client.post("/auth/introspect", data={"token": refreshed["access_token"]}, auth=basic)

@@ -86,10 +86,13 @@ async def test_refresh_token_grant_rotates(client: httpx.AsyncClient) -> None:
         client, {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
     )
     assert response.status_code == 200
-    assert response.json()["refresh_token"] != first["refresh_token"]
-    reuse = await token(
-        client, {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
-    )
+    second = response.json()["refresh_token"]
+    assert second != first["refresh_token"]
+    grant = {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
+    repeat = await token(client, grant)  # within the reuse interval: the same successor
+    assert repeat.status_code == 200 and repeat.json()["refresh_token"] == second
+    await token(client, {"grant_type": "refresh_token", "refresh_token": second})
+    reuse = await token(client, grant)  # two rotations back: reuse
     assert reuse.status_code == 400 and error_of(reuse) == "invalid_grant"
     missing = await token(client, {"grant_type": "refresh_token"})
     assert missing.status_code == 400 and error_of(missing) == "invalid_request"

@@ -25,6 +25,7 @@ TABLES = {
     "audit_events",
     "account_tokens",
     "mail_outbox",
+    "throttle_attempts",
     "alembic_version",
 }
 

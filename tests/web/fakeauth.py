@@ -207,7 +207,14 @@ class FakeAuth:
             if s.user_id == claims["sub"] and s.sid != claims["sid"]:
                 self.revoke_session(s.sid)
 
-    def register(self, username: str, password: str, email: str | None = None) -> User:
+    def register(
+        self,
+        username: str,
+        password: str,
+        email: str | None = None,
+        *,
+        client_ip: str | None = None,
+    ) -> User:
         if not self.allow_registration:
             raise RegistrationDisabled()
         return self.create_user(username, password, email=email)

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
@@ -381,3 +382,81 @@ def test_tabs_renewing_at_the_same_instant_keep_the_session(
     for tab in tabs:
         tab.reload()
         expect(tab).to_have_url(tabs_server.url + "/web/account")
+
+
+TABS = 6
+
+
+def reuse_events(server: Server) -> int:
+    """How many refresh-token reuses the server has audited (through the admin API)."""
+    admin = httpx.post(
+        server.url + "/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}
+    ).json()["access_token"]
+    events = httpx.get(
+        server.url + "/admin/events",
+        params={"type": "refresh_reuse", "limit": 100},
+        headers={"authorization": f"Bearer {admin}"},
+    )
+    assert events.status_code == 200, events.text
+    return len(events.json()["items"])
+
+
+def test_tabs_reopened_at_once_after_the_access_cookie_lapsed_stay_signed_in(
+    server: Server, new_context: NewContext
+) -> None:
+    """A browser reopened with its tabs: the access cookie has lapsed (Max-Age), the CSRF
+    cookie (a session cookie) is gone, the refresh cookie is left. Six tabs load at once and
+    each renews with the one refresh cookie; none may end the session."""
+    context = new_context()
+    page = context.new_page()
+    sign_in(page, server, "admin", ADMIN_PASSWORD)
+    expect(page).to_have_url(server.url + "/web/account")
+    page.close()
+    context.clear_cookies(name="jwtgate_at")
+    before = reuse_events(server)
+    opener = context.new_page()
+    opener.goto(server.url + "/web/inspect")  # a page of the site that needs no sign-in
+    context.clear_cookies(name="jwtgate_csrf")
+    # One script opens every tab in the same instant (a same-site navigation: the
+    # SameSite=Strict cookies go along, as on a restored tab).
+    opener.evaluate("n => { for (let i = 0; i < n; i++) window.open('/web/account'); }", TABS)
+    deadline = time.monotonic() + 20
+    while len(context.pages) < TABS + 1 and time.monotonic() < deadline:
+        opener.wait_for_timeout(50)
+    tabs = [tab for tab in context.pages if tab is not opener]
+    assert len(tabs) == TABS
+    for tab in tabs:
+        expect(tab).to_have_url(server.url + "/web/account", timeout=20_000)
+        expect(tab.locator("#me-username")).to_have_text("admin")
+    # Still signed in afterwards: the session was not taken for a stolen one.
+    for tab in tabs:
+        tab.reload()
+        expect(tab).to_have_url(server.url + "/web/account")
+    assert reuse_events(server) == before
+
+
+def test_img_tags_pointing_at_the_renewal_url_end_no_session(
+    server: Server, new_context: NewContext
+) -> None:
+    """Any page of the site can hold ``<img src="/web/session/refresh">``: the browser sends
+    six such GETs at once, each with the refresh cookie. A GET renews nothing, so none of them
+    can make the refresh token look stolen."""
+    context = new_context()
+    page = context.new_page()
+    sign_in(page, server, "admin", ADMIN_PASSWORD)
+    expect(page).to_have_url(server.url + "/web/account")
+    context.clear_cookies(name="jwtgate_at")
+    before = reuse_events(server)
+    page.goto(server.url + "/web/inspect")
+    page.evaluate(
+        """n => Promise.all(Array.from({length: n}, (_, i) => new Promise(done => {
+            const img = new Image();
+            img.onload = img.onerror = done;
+            img.src = '/web/session/refresh?next=/web/account%3Fi%3D' + i;  // no dedup
+        })))""",
+        6,
+    )
+    page.goto(server.url + "/web/account")
+    expect(page).to_have_url(server.url + "/web/account")
+    expect(page.locator("#me-username")).to_have_text("admin")
+    assert reuse_events(server) == before

@@ -169,3 +169,30 @@ def test_a_forged_far_future_expiry_renders(app: FastAPI, auth: FakeAuth) -> Non
     )
     page = _inspect(app, token)
     assert page.status_code == 200 and "not a representable date" in page.text
+
+
+def _nested(depth: int) -> bytes:
+    return b"[" * depth + b"]" * depth
+
+
+def test_a_header_or_claims_nested_too_deeply_is_not_well_formed(
+    app: FastAPI, auth: FakeAuth
+) -> None:
+    """Nesting past what orjson can write back (~255 levels) was a 500: the header skipped
+    the depth bound. Now both parts are bounded, on the page as in verification."""
+    key = auth.keys[0][0]
+    genuine = encode({"sub": "2"}, key, headers={"typ": "at+jwt"})
+    head, body, _ = genuine.split(".")
+    for depth in (40, 300, 1200):
+        kid = key.kid.encode()
+        deep_header = b'{"alg":"ES256","kid":"' + kid + b'","x":' + _nested(depth) + b"}"
+        deep_claims = b'{"sub":"2","x":' + _nested(depth) + b"}"
+        for token in (
+            f"{b64url_encode(deep_header)}.{body}.AAAA",
+            f"{head}.{b64url_encode(deep_claims)}.AAAA",
+        ):
+            page = _inspect(app, token)
+            assert page.status_code == 200, depth
+            assert "Not a well-formed JWT" in page.text or "Not a JWT" in page.text, depth
+            if depth < 1024:  # deeper still, orjson refuses to parse it at all
+                assert "nested too deeply" in page.text, depth

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from .fakeauth import FakeAuth
-from .webkit import ADMIN, ALICE, client, make_app, post_form, sign_in
+from .webkit import ADMIN, ALICE, client, make_app, post_form, sign_in, visit
 
 
 def test_wrong_password_shows_the_error_and_keeps_the_username(app: FastAPI) -> None:
@@ -95,7 +95,7 @@ def test_sign_out_another_session_kills_it(app: FastAPI, auth: FakeAuth) -> None
     )
     assert response.status_code == 303 and response.headers["location"] == "/web/account"
     assert "That session has been signed out." in second.get("/web/account").text
-    assert first.get("/web/account", follow_redirects=True).url.path == "/web/login"
+    assert visit(first, "/web/account").url.path == "/web/login"
 
 
 def test_sign_out_this_session_from_the_list_signs_me_out(app: FastAPI, auth: FakeAuth) -> None:
@@ -125,7 +125,7 @@ def test_sign_out_everywhere(app: FastAPI, auth: FakeAuth) -> None:
     response = post_form(a, "/web/session/logout-all", {}, page="/web/account")
     assert response.headers["location"] == "/web/login"
     assert all(s.revoked_at for s in auth.sessions.values())
-    assert b.get("/web/account", follow_redirects=True).url.path == "/web/login"
+    assert visit(b, "/web/account").url.path == "/web/login"
 
 
 def test_change_password(app: FastAPI, auth: FakeAuth) -> None:
@@ -159,7 +159,7 @@ def test_change_password(app: FastAPI, auth: FakeAuth) -> None:
     )
     assert ok.status_code == 303
     assert "Password changed" in c.get("/web/account").text
-    assert other.get("/web/account", follow_redirects=True).url.path == "/web/login"
+    assert visit(other, "/web/account").url.path == "/web/login"
 
 
 def test_admin_pages_need_the_admin_role(app: FastAPI) -> None:
@@ -250,7 +250,7 @@ def test_admin_revokes_a_users_session(app: FastAPI, auth: FakeAuth) -> None:
     )
     assert response.headers["location"] == "/web/admin/users/2"
     assert "signed out" in admin.get("/web/admin/users/2").text
-    assert alice.get("/web/account", follow_redirects=True).url.path == "/web/login"
+    assert visit(alice, "/web/account").url.path == "/web/login"
     missing = post_form(
         admin, "/web/admin/sessions/nope/revoke", {"user_id": "../x"}, page="/web/admin/users"
     )

@@ -15,7 +15,7 @@ from jwtgate.server.web import install
 
 from .fakeauth import Clock
 from .test_inspector import tamper
-from .webkit import ADMIN, ALICE, LOOPBACK, client, post_form, sign_in
+from .webkit import ADMIN, ALICE, LOOPBACK, client, post_form, sign_in, visit
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def test_sign_in_account_and_sessions(real: tuple[FastAPI, AuthService]) -> None
         if s.user_agent and "Firefox" in s.user_agent
     )
     post_form(second, f"/web/account/sessions/{sid}/revoke", {}, page="/web/account")
-    assert first.get("/web/account", follow_redirects=True).url.path == "/web/login"
+    assert visit(first, "/web/account").url.path == "/web/login"
     assert second.get("/web/account").status_code == 200
     latest = service.list_events(limit=1).items[0]
     assert latest.type == "logout" and latest.detail.get("sid") == sid  # the user's own act
@@ -68,7 +68,7 @@ def test_silent_refresh_on_the_real_rotation(
     c = client(app)
     sign_in(c)
     clock.now += 3600  # access token long expired, refresh token alive
-    page = c.get("/web/account", follow_redirects=True)
+    page = visit(c, "/web/account")
     assert page.url.path == "/web/account" and page.status_code == 200
 
 
@@ -143,3 +143,33 @@ def test_sign_out_after_the_access_cookie_expired_kills_the_session(
     assert all(not s.active for s in service.list_sessions(service.find_user("alice").id))
     with pytest.raises(InvalidGrant):
         service.refresh(refresh)
+
+
+def test_tabs_renewing_with_one_refresh_cookie_all_stay_signed_in(
+    real: tuple[FastAPI, AuthService], clock: Clock
+) -> None:
+    """Three tabs restored together each POST the renewal with the one refresh cookie the
+    browser held: the first rotates it, the others get the same successor (the reuse
+    interval), and the session lives."""
+    app, service = real
+    c = client(app)
+    sign_in(c)
+    clock.now += 3600  # the access cookie has lapsed
+    rt, csrf = c.cookies["jwtgate_rt"], c.cookies["jwtgate_csrf"]
+    tabs = [client(app) for _ in range(3)]
+    for tab in tabs:
+        tab.cookies.set("jwtgate_rt", rt, path="/web/session")
+        tab.cookies.set("jwtgate_csrf", csrf)
+    successors = set()
+    for tab in tabs:
+        answer = tab.post(
+            "/web/session/refresh",
+            data={"csrf_token": csrf, "next": "/web/account"},
+            headers={"origin": LOOPBACK},
+        )
+        assert answer.status_code == 303 and answer.headers["location"] == "/web/account"
+        successors.add(answer.cookies["jwtgate_rt"])
+    assert len(successors) == 1 and rt not in successors
+    for tab in tabs:
+        assert tab.get("/web/account").status_code == 200
+    assert not service.list_events(type="refresh_reuse").items

@@ -5,23 +5,93 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from .fakeauth import FakeAuth
-from .webkit import LOOPBACK, client, sign_in
+from .webkit import LOOPBACK, client, csrf_of, sign_in, visit
 
 
 def test_an_expired_access_cookie_is_renewed_on_the_next_page(app: FastAPI, auth: FakeAuth) -> None:
     c = client(app)
     sign_in(c)
-    old = c.cookies["jwtgate_at"]
+    old, rt = c.cookies["jwtgate_at"], c.cookies["jwtgate_rt"]
     auth.clock.now += 901  # the access token has expired; the refresh token has not
     first = c.get("/web/account?tab=x")
     assert first.status_code == 303
     assert first.headers["location"] == "/web/session/refresh?next=/web/account%3Ftab%3Dx"
-    back = c.get(first.headers["location"])
+    page = c.get(first.headers["location"])
+    # A GET renews nothing: it answers the renewal page, whose form POSTs the renewal.
+    assert page.status_code == 200 and 'id="silent-refresh"' in page.text
+    assert 'action="/web/session/refresh"' in page.text
+    assert 'name="next" value="/web/account?tab=x"' in page.text
+    assert "set-cookie" not in page.headers or "jwtgate_rt" not in page.headers["set-cookie"]
+    assert list(auth.refresh_tokens) == [rt]
+    back = c.post(
+        "/web/session/refresh",
+        data={"csrf_token": csrf_of(page), "next": "/web/account?tab=x"},
+        headers={"origin": LOOPBACK},
+    )
     assert back.status_code == 303 and back.headers["location"] == "/web/account?tab=x"
-    assert c.cookies["jwtgate_at"] != old
+    assert c.cookies["jwtgate_at"] != old and c.cookies["jwtgate_rt"] != rt
     assert c.get("/web/account").status_code == 200
     sessions = [s for s in auth.sessions.values() if s.revoked_at is None]
     assert len(sessions) == 1  # the same session, refreshed
+
+
+def test_no_get_rotates_the_refresh_token(app: FastAPI, auth: FakeAuth) -> None:
+    """Six tabs restored together, or <img> tags on any page of the site, each GET the
+    renewal URL with the one refresh cookie: none of them may rotate it."""
+    c = client(app)
+    sign_in(c)
+    rt = c.cookies["jwtgate_rt"]
+    auth.clock.now += 901
+    for _ in range(6):
+        page = c.get("/web/session/refresh", params={"next": "/web/account"})
+        assert page.status_code == 200 and 'id="silent-refresh"' in page.text
+        assert c.cookies["jwtgate_rt"] == rt
+    assert list(auth.refresh_tokens) == [rt]
+    assert all(s.revoked_at is None for s in auth.sessions.values())
+
+
+def test_the_renewal_form_needs_a_same_origin_post(app: FastAPI, auth: FakeAuth) -> None:
+    c = client(app)
+    sign_in(c)
+    rt = c.cookies["jwtgate_rt"]
+    auth.clock.now += 901
+    page = c.get("/web/session/refresh", params={"next": "/web/account"})
+    data = {"csrf_token": csrf_of(page), "next": "/web/account"}
+    for headers, form in (
+        ({}, data),  # no Origin, no Referer
+        ({"origin": "http://evil.example"}, data),
+        ({"origin": "http://127.0.0.1:8001"}, data),  # same site, other origin
+        ({"origin": LOOPBACK}, {**data, "csrf_token": "x" * 43}),
+        ({"origin": LOOPBACK}, {"next": "/web/account"}),
+    ):
+        refused = c.post("/web/session/refresh", data=form, headers=headers)
+        assert refused.status_code == 403, (headers, form)
+    assert list(auth.refresh_tokens) == [rt]  # nothing rotated
+    done = c.post("/web/session/refresh", data=data, headers={"origin": LOOPBACK})
+    assert done.status_code == 303 and done.headers["location"] == "/web/account"
+    assert list(auth.refresh_tokens) != [rt]
+
+
+def test_the_renewal_form_of_an_ended_session_goes_to_sign_in(app: FastAPI, auth: FakeAuth) -> None:
+    c = client(app)
+    sign_in(c)
+    auth.clock.now += 901
+    page = c.get("/web/session/refresh", params={"next": "/web/admin/keys"})
+    for s in list(auth.sessions):
+        auth.revoke_session(s)
+    data = {"csrf_token": csrf_of(page), "next": "/web/admin/keys"}
+    ended = c.post("/web/session/refresh", data=data, headers={"origin": LOOPBACK})
+    assert ended.headers["location"] == "/web/login?ended=1&next=/web/admin/keys"
+    assert "jwtgate_rt" not in c.cookies and "jwtgate_at" not in c.cookies
+
+
+def test_a_renewal_page_opened_after_another_tab_renewed_goes_straight_back(
+    app: FastAPI,
+) -> None:
+    c = client(app)
+    sign_in(c)  # a valid access cookie: nothing to renew
+    response = c.get("/web/session/refresh", params={"next": "/web/admin/keys"})
+    assert response.status_code == 303 and response.headers["location"] == "/web/admin/keys"
 
 
 def test_with_the_session_revoked_the_browser_lands_on_sign_in(
@@ -31,7 +101,7 @@ def test_with_the_session_revoked_the_browser_lands_on_sign_in(
     sign_in(c)
     for s in list(auth.sessions):
         auth.revoke_session(s)
-    page = c.get("/web/account", follow_redirects=True)
+    page = visit(c, "/web/account")
     assert page.url.path == "/web/login"
     assert "Your session has ended" in page.text
     assert "jwtgate_at" not in c.cookies and "jwtgate_rt" not in c.cookies
@@ -39,7 +109,7 @@ def test_with_the_session_revoked_the_browser_lands_on_sign_in(
 
 def test_without_any_cookie_a_page_goes_to_sign_in_and_back_after(app: FastAPI) -> None:
     c = client(app)
-    page = c.get("/web/admin/keys", follow_redirects=True)
+    page = visit(c, "/web/admin/keys")
     assert page.url.path == "/web/login"
     assert 'name="next" value="/web/admin/keys"' in page.text
     assert "Your session has ended" not in page.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -90,3 +91,18 @@ def sign_in(c: TestClient, who: tuple[str, str] = ALICE) -> httpx.Response:
     )
     assert response.status_code == 303, response.text
     return response
+
+
+_NEXT_INPUT = re.compile(r'name="next" value="([^"]*)"')
+
+
+def visit(c: TestClient, path: str) -> httpx.Response:
+    """Open a page as a person would: follow redirects, and on the renewal page (where an
+    expired access cookie leads) press its button, which POSTs the renewal."""
+    page = c.get(path, follow_redirects=True)
+    if page.url.path != "/web/session/refresh":
+        return page
+    match = _NEXT_INPUT.search(page.text)
+    assert match, "no next field on the renewal page"
+    data = {"csrf_token": csrf_of(page), "next": html.unescape(match.group(1))}
+    return c.post("/web/session/refresh", data=data, headers=origin(c), follow_redirects=True)

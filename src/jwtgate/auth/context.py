@@ -21,7 +21,9 @@ from ..store.records import EventRecord, Revocation, SessionRecord, UserRecord
 from .keyring import KeyRing
 from .passwords import PasswordHasher
 from .policy import PasswordPolicy
+from .pseudonyms import Pseudonyms
 from .revocation import RevocationState
+from .rotation import Rotation
 from .throttle import Throttle
 from .tokens import AccessTokens
 
@@ -82,6 +84,8 @@ class AuthContext:
     keyring: KeyRing
     revocations: RevocationState
     tokens: AccessTokens
+    pseudonyms: Pseudonyms
+    rotation: Rotation
     announcer: Announcer | None = None
     mail: MailSetup | None = None
 
@@ -101,16 +105,27 @@ class AuthContext:
         username: str | None = None,
         actor: Mapping[str, Any] | None = None,
         ip: str | None = None,
+        typed: str | None = None,
         **detail: Any,
     ) -> None:
-        """Append an audit event in the current transaction. Never pass a secret in detail."""
+        """Append an audit event in the current transaction. Never pass a secret in detail.
+
+        ``typed`` is a name someone typed that matches no account: it may be a password typed
+        into the username box, so only its keyed hash is recorded (see :mod:`.pseudonyms`).
+        """
+        if user is not None:
+            name: str | None = user.username
+        elif typed is not None:
+            name = self.pseudonyms.of(typed)
+        else:
+            name = username
         uow.events.add(
             EventRecord(
                 type=type,
                 at=self.clock(),
                 user_id=user.id if user is not None else user_id,
-                # A name someone typed may hold NUL, which PostgreSQL text cannot store.
-                username=(user.username if user is not None else _printable(username)),
+                # A name given here may hold NUL, which PostgreSQL text cannot store.
+                username=_printable(name),
                 actor=actor_name(actor),
                 ip=ip[:64] if ip else None,
                 detail=detail,

@@ -32,9 +32,11 @@ def check_credentials(
     if not isinstance(username, str) or not isinstance(password, str):
         raise InvalidGrant()
     username = username[:256]
-    wait = ctx.throttle.retry_after(username, ip)
-    if wait > 0:
-        raise Throttled(wait)
+    # Reserve the attempt before the slow hash: the limit check and the failure count are one
+    # atomic step, so concurrent attempts cannot all pass the check before any is counted.
+    reservation = ctx.throttle.reserve(username, ip)
+    if not reservation.allowed:
+        raise Throttled(reservation.retry_after)
     user: UserRecord | None = None
     if 0 < len(username) <= 64:
         with ctx.store.read() as uow:
@@ -43,18 +45,18 @@ def check_credentials(
     candidate = user.password_hash if (user is not None and usable) else None
     ok = ctx.hasher.verify(candidate, password)
     if ok and user is not None and not user.disabled:
-        ctx.throttle.success(username, ip)
+        ctx.throttle.succeeded(reservation)
         if ctx.hasher.needs_rehash(user.password_hash):
             _rehash(ctx, user, password)
         return user
     reason = "unknown_user" if user is None else ("disabled" if ok else "wrong_password")
-    ctx.throttle.failure(username, ip)
+    # The failure was counted when the attempt was reserved.
     with ctx.store.write() as uow:
         ctx.audit(
             uow,
             f"{purpose}_failure",
-            user_id=user.id if user else None,
-            username=user.username if user else username[:64],
+            user=user,
+            typed=None if user else username,
             ip=ip,
             reason=reason,
         )

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..config import Settings
-from ..store.crypto import KeyCipher, load_master_key
+from ..store.crypto import KeyCipher, derive_subkey, load_master_key
 from ..store.engine import PoolOptions
 from ..store.migrate import upgrade as upgrade_schema
 from ..store.uow import SqlStore
@@ -17,9 +17,13 @@ from .context import AuthContext
 from .keyring import KeyRing
 from .passwords import PasswordHasher
 from .policy import PasswordPolicy
+from .pseudonyms import PURPOSE as PSEUDONYM_PURPOSE
+from .pseudonyms import Pseudonyms
 from .revocation import RevocationState
+from .rotation import Rotation
 from .service import AuthService
-from .throttle import InMemoryThrottle, Throttle, ThrottlePolicy
+from .sql_throttle import SqlThrottle
+from .throttle import Throttle, ThrottlePolicy
 from .tokens import AccessTokens
 
 if TYPE_CHECKING:
@@ -61,7 +65,8 @@ def build_auth(
     """Build the auth service from settings: engine, schema (``upgrade``: run the Alembic
     migrations first), key ring (a key is generated on first start), revocation state.
 
-    ``issuer`` overrides :func:`default_issuer`; ``throttle`` replaces the in-memory one;
+    ``issuer`` overrides :func:`default_issuer`; ``throttle`` replaces the default one, whose
+    counters live in the database (shared by every worker and instance on it), or in Redis;
     ``mailer`` replaces the one ``smtp_url`` selects (SMTP, or the log without it).
     With ``settings.redis_url``, login throttling is shared through Redis and revocations and
     key rotations are published to, and received from, the other instances (a subscriber
@@ -103,9 +108,10 @@ def build_auth(
             clock=clock,
             hasher=PasswordHasher.from_settings(settings),
             policy=PasswordPolicy.from_settings(settings),
-            throttle=throttle or InMemoryThrottle(policy, clock=clock),
+            throttle=throttle or SqlThrottle(policy, store, clock=clock),
             keyring=keyring,
             revocations=revocations,
+            pseudonyms=Pseudonyms(derive_subkey(master, PSEUDONYM_PURPOSE)),
             tokens=AccessTokens(
                 keyring,
                 revocations,
@@ -117,6 +123,9 @@ def build_auth(
                 max_size=settings.max_token_size,
             ),
             mail=mail,
+            rotation=Rotation.from_master_key(
+                master, reuse_interval=settings.refresh_reuse_interval
+            ),
         )
         service = AuthService(ctx)
         service.load_revocations()

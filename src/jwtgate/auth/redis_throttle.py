@@ -7,6 +7,10 @@ is also counted in this process (:class:`InMemoryThrottle`); while Redis is unav
 throttle decides from those local counts alone, says so once in the log, and goes back to the
 shared counts when Redis answers again (failures counted elsewhere during the outage are then
 in Redis already; this instance's are not replayed).
+
+An attempt is reserved (:meth:`RedisThrottle.reserve`) in one Redis script that checks every
+limit and counts the attempt together, so a burst spread over several instances gets no more
+password checks than the same attempts one after the other.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import math
 from collections.abc import Callable
 
 from ..store.redis import FailureCounters, RedisUnavailable
-from .throttle import InMemoryThrottle, ThrottlePolicy
+from .throttle import InMemoryThrottle, Reservation, ThrottlePolicy, throttle_keys
 
 __all__ = ["RedisThrottle"]
 
@@ -40,11 +44,8 @@ class RedisThrottle:
         self.fallback = fallback or InMemoryThrottle(policy, clock=clock)
         self._local = False
 
-    def _names(self, username: str, ip: str | None) -> list[tuple[str, int]]:
-        names = [("u:" + username.casefold(), self.policy.user_limit)]
-        if ip:
-            names.append(("a:" + ip, self.policy.ip_limit))
-        return names
+    def _names(self, username: str | None, ip: str | None) -> list[tuple[str, int]]:
+        return throttle_keys(self.policy, username, ip)
 
     @property
     def _keep(self) -> int:
@@ -68,6 +69,46 @@ class RedisThrottle:
                 wait = max(wait, last + self.policy.backoff(recent, limit) - now)
         return math.ceil(wait)
 
+    def reserve(self, username: str | None, ip: str | None) -> Reservation:
+        """Refuse the attempt or count it, atomically across every instance (one script)."""
+        names = self._names(username, ip)
+        now = self._clock()
+        try:
+            wait, member = self._counters.reserve(
+                names,
+                now=now,
+                window=self.policy.window,
+                keep=self._keep,
+                max_backoff=self.policy.max_backoff,
+            )
+        except RedisUnavailable:
+            self._fell_back()
+            return self.fallback.reserve(username, ip)
+        self._shared()
+        if wait > 0:
+            return Reservation(math.ceil(wait))
+        self.fallback.failure(username, ip)  # the local count for a Redis outage
+        return Reservation(0, username, ip, now, member)
+
+    def succeeded(self, reservation: Reservation) -> None:
+        """Forget the username's failures and give the address its attempt back, in Redis
+        and here."""
+        if not reservation.allowed:
+            return
+        username, ip = reservation.username, reservation.ip
+        # The local copy was counted at the same instant (or reserved locally during an outage).
+        self.fallback.succeeded(reservation)
+        if not reservation.token:
+            return  # reserved in-process while Redis was down
+        names = [n for n, _ in self._names(username, ip)]
+        users = [n for n in names if n.startswith("u:")]
+        try:
+            self._counters.release(users, [n for n in names if n not in users], reservation.token)
+        except RedisUnavailable:
+            self._fell_back()
+            return
+        self._shared()
+
     def failure(self, username: str, ip: str | None) -> None:
         """Count a failed attempt for the username and the address, in Redis and here."""
         self.fallback.failure(username, ip)
@@ -83,7 +124,7 @@ class RedisThrottle:
         """Forget the username's failures, in Redis and here."""
         self.fallback.success(username, ip)
         try:
-            self._counters.clear("u:" + username.casefold())
+            self._counters.clear(self._names(username, None)[0][0])
         except RedisUnavailable:
             self._fell_back()
             return

@@ -7,7 +7,18 @@ from collections.abc import Iterable
 
 from .errors import InvalidScope
 
-__all__ = ["grant_scope", "narrow_scope", "parse_scope", "valid_scope_token"]
+__all__ = [
+    "STANDARD_SCOPES",
+    "advertised_scopes",
+    "grant_scope",
+    "narrow_scope",
+    "parse_scope",
+    "valid_scope_token",
+]
+
+STANDARD_SCOPES: frozenset[str] = frozenset()
+"""Standard scopes the server implements, always in discovery (none yet: ``openid``,
+``profile``, ``email`` and ``offline_access`` join once OpenID Connect is implemented)."""
 
 # RFC 6749 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ); we also bound its length.
 _TOKEN = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]{1,64}")
@@ -55,3 +66,10 @@ def grant_scope(requested: str | None, allowed: Iterable[str], *, default: str =
 def narrow_scope(requested: str, granted: str) -> str:
     """A refresh may ask for a subset of the session's scope (RFC 6749 6). Raises InvalidScope."""
     return grant_scope(requested, granted.split(), default=granted)
+
+
+def advertised_scopes(public: Iterable[str], grantable: Iterable[str]) -> list[str]:
+    """``scopes_supported`` of discovery: the standard scopes, and the scopes an admin marked
+    public that someone can actually be granted. Every other scope (a client's own, an
+    internal one) stays unlisted: discovery is read by anyone."""
+    return sorted(STANDARD_SCOPES | (set(public) & set(grantable)))

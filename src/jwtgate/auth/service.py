@@ -19,9 +19,9 @@ from .clients import Clients
 from .context import AuthContext, Pending
 from .convert import to_client, to_event, to_key_info, to_session
 from .credentials import check_credentials
-from .errors import EmailNotVerified, InvalidRequest, NotFound, RegistrationDisabled
+from .errors import EmailNotVerified, InvalidRequest, NotFound, RegistrationDisabled, Throttled
 from .oauth import OAuthTokens
-from .scopes import grant_scope
+from .scopes import advertised_scopes, grant_scope
 from .sessions import Sessions
 from .upkeep import Upkeep
 from .users import Users
@@ -134,16 +134,30 @@ class AuthService:
         """
         self._users.change_password(claims, current_password, new_password)
 
-    def register(self, username: str, password: str, email: str | None = None) -> User:
-        """Self-registration.
+    def register(
+        self,
+        username: str,
+        password: str,
+        email: str | None = None,
+        *,
+        client_ip: str | None = None,
+    ) -> User:
+        """Self-registration, throttled per client address like login: every attempt counts
+        (creating accounts in bulk is what the limit is for), ``throttle_ip_failures`` per
+        window, then the doubling back-off.
 
-        Raises RegistrationDisabled, Conflict, WeakPassword, InvalidRequest.
+        Raises RegistrationDisabled, Throttled, Conflict, WeakPassword, InvalidRequest.
         """
         settings = self._ctx.settings
         if not settings.allow_registration:
             raise RegistrationDisabled()
         if settings.require_verified_email and not email:
             raise InvalidRequest("an email address is required: it must be verified to sign in")
+        if client_ip:
+            # A counter of its own: sign-ups from an address do not use up its logins.
+            reservation = self._ctx.throttle.reserve(None, "register " + client_ip)
+            if not reservation.allowed:
+                raise Throttled(reservation.retry_after)
         user = self._users.create(username, password, email=email, event="user_registered")
         self._email.registered(user.id)
         return user
@@ -342,8 +356,9 @@ class AuthService:
         type: str | None = None,
         user: str | None = None,
     ) -> Page[Event]:
-        """The audit log, newest first; ``user`` is a user id or username. Raises
-        InvalidRequest for a bad cursor."""
+        """The audit log, newest first; ``user`` is a user id or username, and also finds the
+        attempts with that name when it matched no account (recorded as its pseudonym, see
+        :mod:`jwtgate.auth.pseudonyms`). Raises InvalidRequest for a bad cursor."""
         before = parse_int_cursor(cursor)
         limit = check_limit(limit)
         if type is not None and (not isinstance(type, str) or len(type) > 64):
@@ -351,7 +366,8 @@ class AuthService:
         if user is not None and (not isinstance(user, str) or len(user) > 64):
             raise InvalidRequest("the user is not valid")
         with self._ctx.store.read() as uow:
-            rows = uow.events.page(before, limit + 1, type, user)
+            alias = self._ctx.pseudonyms.of(user) if user is not None else None
+            rows = uow.events.page(before, limit + 1, type, user, alias)
         items = tuple(to_event(r) for r in rows[:limit])
         return Page(items, str(items[-1].id) if len(rows) > limit else None)
 
@@ -406,11 +422,12 @@ class AuthService:
 
     @property
     def scopes_supported(self) -> list[str]:
-        """Scopes a token may carry, for discovery (``scopes_supported``)."""
-        scopes = set(self._ctx.settings.user_scopes)
+        """Scopes for discovery (``scopes_supported``): the standard ones implemented, and
+        those listed in ``public_scopes`` that a user or a client can be granted."""
+        grantable = set(self._ctx.settings.user_scopes)
         for client in self._clients.all():
-            scopes.update(client.scopes)
-        return sorted(scopes)
+            grantable.update(client.scopes)
+        return advertised_scopes(self._ctx.settings.public_scopes, grantable)
 
     @property
     def algorithms(self) -> list[str]:

@@ -4,8 +4,10 @@ A session's refresh lifetime slides: each refresh grants ``refresh_ttl`` more se
 past ``absolute_expires_at`` (``refresh_absolute_ttl`` after login). Rotation is one conditional
 UPDATE (see :mod:`jwtgate.store.sessions`); a token that was already rotated and comes back
 means two parties hold it, so the whole session is revoked and "refresh_reuse" audited
-(OAuth 2.0 Security BCP, RFC 9700 4.14.2). Concurrent presentations of one token therefore
-give one new pair and then a revoked session: the token was evidently shared.
+(OAuth 2.0 Security BCP, RFC 9700 4.14.2). The one exception is the reuse interval (see
+:mod:`.rotation`): for a few seconds after a rotation, the token just rotated is answered with
+the successor already minted for it, so tabs restored together and retried requests do not
+end the session; an older token, or that token later, still revokes it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..store.protocols import UnitOfWork
-from ..store.records import SessionRecord, UserRecord
+from ..store.records import RefreshLookup, SessionRecord, UserRecord
 from .context import AuthContext, Pending
 from .errors import InvalidGrant
 from .scopes import narrow_scope
@@ -94,7 +96,7 @@ class Sessions:
         if token is None:
             raise InvalidGrant(_DEAD)
         pending = Pending()
-        fresh = new_refresh_token()
+        fresh = ctx.rotation.successor(token)
         with ctx.store.write() as uow:
             result = self._rotate(uow, token, fresh, scope, ip, user_agent, pending)
         # Committed: a reuse has revoked the session, which this process now applies.
@@ -122,12 +124,15 @@ class Sessions:
         if found is None:
             raise InvalidGrant(_DEAD)
         session, user = found.session, found.user
+        repeat: RefreshLookup | None = None
         if found.token.used_at is not None or not uow.sessions.mark_used(found.token.id, now=now):
-            self._reuse(uow, session, user, ip, pending)
-            return None
+            repeat = self._minted_successor(uow, found, fresh, now)
+            if repeat is None:
+                self._reuse(uow, session, user, ip, pending)
+                return None
         alive = (
             session.revoked_at is None
-            and found.token.expires_at > now
+            and (repeat or found).token.expires_at > now
             and session.absolute_expires_at > now
             and not user.disabled
             and (user.not_before is None or session.created_at >= user.not_before)
@@ -135,6 +140,9 @@ class Sessions:
         if not alive:
             raise InvalidGrant(_DEAD)
         granted = session.scope if scope is None else narrow_scope(scope, session.scope)
+        if repeat is not None:
+            ctx.audit(uow, "refresh", user=user, ip=ip, sid=session.sid, reuse_interval=True)
+            return user, session, repeat.token.expires_at - now, granted
         expires_at = min(now + ctx.settings.refresh_ttl, session.absolute_expires_at)
         if not uow.sessions.touch(
             session.sid,
@@ -147,6 +155,21 @@ class Sessions:
         uow.sessions.add_refresh(hash_token(fresh), session.sid, now=now, expires_at=expires_at)
         ctx.audit(uow, "refresh", user=user, ip=ip, sid=session.sid)
         return user, session, expires_at - now, granted
+
+    def _minted_successor(
+        self, uow: UnitOfWork, found: RefreshLookup, successor: str, now: float
+    ) -> RefreshLookup | None:
+        """The successor minted for a token that was rotated already, when the reuse interval
+        lets it be answered again: rotated at most ``reuse_interval`` seconds ago, and its
+        successor not rotated yet (the immediate predecessor only). Else None: reuse."""
+        # No used_at: a concurrent request rotated the token a moment ago (its UPDATE won).
+        rotated_at = now if found.token.used_at is None else found.token.used_at
+        if not self._ctx.rotation.may_repeat(rotated_at, now):
+            return None
+        minted = uow.sessions.find_refresh(hash_token(successor))
+        if minted is None or minted.session.sid != found.session.sid:
+            return None
+        return minted if minted.token.used_at is None else None
 
     def _reuse(
         self,

@@ -82,7 +82,8 @@ class Upkeep:
     def prune(self, batch: int = PRUNE_BATCH) -> dict[str, int]:
         """Delete expired revocations, refresh tokens past their expiry, long-dead sessions,
         keys no token can need, audit events past retention, account tokens a day after they
-        expired or were used, and finished outbox rows after 7 days. Returns the counts.
+        expired or were used, finished outbox rows after 7 days and login attempts the throttle
+        no longer counts. Returns the counts.
 
         Rows go ``batch`` at a time, one short transaction each, so logins and refreshes are
         never held up behind a long delete (refresh tokens before sessions, so deleting a
@@ -93,6 +94,9 @@ class Upkeep:
         self._last_prune = now
         dead = now - DAY
         expired_events = now - ctx.settings.audit_retention_days * DAY
+        settings = ctx.settings
+        # A counted login attempt matters for the window, and for the back-off after it.
+        old_attempts = now - max(settings.throttle_window, settings.throttle_max_backoff)
         steps: dict[str, Callable[[UnitOfWork], int]] = {
             "revocations": lambda uow: uow.revocations.prune(now=now, limit=batch),
             "refresh_tokens": lambda uow: uow.sessions.prune_refresh(before=dead, limit=batch),
@@ -100,6 +104,7 @@ class Upkeep:
             "events": lambda uow: uow.events.prune(before=expired_events, limit=batch),
             "account_tokens": lambda uow: uow.accounts.prune(before=dead, limit=batch),
             "mail_outbox": lambda uow: uow.outbox.prune(before=now - 7 * DAY, limit=batch),
+            "throttle_attempts": lambda uow: uow.throttle.prune(before=old_attempts, limit=batch),
         }
         counts: dict[str, int] = {}
         for name, step in steps.items():

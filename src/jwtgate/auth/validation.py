@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 
 from .errors import InvalidRequest
+from .usernames import check_username
 
 __all__ = [
     "MAX_PAGE",
@@ -19,20 +20,9 @@ __all__ = [
 
 MAX_PAGE = 200
 MAX_ROLES = 32
-_USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,189}")
 _ROLE = re.compile(r"[A-Za-z][A-Za-z0-9_:.-]{0,63}")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
-def check_username(username: object) -> str:
-    """A username: 1-64 of letters, digits and ``._@+-``, starting with a letter or digit."""
-    if not isinstance(username, str) or not _USERNAME.fullmatch(username):
-        raise InvalidRequest(
-            "a username has 1 to 64 characters: letters, digits and . _ @ + -, "
-            "starting with a letter or digit"
-        )
-    return username
 
 
 def check_email(email: object) -> str | None:

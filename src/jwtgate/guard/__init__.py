@@ -8,7 +8,8 @@ Importing this package imports no web framework and no HTTP client.
 """
 
 from .core import Guard, GuardStats
+from .health import GuardHealth
 from .policy import InsufficientScope, Requirement
 from .principal import Principal
 
-__all__ = ["Guard", "GuardStats", "InsufficientScope", "Principal", "Requirement"]
+__all__ = ["Guard", "GuardHealth", "GuardStats", "InsufficientScope", "Principal", "Requirement"]

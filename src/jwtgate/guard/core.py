@@ -24,6 +24,7 @@ from ..jose.errors import ExpiredToken, MalformedToken, UnknownKey
 from .cache import CacheEntry, TokenCache
 from .feed import RevocationFeed
 from .fetch import check_url
+from .health import GuardHealth
 from .jwks import JWKSClient
 from .policy import Requirement
 from .principal import Principal
@@ -36,6 +37,9 @@ __all__ = ["Guard", "GuardStats"]
 
 # RFC 9068 2.2: exp, iat, sub and jti are mandatory (iss and aud are always checked).
 REQUIRED_CLAIMS = ("exp", "iat", "sub", "jti")
+# Clock skew tolerated on exp/nbf/iat by default: the server's own default (JWTGATE_LEEWAY),
+# so a Guard whose clock is a few seconds behind the issuer's accepts fresh tokens.
+DEFAULT_LEEWAY = 30.0
 
 
 class _State(NamedTuple):
@@ -54,6 +58,14 @@ class GuardStats(NamedTuple):
     key_fetches: int
     feed_polls: int
     feed_failures: int
+    feed_stale_events: int = 0  # times the revocation feed went stale
+
+
+def _positive(value: float | timedelta) -> float:
+    seconds = _number(value, "revocation_max_staleness")
+    if not seconds > 0:
+        raise ValueError("revocation_max_staleness must be > 0")
+    return seconds
 
 
 def _number(value: float | timedelta, name: str) -> float:
@@ -70,7 +82,9 @@ class Guard:
     Give exactly one of ``keys`` (a KeySet or Key, in process) and ``jwks_url``. With
     ``revocation_url`` (and the confidential client's ``client_id``/``client_secret``) a
     background thread follows the issuer's revocation feed every ``revocation_interval``
-    seconds, started on the first verify or by :meth:`start`, stopped by :meth:`close`.
+    seconds, started on the first verify or by :meth:`start`, stopped by :meth:`close`; when
+    it has not succeeded for ``revocation_max_staleness`` seconds (default three intervals
+    plus ``http_timeout``) :meth:`health` says so. ``leeway`` defaults to the server's 30 s.
     Misconfiguration raises ValueError or TypeError here, never at request time.
     """
 
@@ -81,7 +95,7 @@ class Guard:
         audience: str | Collection[str],
         jwks_url: str | None = None,
         keys: KeySet | Key | None = None,
-        leeway: float | timedelta = 0,
+        leeway: float | timedelta = DEFAULT_LEEWAY,
         algorithms: Iterable[str] | None = None,
         typ: str | None = "at+jwt",
         clock: Callable[[], float] = time.time,
@@ -95,6 +109,7 @@ class Guard:
         client_secret: str | None = None,
         revocation_interval: float = 5.0,
         http_timeout: float = 5.0,
+        revocation_max_staleness: float | timedelta | None = None,
     ) -> None:
         if not isinstance(issuer, str) or not issuer:
             raise ValueError("issuer must be a non-empty string")
@@ -153,6 +168,7 @@ class Guard:
             client_secret,
             revocation_interval,
             allow_insecure_http,
+            revocation_max_staleness,
         )
         self._feed_ready = self._feed is None
 
@@ -163,10 +179,13 @@ class Guard:
         client_secret: str | None,
         interval: float,
         allow_insecure_http: bool,
+        max_staleness: float | timedelta | None,
     ) -> RevocationFeed | None:
         if url is None:
             if client_id is not None or client_secret is not None:
                 raise ValueError("client_id and client_secret are used only with revocation_url")
+            if max_staleness is not None:
+                raise ValueError("revocation_max_staleness is used only with revocation_url")
             return None
         if not client_id or not client_secret:
             raise ValueError("revocation_url needs client_id and client_secret")
@@ -182,6 +201,7 @@ class Guard:
             revocations=self._revoked,
             interval=interval,
             timeout=self._timeout,
+            max_staleness=None if max_staleness is None else _positive(max_staleness),
         )
 
     # -- verification -------------------------------------------------------------------
@@ -360,6 +380,12 @@ class Guard:
         """The key set in use (None while a JWK Set has not been fetched)."""
         return self._state.keys
 
+    def health(self) -> GuardHealth:
+        """Whether what the Guard knows is current: not ``ok`` while the revocation feed has
+        not succeeded for ``revocation_max_staleness`` (revocations made since are not
+        enforced). For readiness probes and alerts."""
+        return GuardHealth.of(self._feed)
+
     def stats(self) -> GuardStats:
         """Cache hits and misses, tokens cached, JWKS fetches, feed polls and failures."""
         feed = self._feed
@@ -370,6 +396,7 @@ class Guard:
             key_fetches=self._jwks.fetches if self._jwks is not None else 0,
             feed_polls=feed.polls if feed is not None else 0,
             feed_failures=feed.failures if feed is not None else 0,
+            feed_stale_events=feed.stale_events if feed is not None else 0,
         )
 
     def require(

@@ -6,6 +6,10 @@ at once. The first read, and one every ``resync_every`` seconds, omits ``since``
 then answers its whole live state, which replaces ours (so entries for long-expired tokens are
 dropped here as they are at the issuer). When the issuer is down or answers garbage, the
 poller logs, keeps what it knows, and retries with a doubling delay up to ``max_backoff``.
+Each request ends by its deadline (``timeout``, over the whole exchange), so a server that
+drips its answer cannot hold the poller. A feed that has not succeeded for ``max_staleness``
+seconds fails open (revocations made since are not known here), so that is said loudly: an
+error log line once per episode, ``stale_events`` counted, and :meth:`age` for health checks.
 The secret is never logged.
 """
 
@@ -15,6 +19,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .fetch import FetchError, get_bounded, sync_client
@@ -44,9 +49,12 @@ class RevocationFeed:
         revocations: RevocationList,
         interval: float,
         timeout: float,
+        max_staleness: float | None = None,
         max_backoff: float = 30.0,
         resync_every: float = RESYNC_EVERY,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``max_staleness`` defaults to three intervals and a timeout."""
         self.url = url
         self._auth = (client_id, client_secret)
         self._revocations = revocations
@@ -59,8 +67,14 @@ class RevocationFeed:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._last_full = -float("inf")
+        self._monotonic = monotonic
+        self.max_staleness = 3 * interval + timeout if max_staleness is None else max_staleness
+        self._started: float | None = None
+        self._last_success: float | None = None
+        self._stale = False
         self.polls = 0
         self.failures = 0  # consecutive
+        self.stale_events = 0  # times the feed went stale
 
     @property
     def running(self) -> bool:
@@ -75,7 +89,34 @@ class RevocationFeed:
             self._thread = threading.Thread(
                 target=self._run, name="jwtgate-revocation-feed", daemon=True
             )
+            self._started = self._monotonic()
             self._thread.start()
+
+    def age(self) -> float | None:
+        """Seconds since the last successful poll (since the start when none has succeeded
+        yet); None before :meth:`start`."""
+        since = self._last_success if self._last_success is not None else self._started
+        return None if since is None else max(0.0, self._monotonic() - since)
+
+    def stale(self) -> bool:
+        """True when the feed has not succeeded for longer than ``max_staleness``."""
+        age = self.age()
+        return age is not None and age > self.max_staleness
+
+    def _check_staleness(self) -> None:
+        stale = self.stale()
+        if stale and not self._stale:
+            self.stale_events += 1
+            log.error(
+                "revocation feed %s has not succeeded for %.0f s (max staleness %.0f s): "
+                "revocations made since then are not enforced here",
+                self.url,
+                self.age() or 0.0,
+                self.max_staleness,
+            )
+        elif self._stale and not stale:
+            log.warning("revocation feed %s is current again", self.url)
+        self._stale = stale
 
     def close(self) -> None:
         """Stop polling and wait (briefly) for the thread to end."""
@@ -88,9 +129,12 @@ class RevocationFeed:
     def _run(self) -> None:
         client = sync_client(self._timeout, auth=self._auth)
         try:
-            delay = 0.0
-            while not self._stop.wait(delay):
-                started = time.monotonic()
+            next_poll = self._monotonic()
+            while not self._stop.wait(self._wait(next_poll)):
+                self._check_staleness()  # also between polls, when backing off long
+                if self._monotonic() < next_poll:
+                    continue
+                started = self._monotonic()
                 try:
                     ok = self.poll(client)
                 except Exception:  # the thread must outlive any surprise, or revocation stops
@@ -98,12 +142,23 @@ class RevocationFeed:
                     log.exception("revocation feed %s: poll failed unexpectedly", self.url)
                     ok = False
                 self.ready.set()
+                self._check_staleness()
                 if ok:
-                    delay = max(0.0, self.interval - (time.monotonic() - started))
+                    next_poll = started + self.interval
                 else:
                     delay = min(self.interval * 2.0**self.failures, self._max_backoff)
+                    next_poll = self._monotonic() + delay
         finally:
             client.close()
+
+    def _wait(self, next_poll: float) -> float:
+        """Seconds to sleep: until the next poll, or until the feed turns stale if sooner."""
+        now = self._monotonic()
+        wait = next_poll - now
+        age = self.age()
+        if not self._stale and age is not None:
+            wait = min(wait, self.max_staleness - age + 0.01)
+        return max(wait, 0.0)
 
     def poll(self, client: httpx.Client) -> bool:
         """One poll (several requests when the feed says ``more``); False when it failed."""
@@ -139,6 +194,7 @@ class RevocationFeed:
         if self.failures:
             log.info("revocation feed %s is answering again", self.url)
         self.failures = 0
+        self._last_success = self._monotonic()
         return True
 
     def _get(self, client: httpx.Client, cursor: str | None) -> Revocations:

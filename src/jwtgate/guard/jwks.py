@@ -16,7 +16,10 @@ be able to make the client fetch on every request. So:
 - a failed fetch, or one returning anything but a usable JWK Set, keeps the last good key set
   and backs off (1 s, doubling, up to the cooldown) before the next attempt;
 - bodies past ``max_bytes`` are abandoned while streaming, sets past ``max_keys`` refused,
-  private and symmetric keys never used (a published secret would let anyone sign).
+  private and symmetric keys never used (a published secret would let anyone sign);
+- every fetch ends by one deadline over the whole exchange (``timeout``: connect, headers,
+  body; see fetch.py), so a server that drips its answer cannot keep the in-flight fetch,
+  which every caller shares, stuck: past the deadline it fails like any other.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ that forbid signatures.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import math
 import secrets
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
@@ -73,7 +75,9 @@ def _uint_b64(value: int, size: int | None = None) -> str:
 
 
 def _looks_like_public_key(secret: bytes) -> bool:
-    """Whether a would-be HMAC secret is really a key meant for asymmetric crypto."""
+    """Whether a would-be HMAC secret is really a key meant for asymmetric crypto: PEM
+    (keys and certificates), OpenSSH, JWK JSON, or DER (SubjectPublicKeyInfo, PKCS#1,
+    PKCS#8, SEC1, X.509), raw or as base64 text."""
     head = secret.lstrip()[:64]
     if head.startswith((b"-----BEGIN", b"ssh-", b"ecdsa-sha2-", b"MII")):
         return True
@@ -83,7 +87,43 @@ def _looks_like_public_key(secret: bytes) -> bool:
         except orjson.JSONDecodeError:
             return False
         return isinstance(parsed, dict) and "kty" in parsed
-    return False
+    return _is_der_key(secret) or _is_der_key(_base64_text(secret))
+
+
+def _base64_text(data: bytes) -> bytes:
+    """The bytes that ``data`` encodes when it is base64 or base64url text (line breaks
+    allowed), else b''."""
+    text = b"".join(data.split()).replace(b"-", b"+").replace(b"_", b"/")
+    if not text or text[:1] != b"M":  # base64 of a DER SEQUENCE (0x30) starts with M
+        return b""
+    try:
+        return base64.b64decode(text + b"=" * (-len(text) % 4), validate=True)
+    except ValueError:
+        return b""
+
+
+def _is_der_key(data: bytes) -> bool:
+    """Whether ``data`` is a DER public key, private key or X.509 certificate. Parsing is
+    linear in the size and only happens when a secret begins like a DER SEQUENCE."""
+    if data[:1] != b"\x30":
+        return False
+    try:
+        serialization.load_der_public_key(data)  # SubjectPublicKeyInfo and PKCS#1
+        return True
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        pass
+    try:
+        x509.load_der_x509_certificate(data)
+        return True
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        pass
+    try:
+        serialization.load_der_private_key(data, password=None)
+        return True
+    except TypeError:
+        return True  # an encrypted private key: still a key, only locked
+    except (ValueError, UnsupportedAlgorithm):
+        return False
 
 
 class Key:

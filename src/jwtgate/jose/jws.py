@@ -185,12 +185,13 @@ def verify_compact(
     kid = info[2]
     signing_input = token[: len(header_seg) + len(payload_seg) + 1].encode("ascii")
     if kid is not None:
-        key = keys._by_kid.get(kid)  # type: ignore[union-attr]
-        if key is None:
+        named = keys._by_kid.get(kid)  # type: ignore[union-attr]
+        if named is None:
             raise UnknownKey(f"no key with kid {_short(kid)}")
-        if key.alg != alg:
+        key = named.get(alg)  # (alg, kid) picks exactly one key
+        if key is None:
             raise UnsupportedAlgorithm(
-                f"key {_short(kid)} is bound to {key.alg}; the token says {alg}"
+                f"key {_short(kid)} is bound to {', '.join(named)}; the token says {alg}"
             )
         if not sig_seg:
             raise InvalidSignature("the token has no signature")
@@ -288,7 +289,8 @@ def sign_jws(payload: bytes, key: Key, headers: Mapping[str, Any] | None = None)
 def unverified_header(token: str | bytes) -> dict[str, Any]:
     """The JOSE header of a token WITHOUT verifying anything (for display and debugging).
 
-    Raises :class:`MalformedToken` when the token is not a compact JWS.
+    Raises :class:`MalformedToken` when the token is not a compact JWS or its header is not
+    a JSON object within the bounds verification applies (size, ``MAX_JSON_DEPTH``).
     """
     if isinstance(token, bytes):
         token = token.decode("ascii", "replace")
@@ -305,4 +307,6 @@ def unverified_header(token: str | bytes) -> dict[str, Any]:
         raise MalformedToken("the JOSE header is not base64url-encoded JSON") from None
     if not isinstance(header, dict):
         raise MalformedToken("the JOSE header must be a JSON object")
+    if json_depth(header) > MAX_JSON_DEPTH:  # the bound verification applies
+        raise MalformedToken("the JOSE header is nested too deeply")
     return header

@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from .b64 import decode_checked
 from .errors import (
     ExpiredToken,
     ImmatureToken,
@@ -27,15 +28,54 @@ from .errors import (
     MissingClaim,
 )
 from .jwk import Key
-from .jws import MAX_JSON_DEPTH, MAX_TOKEN_SIZE, KeysLike, json_depth, normalize_typ, sign_jws
+from .jws import (
+    MAX_JSON_DEPTH,
+    MAX_TOKEN_SIZE,
+    KeysLike,
+    json_depth,
+    normalize_typ,
+    sign_jws,
+    unverified_header,
+)
 from .jws import verify_compact as _verify
 
-__all__ = ["decode", "encode"]
+__all__ = ["claims_object", "decode", "encode", "unverified_claims"]
 
 _NUMBER = (int, float)
 _PASSTHROUGH_DATETIME = orjson.OPT_PASSTHROUGH_DATETIME
 # Claims RFC 7519 4.1 makes strings, with what else each may be.
 _STRING_CLAIMS = {"iss": "", "aud": " or an array of strings", "sub": "", "jti": ""}
+
+
+def claims_object(payload: bytes) -> dict[str, Any]:
+    """A JWT payload as its claims: a JSON object (RFC 7519 7.2) nested at most
+    ``MAX_JSON_DEPTH`` deep. MalformedToken otherwise."""
+    try:
+        claims = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        raise MalformedToken("the claims are not valid JSON") from None
+    if type(claims) is not dict:
+        raise MalformedToken("the claims must be a JSON object (RFC 7519 7.2)")
+    # Cheap bound first: fewer brackets than the limit cannot nest deeper than it.
+    if (
+        payload.count(b"{") + payload.count(b"[") > MAX_JSON_DEPTH
+        and json_depth(claims) > MAX_JSON_DEPTH
+    ):
+        raise MalformedToken("the claims are nested too deeply")
+    return claims
+
+
+def unverified_claims(token: str | bytes) -> dict[str, Any]:
+    """The claims of a token WITHOUT verifying anything (for display and debugging), within
+    the bounds ``decode`` applies. MalformedToken when the token is not a compact JWS or its
+    payload is not such a claims set."""
+    unverified_header(token)  # the same shape and header checks
+    text = token.decode("ascii", "replace") if isinstance(token, bytes) else token
+    try:
+        payload = decode_checked(text.split(".")[1])
+    except ValueError:
+        raise MalformedToken("the payload is not valid base64url") from None
+    return claims_object(payload)
 
 
 def encode(claims: Mapping[str, Any], key: Key, headers: Mapping[str, Any] | None = None) -> str:
@@ -89,18 +129,7 @@ def decode(
     info, payload = _verify(token, keys, algorithms, max_size)
     if typ is not None and info[3] != normalize_typ(typ):
         raise InvalidTokenType(f"the token type is {info[3]!r}, expected {typ!r}")
-    try:
-        claims = orjson.loads(payload)
-    except orjson.JSONDecodeError:
-        raise MalformedToken("the claims are not valid JSON") from None
-    if type(claims) is not dict:
-        raise MalformedToken("the claims must be a JSON object (RFC 7519 7.2)")
-    # Cheap bound first: fewer brackets than the limit cannot nest deeper than it.
-    if (
-        payload.count(b"{") + payload.count(b"[") > MAX_JSON_DEPTH
-        and json_depth(claims) > MAX_JSON_DEPTH
-    ):
-        raise MalformedToken("the claims are nested too deeply")
+    claims = claims_object(payload)
     if isinstance(leeway, timedelta):
         leeway = leeway.total_seconds()
     t = time.time() if now is None else now

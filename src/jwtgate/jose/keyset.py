@@ -1,7 +1,10 @@
 """A set of keys, as in a JWK Set (RFC 7517 section 5).
 
-Lookup is by ``kid``; for tokens without a ``kid``, by ``alg``. Two keys may not share a
-``kid``: that would make the choice of key depend on order, which an attacker could exploit.
+Lookup is by ``kid`` and ``alg``; for tokens without a ``kid``, by ``alg``. One ``kid`` may
+name keys of different algorithms (RFC 7517 4.5; RFC 7520 section 4 publishes one RSA key as
+RS256 and PS384 under one ``kid``), but two keys may not share both: that would make the
+choice of key depend on order, which an attacker could exploit. A token's (``alg``, ``kid``)
+picks exactly one key.
 """
 
 from __future__ import annotations
@@ -19,25 +22,29 @@ MAX_JWKS_KEYS = 100
 
 
 class KeySet:
-    """An immutable set of :class:`Key` objects with unique ``kid`` values."""
+    """An immutable set of :class:`Key` objects, unique per (``kid``, ``alg``)."""
 
     __slots__ = ("_by_alg", "_by_kid", "_keys")
 
     def __init__(self, keys: Iterable[Key]) -> None:
-        """ValueError for an empty set or a duplicate ``kid``; TypeError for non-keys."""
-        by_kid: dict[str, Key] = {}
+        """ValueError for an empty set or two keys with one ``kid`` and one ``alg``;
+        TypeError for non-keys."""
+        by_kid: dict[str, dict[str, Key]] = {}
         by_alg: dict[str, tuple[Key, ...]] = {}
+        ordered: list[Key] = []
         for key in keys:
             if not isinstance(key, Key):
                 raise TypeError(f"KeySet holds Key objects, not {type(key).__name__}")
-            if key.kid in by_kid:
-                raise ValueError(f"two keys share the kid {key.kid!r}")
-            by_kid[key.kid] = key
+            named = by_kid.setdefault(key.kid, {})
+            if key.alg in named:
+                raise ValueError(f"two {key.alg} keys share the kid {key.kid!r}")
+            named[key.alg] = key
             by_alg[key.alg] = (*by_alg.get(key.alg, ()), key)
-        if not by_kid:
+            ordered.append(key)
+        if not ordered:
             raise ValueError("a KeySet needs at least one key")
-        self._keys = tuple(by_kid.values())
-        self._by_kid = by_kid
+        self._keys = tuple(ordered)
+        self._by_kid = by_kid  # kid -> alg -> key: the hot path of verification reads it
         self._by_alg = by_alg
 
     @classmethod
@@ -76,9 +83,17 @@ class KeySet:
         """The public JWK Set; symmetric keys are never published."""
         return {"keys": [k.public().to_jwk() for k in self._keys if not k.is_symmetric]}
 
-    def get(self, kid: str) -> Key | None:
-        """The key with this ``kid``, or None."""
-        return self._by_kid.get(kid)
+    def get(self, kid: str, alg: str | None = None) -> Key | None:
+        """The key with this ``kid`` (and ``alg``), or None. Without ``alg``, ValueError
+        when the ``kid`` names keys of several algorithms: give ``alg`` to pick one."""
+        named = self._by_kid.get(kid)
+        if named is None:
+            return None
+        if alg is not None:
+            return named.get(alg)
+        if len(named) > 1:
+            raise ValueError(f"the kid {kid!r} names keys for {sorted(named)}: give alg=")
+        return next(iter(named.values()))
 
     def with_alg(self, alg: str) -> tuple[Key, ...]:
         """The keys bound to ``alg``."""
@@ -99,7 +114,7 @@ class KeySet:
         return self._by_kid == other._by_kid
 
     def __hash__(self) -> int:
-        return hash(frozenset(self._by_kid))
+        return hash(frozenset((k.kid, k.alg) for k in self._keys))
 
     def __repr__(self) -> str:
         return f"KeySet({[f'{k.kid}:{k.alg}' for k in self._keys]})"

@@ -23,6 +23,7 @@ from ..auth.service import AuthService
 from ..config import Settings
 from . import web
 from .context import ServerContext
+from .docs import install_docs
 from .errors import install_error_handlers
 from .logging import configure_logging
 from .memory import IdleTrimmer, tune_allocator
@@ -35,6 +36,7 @@ from .routes.oauth import oauth_router
 from .routes.ops import ops_router
 from .routes.wellknown import wellknown_router
 from .routing import include_routes
+from .strict_body import StrictBodies
 
 __all__ = ["app_from_env", "create_app"]
 
@@ -139,7 +141,8 @@ def create_app(settings: Settings, *, auth: AuthService | None = None) -> FastAP
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
-        swagger_ui_parameters={"persistAuthorization": False},
+        docs_url=None,  # served from the package by install_docs, not from a CDN
+        redoc_url=None,
     )
     metrics = Metrics()
     ctx = ServerContext(auth=service, settings=settings, metrics=metrics)
@@ -154,8 +157,11 @@ def create_app(settings: Settings, *, auth: AuthService | None = None) -> FastAP
     include_routes(app, admin_router(ctx))
     include_routes(app, wellknown_router(ctx))
     include_routes(app, ops_router(ctx))
+    install_docs(app)
 
-    # Innermost first: the body limit sits inside CORS so that its 413 carries CORS headers.
+    # Innermost first: the body limit sits inside CORS so that its 413 carries CORS headers;
+    # the strict-body check inside the limit, so what it reads is bounded.
+    app.add_middleware(StrictBodies)
     app.add_middleware(BodyLimit, limit=settings.max_body_size)
     try:
         web.install(app, service, settings)

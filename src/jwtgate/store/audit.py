@@ -32,19 +32,25 @@ class SqlAuditRepository:
         self._conn.execute(_ADD, record_values(event, EVENTS, exclude=("id",)))
 
     def page(
-        self, before: int | None, limit: int, type: str | None, user: str | None
+        self,
+        before: int | None,
+        limit: int,
+        type: str | None,
+        user: str | None,
+        alias: str | None = None,
     ) -> list[EventRecord]:
         """Up to ``limit`` events with id below ``before``, newest first; ``user`` matches the
-        user id or the username (any case)."""
+        user id or the username (any case), and ``alias`` a recorded name exactly."""
         stmt = select(EVENTS).order_by(EVENTS.c.id.desc()).limit(limit)
         if before is not None:
             stmt = stmt.where(EVENTS.c.id < before)
         if type is not None:
             stmt = stmt.where(EVENTS.c.type == type)
         if user is not None:
-            stmt = stmt.where(
-                or_(EVENTS.c.user_id == user, func.lower(EVENTS.c.username) == user.lower())
-            )
+            matches = [EVENTS.c.user_id == user, func.lower(EVENTS.c.username) == user.lower()]
+            if alias is not None:
+                matches.append(EVENTS.c.username == alias)
+            stmt = stmt.where(or_(*matches))
         return [_event(row) for row in self._conn.execute(stmt)]
 
     def prune(self, *, before: float, limit: int | None = None) -> int:

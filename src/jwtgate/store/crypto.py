@@ -12,19 +12,21 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
-import logging
 import os
 import secrets
+import shlex
+import stat
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from .engine import sqlite_path
+from .files import private_umask
 
-__all__ = ["KeyCipher", "default_key_file", "load_master_key"]
-
-log = logging.getLogger("jwtgate.store")
+__all__ = ["KeyCipher", "default_key_file", "derive_subkey", "load_master_key"]
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -84,6 +86,15 @@ class KeyCipher:
         return "KeyCipher(<hidden>)"
 
 
+def derive_subkey(master: bytes, purpose: str) -> bytes:
+    """A 32-byte key for one ``purpose`` derived from the master key (HKDF-SHA256, RFC 5869,
+    the purpose as ``info``): keys for different uses are independent, and none reveals the
+    master key or another."""
+    return HKDF(
+        algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=purpose.encode()
+    ).derive(master)
+
+
 def default_key_file(database_url: str) -> Path | None:
     """Where the key file lives by default; None for an in-memory SQLite database."""
     path = sqlite_path(database_url)
@@ -99,7 +110,8 @@ def load_master_key(
 ) -> bytes:
     """The master key: from ``master_key``, else from the key file (created 0600 if absent).
 
-    Raises ValueError for a key of the wrong shape.
+    Raises ValueError for a key of the wrong shape, and for a key file that group or others
+    may read or write (the message says which ``chmod`` to run).
     """
     if master_key:
         return _parse_key(master_key, "JWTGATE_MASTER_KEY")
@@ -108,15 +120,21 @@ def load_master_key(
         return secrets.token_bytes(KEY_BYTES)
     if not path.exists():
         _create_key_file(path)
-    mode = path.stat().st_mode
+    mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
-        log.warning("key file %s is readable by group or others (mode %o)", path, mode & 0o777)
+        # Whoever can read this file can open every private signing key: refuse to start
+        # rather than warn into a log nobody reads.
+        raise ValueError(
+            f"the key file {path} is open to group or others (mode {mode:o}); "
+            f"make it private with: chmod 600 {shlex.quote(str(path))}"
+        )
     return _parse_key(path.read_text(encoding="ascii"), f"key file {path}")
 
 
 def _create_key_file(path: Path) -> None:
     """Write a new random key to ``path`` atomically; if another process won, keep theirs."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    with private_umask():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:

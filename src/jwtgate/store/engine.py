@@ -4,6 +4,7 @@ SQLite runs in WAL mode (readers never block the writer), with foreign keys enfo
 timeout. Write transactions start with ``BEGIN IMMEDIATE`` so that two writers queue on the busy
 timeout instead of failing when a read lock cannot be upgraded (SQLITE_BUSY_SNAPSHOT); read-only
 units of work use a plain deferred ``BEGIN``.
+The database file and the files SQLite keeps beside it are mode 0600 (see :mod:`.files`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
+
+from .files import SQLITE_COMPANIONS, create_private_file, private_umask, tighten
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
@@ -142,8 +145,14 @@ def create_db_engine(
     if path is None:
         # One shared connection, or every checkout would see its own empty database.
         kwargs["poolclass"] = StaticPool
+    else:
+        # Created empty (a valid database) and private before SQLite first opens it: the
+        # -wal and -shm files it creates then take the database's mode.
+        create_private_file(path)
+        tighten(path)
     engine = create_engine(url, echo=echo, json_serializer=_json_text, **kwargs)
-    event.listen(engine, "connect", functools.partial(_sqlite_connect, pool.sqlite_cache_kib))
+    connect = functools.partial(_sqlite_connect, pool.sqlite_cache_kib, path)
+    event.listen(engine, "connect", connect)
     event.listen(engine, "begin", _sqlite_begin)
     return engine
 
@@ -153,13 +162,19 @@ def _json_text(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
-def _sqlite_connect(cache_kib: int, dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+def _sqlite_connect(
+    cache_kib: int, path: Path | None, dbapi_connection: sqlite3.Connection, _record: Any
+) -> None:
     # The driver's own implicit BEGIN is switched off; _sqlite_begin emits ours.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        if path is not None and not path.with_name(path.name + "-wal").exists():
+            with private_umask():  # switching to WAL creates the -wal and -shm files
+                cursor.execute("PRAGMA journal_mode = WAL")
+        else:
+            cursor.execute("PRAGMA journal_mode = WAL")
         # In WAL mode NORMAL loses nothing on a process crash (kill -9), only on power loss.
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
@@ -167,6 +182,9 @@ def _sqlite_connect(cache_kib: int, dbapi_connection: sqlite3.Connection, _recor
         cursor.execute(f"PRAGMA cache_size = -{int(cache_kib)}")
     finally:
         cursor.close()
+    if path is not None:
+        for companion in SQLITE_COMPANIONS:
+            tighten(path.with_name(path.name + companion))
 
 
 def _sqlite_begin(connection: Connection) -> None:

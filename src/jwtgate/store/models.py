@@ -23,6 +23,7 @@ __all__ = [
     "RevocationRow",
     "SessionRow",
     "SigningKeyRow",
+    "ThrottleAttemptRow",
     "UserRow",
 ]
 
@@ -32,7 +33,7 @@ class Base(DeclarativeBase):
 
 
 class UserRow(Base):
-    """A user account. ``username_key`` (the case-folded name) is what is unique."""
+    """A user account. ``username_key`` (the RFC 8265 PRECIS form of the name) is unique."""
 
     __tablename__ = "users"
 
@@ -211,3 +212,17 @@ class MailOutboxRow(Base):
     sent_at: Mapped[float | None] = mapped_column(Double)
     last_error: Mapped[str | None] = mapped_column(String(256))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ThrottleAttemptRow(Base):
+    """One counted login attempt (a failure, or one reserved and not yet given back) under a
+    throttle counter. ``name`` is a SHA-256 of the counter's name (no username or address in
+    clear); ``token`` tells one reservation from another at the same instant."""
+
+    __tablename__ = "throttle_attempts"
+    __table_args__ = (Index("ix_throttle_attempts_name_at", "name", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(40))
+    at: Mapped[float] = mapped_column(Double)
+    token: Mapped[str] = mapped_column(String(32))

@@ -35,6 +35,7 @@ __all__ = [
     "SessionRepository",
     "Store",
     "StoreError",
+    "ThrottleRepository",
     "UnitOfWork",
     "UserRepository",
 ]
@@ -133,7 +134,12 @@ class AuditRepository(Protocol):
 
     def add(self, event: EventRecord) -> None: ...
     def page(
-        self, before: int | None, limit: int, type: str | None, user: str | None
+        self,
+        before: int | None,
+        limit: int,
+        type: str | None,
+        user: str | None,
+        alias: str | None = None,
     ) -> list[EventRecord]: ...
     def prune(self, *, before: float, limit: int | None = None) -> int: ...
 
@@ -176,6 +182,20 @@ class OutboxRepository(Protocol):
     def prune(self, *, before: float, limit: int | None = None) -> int: ...
 
 
+class ThrottleRepository(Protocol):
+    """Login-throttle counters: counted attempts under hashed names, over a sliding window."""
+
+    def lock(self, names: Sequence[str]) -> None:
+        """Serialise transactions touching these counters until this one ends."""
+        ...
+
+    def stats(self, names: Sequence[str], *, since: float) -> list[tuple[int, float | None]]: ...
+    def add(self, names: Sequence[str], *, at: float, token: str) -> None: ...
+    def remove(self, names: Sequence[str], *, token: str) -> None: ...
+    def clear(self, name: str) -> None: ...
+    def prune(self, *, before: float, limit: int | None = None) -> int: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction and the repositories bound to it."""
 
@@ -195,6 +215,8 @@ class UnitOfWork(Protocol):
     def accounts(self) -> AccountRepository: ...
     @property
     def outbox(self) -> OutboxRepository: ...
+    @property
+    def throttle(self) -> ThrottleRepository: ...
 
 
 class Store(Protocol):

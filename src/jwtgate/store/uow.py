@@ -15,6 +15,7 @@ from .keys import SqlKeyRepository
 from .outbox import SqlOutboxRepository
 from .revocations import SqlRevocationRepository
 from .sessions import SqlSessionRepository
+from .throttle import SqlThrottleRepository
 from .users import SqlUserRepository
 
 __all__ = ["SqlStore", "SqlUnitOfWork"]
@@ -33,6 +34,7 @@ class SqlUnitOfWork:
         self.events = SqlAuditRepository(conn)
         self.accounts = SqlAccountRepository(conn)
         self.outbox = SqlOutboxRepository(conn)
+        self.throttle = SqlThrottleRepository(conn)
 
 
 class SqlStore:

@@ -1,4 +1,5 @@
-"""Users in SQL. Uniqueness of the username is case-insensitive through ``username_key``."""
+"""Users in SQL. A username is unique by its ``username_key``: its RFC 8265 PRECIS form
+(:mod:`jwtgate.store.usernames`), which every lookup compares."""
 
 from __future__ import annotations
 
@@ -12,15 +13,11 @@ from .models import UserRow
 from .protocols import DuplicateError
 from .records import UserRecord
 from .rows import record_from_row, record_values
+from .usernames import username_key
 
 __all__ = ["SqlUserRepository", "like_pattern", "user_from_row", "username_key"]
 
 USERS = cast(Table, UserRow.__table__)
-
-
-def username_key(username: str) -> str:
-    """The case-folded form that must be unique."""
-    return username.casefold()
 
 
 def like_pattern(text: str) -> str:
@@ -50,17 +47,20 @@ class SqlUserRepository:
         return None if row is None else user_from_row(row)
 
     def by_username(self, username: str) -> UserRecord | None:
-        """The user with this username (any case), or None."""
-        if "\x00" in username:
-            return None  # no stored name has one, and PostgreSQL text cannot even hold it
+        """The user with this username (by its PRECIS key: any case, any width), or None."""
         key = username_key(username)
+        if key is None:
+            return None  # not a username at all (a NUL, which PostgreSQL cannot hold, included)
         row = self._conn.execute(select(USERS).where(USERS.c.username_key == key)).first()
         return None if row is None else user_from_row(row)
 
     def add(self, user: UserRecord) -> None:
         """Insert a user. Raises DuplicateError when the username is taken."""
         values = record_values(user, USERS)
-        values["username_key"] = username_key(user.username)
+        key = username_key(user.username)
+        if key is None:
+            raise ValueError("not a valid username (check it with auth.usernames first)")
+        values["username_key"] = key
         # A savepoint keeps the surrounding transaction usable after the unique violation.
         try:
             with self._conn.begin_nested():
@@ -102,7 +102,8 @@ class SqlUserRepository:
         if after is not None:
             stmt = stmt.where(USERS.c.id > after)
         if q:
-            pattern = like_pattern(q.casefold())
+            # Keys are lower-cased as PRECIS does (Unicode toLowerCase, not casefold: ß stays).
+            pattern = like_pattern(username_key(q) or q.lower())
             stmt = stmt.where(
                 or_(
                     USERS.c.username_key.like(pattern, escape="\\"),

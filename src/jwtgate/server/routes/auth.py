@@ -146,11 +146,21 @@ def auth_router(ctx: ServerContext) -> APIRouter:
         response_model=UserOut,
         dependencies=json_only,
         summary="Create an account (when registration is enabled)",
-        responses=errors(400, 404, 409, 415, s404="registration is disabled"),
+        responses=errors(
+            400,
+            404,
+            409,
+            415,
+            429,
+            s400="invalid_request (a username that is not allowed, with why: characters, "
+            "mixed scripts, a look-alike of a Latin name) or weak_password",
+            s404="registration is disabled",
+        ),
     )
-    def register(body: RegisterRequest) -> Response:
-        """Self-registration (``JWTGATE_ALLOW_REGISTRATION=true``); the user gets no role."""
-        user = auth.register(body.username, body.password, body.email)
+    def register(body: RegisterRequest, request: Request) -> Response:
+        """Self-registration (``JWTGATE_ALLOW_REGISTRATION=true``); the user gets no role.
+        Throttled per client address like login."""
+        user = auth.register(body.username, body.password, body.email, client_ip=client_ip(request))
         return json_response(user.to_dict(), 201)
 
     return router

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from starlette.responses import Response
 
@@ -14,6 +16,31 @@ __all__ = ["wellknown_router"]
 JWKS_PATH = "/.well-known/jwks.json"
 REVOCATION_FEED_PATH = "/auth/revocations"
 CACHE = {"cache-control": "public, max-age=60"}
+
+
+CLIENT_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+"""How a confidential client authenticates (RFC 6749 2.3.1); "none" is a public client."""
+
+
+def metadata(issuer: str, scopes: list[str]) -> dict[str, Any]:
+    """The server metadata (RFC 8414 2). Each member names something that works: a test walks
+    the document and exercises every endpoint, grant type and authentication method."""
+    base = issuer.rstrip("/")
+    return {
+        "issuer": issuer,
+        "jwks_uri": base + JWKS_PATH,
+        "token_endpoint": base + "/auth/token",
+        "revocation_endpoint": base + "/auth/revoke",
+        "introspection_endpoint": base + "/auth/introspect",
+        # Not a registered RFC 8414 name: jwtgate's Guard reads it to find the feed.
+        "revocation_feed_endpoint": base + REVOCATION_FEED_PATH,
+        "grant_types_supported": list(GRANT_TYPES),
+        "token_endpoint_auth_methods_supported": [*CLIENT_AUTH_METHODS, "none"],
+        "revocation_endpoint_auth_methods_supported": [*CLIENT_AUTH_METHODS, "none"],
+        "introspection_endpoint_auth_methods_supported": [*CLIENT_AUTH_METHODS, "bearer"],
+        "scopes_supported": scopes,
+        "subject_types_supported": ["public"],
+    }
 
 
 def wellknown_router(ctx: ServerContext) -> APIRouter:
@@ -29,40 +56,9 @@ def wellknown_router(ctx: ServerContext) -> APIRouter:
 
     @router.get("/openid-configuration", response_model=Discovery, summary="Server metadata")
     def discovery() -> Response:
-        """Issuer, endpoints, grant types, client authentication methods, scopes, algorithms."""
-        base = auth.issuer.rstrip("/")
-        return json_response(
-            {
-                "issuer": auth.issuer,
-                "jwks_uri": base + JWKS_PATH,
-                "token_endpoint": base + "/auth/token",
-                "revocation_endpoint": base + "/auth/revoke",
-                "introspection_endpoint": base + "/auth/introspect",
-                # Not a registered RFC 8414 name: jwtgate's Guard reads it to find the feed.
-                "revocation_feed_endpoint": base + REVOCATION_FEED_PATH,
-                "grant_types_supported": list(GRANT_TYPES),
-                "response_types_supported": ["token"],
-                "token_endpoint_auth_methods_supported": [
-                    "client_secret_basic",
-                    "client_secret_post",
-                    "none",
-                ],
-                "revocation_endpoint_auth_methods_supported": [
-                    "client_secret_basic",
-                    "client_secret_post",
-                    "none",
-                ],
-                "introspection_endpoint_auth_methods_supported": [
-                    "client_secret_basic",
-                    "client_secret_post",
-                    "bearer",
-                ],
-                "scopes_supported": auth.scopes_supported,
-                "token_endpoint_auth_signing_alg_values_supported": auth.algorithms,
-                "id_token_signing_alg_values_supported": auth.algorithms,
-                "subject_types_supported": ["public"],
-            },
-            headers=CACHE,
-        )
+        """Issuer, endpoints, grant types, client authentication methods, public scopes.
+        Only what is implemented is advertised (no authorization endpoint, so no
+        ``response_types_supported``; no ID tokens, so no ID-token algorithms)."""
+        return json_response(metadata(auth.issuer, auth.scopes_supported), headers=CACHE)
 
     return router

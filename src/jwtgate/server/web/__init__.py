@@ -25,7 +25,7 @@ from ...config import Settings
 from ..routing import include_routes
 from .account_routes import account_router
 from .admin_routes import admin_router
-from .context import Forbidden, SignInRequired, WebContext
+from .context import FieldTooLong, Forbidden, SignInRequired, WebContext
 from .cookies import CSRF_HEADER, CsrfRejected, origin_of
 from .email_routes import email_router
 from .home_routes import home_router
@@ -88,6 +88,16 @@ def install(
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> Response:
         return ctx.error_page(request, 403, "Not allowed", f"This page needs the role {exc}.")
+
+    @app.exception_handler(FieldTooLong)
+    async def _too_long(request: Request, exc: FieldTooLong) -> Response:
+        return ctx.error_page(
+            request,
+            400,
+            "Too long",
+            f"The field {exc.name} holds at most {exc.limit:,} characters, so the form was not "
+            "carried out (nothing was cut or changed). Go back and enter a shorter value.",
+        )
 
     @app.exception_handler(CsrfRejected)
     async def _csrf(request: Request, exc: CsrfRejected) -> Response:

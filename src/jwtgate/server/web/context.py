@@ -30,9 +30,17 @@ from .cookies import (
     origin_of,
     secure_cookies,
 )
+from .redirects import safe_next
 from .useragent import describe_device
 
-__all__ = ["Forbidden", "SignInRequired", "WebContext", "form_text", "safe_next"]
+__all__ = [
+    "FieldTooLong",
+    "Forbidden",
+    "SignInRequired",
+    "WebContext",
+    "form_text",
+    "safe_next",
+]
 
 TEMPLATES = Path(__file__).parent / "templates"
 _FLASH_MAX = 300
@@ -50,12 +58,24 @@ class Forbidden(Exception):
     """The signed-in user lacks the role the page needs."""
 
 
+class FieldTooLong(Exception):
+    """A posted form field is longer than the pages accept; the form is refused (400), never
+    cut short (a cut password would be stored or checked as another password)."""
+
+    def __init__(self, name: str, limit: int) -> None:
+        super().__init__(f"the field {name[:40]!r} is longer than {limit} characters")
+        self.name = name[:40]
+        self.limit = limit
+
+
 MAX_FIELD = 1024
+"""The longest form field the pages accept, in characters (or the password policy's maximum,
+when that is longer)."""
 
 
 def form_text(form: dict[str, str], name: str, *, strip: bool = True) -> str:
-    """A form field as text, at most MAX_FIELD characters (stripped unless it is a secret)."""
-    value = form.get(name, "")[:MAX_FIELD]
+    """A field of a form from :meth:`WebContext.checked_form` (stripped unless a secret)."""
+    value = form.get(name, "")
     return value.strip() if strip else value
 
 
@@ -66,16 +86,6 @@ def detail_text(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value) or "none"
     return str(value)
-
-
-def safe_next(value: str | None, default: str = "/web/account") -> str:
-    """A redirect target only if it is a path on this site under /web/ (no open redirect)."""
-    if not value or not value.startswith("/web/") or "\\" in value:
-        return default
-    parts = urlsplit(value)
-    if parts.scheme or parts.netloc or value.startswith("//"):
-        return default
-    return value
 
 
 @dataclass
@@ -118,10 +128,17 @@ class WebContext:
         check_csrf(conn, submitted, secure=self.secure(conn), trusted_origins=self.trusted_origins)
 
     async def checked_form(self, request: Request) -> dict[str, str]:
-        """The posted form fields (text only), after the CSRF check. Raises CsrfRejected."""
+        """The posted form fields (text only), after the CSRF check. Raises CsrfRejected, or
+        FieldTooLong for a field past the limit (refused whole, never cut)."""
         form = await request.form()
         fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
         self.check_csrf(request, fields.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER))
+        limit = max(MAX_FIELD, self.settings.password_max_length)
+        for name, value in fields.items():
+            # The inspector's token field has its own bound (the largest token accepted) and
+            # says so on the inspector's page; the body limit bounds it in any case.
+            if len(value) > limit and name != "token":
+                raise FieldTooLong(name, limit)
         return fields
 
     async def action(

@@ -40,8 +40,9 @@ _PAGE_HEADERS: tuple[tuple[str, str], ...] = (
     ("permissions-policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"),
 )
 PAGES_PREFIX = "/web"
-_PAGE_PATHS = frozenset({PAGES_PREFIX, "/"})  # "/": the landing page (see home_routes)
 STATIC_PREFIX = "/web/static/"
+PAGE_PREFIXES = (PAGES_PREFIX, "/docs", "/redoc")
+STATIC_PREFIXES = (STATIC_PREFIX, "/docs/assets/")
 
 # API paths that take a bearer token and may take it from the cookie instead. Everything
 # else (login, refresh, token, revoke, introspect, discovery...) never reads the cookie.
@@ -51,17 +52,18 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class PageHeaders:
-    """Add the security headers of the pages to every response under ``/web``."""
+    """Add the security headers of the pages to every response under ``/web``, and to the
+    API documentation pages (``/docs``, ``/redoc``) that share the pages' origin and cookies."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
-        if not (path in _PAGE_PATHS or path.startswith(PAGES_PREFIX + "/")):
+        if not (path == "/" or any(path == p or path.startswith(p + "/") for p in PAGE_PREFIXES)):
             await self.app(scope, receive, send)
             return
-        static = path.startswith(STATIC_PREFIX)
+        static = path.startswith(STATIC_PREFIXES)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -1,8 +1,10 @@
 """Browser sign-in, sign-up, sign-out and the silent refresh.
 
-Plain HTML forms with POST-redirect-GET, so they work without JavaScript. ``POST /web/login``
-and ``POST /web/session/refresh`` also speak JSON (for a single-page app on an allowed origin): the
-tokens then go into cookies and the body carries only lifetimes, never a token.
+Plain HTML forms with POST-redirect-GET, so they work without JavaScript. Only a same-origin
+POST renews a session (rotates its refresh token): ``GET /web/session/refresh`` answers a page
+whose form does it. ``POST /web/login`` and ``POST /web/session/refresh`` also speak JSON (for
+a single-page app on an allowed origin): the tokens then go into cookies and the body carries
+only lifetimes, never a token.
 """
 
 from __future__ import annotations
@@ -42,6 +44,14 @@ _NO_STORE = {"cache-control": "no-store", "pragma": "no-cache"}
 
 def _wants_json(request: Request) -> bool:
     return request.headers.get("content-type", "").split(";")[0].strip() == "application/json"
+
+
+_FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
+def _form_post(request: Request) -> bool:
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return media in _FORM_TYPES
 
 
 def _json_error(
@@ -214,11 +224,27 @@ def session_router(ctx: WebContext) -> APIRouter:
                 error="The two passwords differ.",
             )
         try:
-            await run_in_threadpool(ctx.auth.register, username, password, email)
+            await run_in_threadpool(
+                lambda: ctx.auth.register(
+                    username, password, email, client_ip=_client(request)["client_ip"]
+                )
+            )
         except RegistrationDisabled:
             return ctx.error_page(
                 request, 404, "Not found", "Self sign-up is not enabled on this server."
             )
+        except Throttled as exc:
+            response = ctx.render(
+                request,
+                "register.html",
+                429,
+                username=username,
+                email=email,
+                error=f"Too many sign-ups from this address. Please wait {exc.retry_after} "
+                "seconds before trying again.",
+            )
+            response.headers["retry-after"] = str(exc.retry_after)
+            return response
         except (Conflict, WeakPassword, InvalidRequest) as exc:
             message = "That username is taken." if isinstance(exc, Conflict) else str(exc)
             return ctx.render(
@@ -273,34 +299,52 @@ def session_router(ctx: WebContext) -> APIRouter:
         return _signed_out(request, "You have signed out on every device.")
 
     @router.get("/session/refresh")
-    async def refresh_redirect(request: Request, next: str | None = None) -> Response:
-        """Silent refresh for pages: renew the access cookie and go back to ``next``."""
+    async def refresh_page(request: Request, next: str | None = None) -> Response:
+        """Where a page without a valid access cookie sends the browser: a GET changes
+        nothing (an ``<img>`` on any page of the site can make one), so it answers a page
+        whose form POSTs the renewal (submitted by app.js at once; a button without it)."""
         target = safe_next(next)
+        if ctx.claims(request) is not None:  # another tab renewed the cookies meanwhile
+            return RedirectResponse(target, status_code=303)
+        if not request.cookies.get(ctx.names(request).refresh):
+            return RedirectResponse(f"/web/login?next={quote(target)}", status_code=303)
+        return ctx.render(request, "refresh.html", next=target)
+
+    def _session_ended(request: Request, target: str) -> Response:
+        response = RedirectResponse(f"/web/login?ended=1&next={quote(target)}", status_code=303)
+        clear_session_cookies(response, secure=ctx.secure(request))
+        return response
+
+    async def _refresh_form(request: Request) -> Response:
+        """The renewal form: same-origin POST (CSRF checked), rotate, back to ``next``."""
+        form = await ctx.checked_form(request)
+        target = safe_next(form.get("next"))
+        if ctx.claims(request) is not None:
+            return RedirectResponse(target, status_code=303)
         token = request.cookies.get(ctx.names(request).refresh)
         if not token:
             return RedirectResponse(f"/web/login?next={quote(target)}", status_code=303)
         try:
             pair = await run_in_threadpool(ctx.auth.refresh, token, **_client(request))
         except AuthError:
-            response: Response = RedirectResponse(
-                f"/web/login?ended=1&next={quote(target)}", status_code=303
-            )
-            clear_session_cookies(response, secure=ctx.secure(request))
-            return response
+            return _session_ended(request, target)
         response = RedirectResponse(target, status_code=303)
         set_session_cookies(response, pair, secure=ctx.secure(request))
         return response
 
     @router.post("/session/refresh")
-    async def refresh_json(request: Request) -> Response:
-        """Silent refresh for scripts: ``X-CSRF-Token`` header; answers lifetimes, no token."""
+    async def refresh(request: Request) -> Response:
+        """Renew the cookies: the form of the renewal page (form-encoded), or scripts
+        (``X-CSRF-Token`` header; answers lifetimes, no token). Only a same-origin POST
+        rotates the refresh token."""
+        if _form_post(request):
+            return await _refresh_form(request)
         ctx.check_csrf(request, request.headers.get(CSRF_HEADER))
         claims = ctx.claims(request)
         left = _fresh_for(claims, ctx.clock())
         if left is not None:
-            # Another tab has just renewed the cookies: do not rotate again. Two tabs
-            # presenting one refresh token would look like token theft (reuse detection)
-            # and end the session.
+            # Another tab has just renewed the cookies: do not rotate again (the server's
+            # reuse interval would answer the same successor, but there is nothing to do).
             return JSONResponse(
                 {"token_type": "cookie", "expires_in": left, "renewed": False},
                 headers=_NO_STORE,

@@ -1,7 +1,7 @@
 """Account email: ``users.email_verified``, one-time account tokens and the mail outbox.
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-04
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | None = None
 depends_on: str | None = None
 
