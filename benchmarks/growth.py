@@ -362,15 +362,18 @@ def prune_while_serving(backend: str, work: Path, args: argparse.Namespace) -> d
             def prune() -> None:
                 time.sleep(0.5)
                 start = time.perf_counter()
-                subprocess.run(
+                done = subprocess.run(
                     [jwtgate, "db", "prune"],
                     env=env,
                     cwd=work,
-                    check=True,
                     capture_output=True,
+                    text=True,
                     timeout=3600,
                 )
                 took["seconds"] = time.perf_counter() - start
+                if done.returncode != 0:
+                    progress(f"jwtgate db prune failed: {done.stderr.strip()[-500:]}")
+                    took["seconds"] = float("nan")
 
             pruner = threading.Thread(target=prune)
             pruner.start()
