@@ -286,6 +286,14 @@ def refresh_scripts(
     return out
 
 
+class Report:
+    """The Markdown report, printed line by line as it is made (a long run keeps what it has
+    measured when stopped)."""
+
+    def append(self, line: str) -> None:
+        print(line, flush=True)
+
+
 def med(samples: list[dict[str, float]], key: str) -> float:
     return statistics.median(s[key] for s in samples)
 
@@ -346,7 +354,7 @@ def prune_while_serving(backend: str, work: Path, args: argparse.Namespace) -> d
         upgrade(url)
         progress(f"  {backend}: loading {args.prune_rows} expired sessions ...")
         bulk_load(url, args.prune_rows, expired=True)
-        tokens = mint(url, per_prune := int(1000 * args.seconds) * 3)
+        tokens = mint(url, per_prune := args.tokens * 3)
         scripts = refresh_scripts(work, f"{backend}-prune", tokens, 3, args.threads)
         server = Server(url, work, f"{backend}-prune")
         try:
@@ -380,7 +388,7 @@ def prune_while_serving(backend: str, work: Path, args: argparse.Namespace) -> d
             during: list[dict[str, float]] = []
             # Refresh load for as long as the prune runs (a fresh pool each stretch).
             while pruner.is_alive():
-                more = mint(url, int(1000 * args.seconds))
+                more = mint(url, args.tokens)
                 script = refresh_scripts(
                     work, f"{backend}-prune-more{len(during)}", more, 1, args.threads
                 )[0]
@@ -416,6 +424,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--prune-rows", type=int, default=100000)
+    parser.add_argument(
+        "--tokens", type=int, default=0, help="refresh tokens per round (default 1000/s)"
+    )
     parser.add_argument("--plans", action="store_true", help="print the hot queries' plans")
     parser.add_argument("--quick", action="store_true", help="the smoke test's tiny run")
     args = parser.parse_args(argv)
@@ -437,8 +448,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"PostgreSQL is not reachable at {PG_DSN}: {exc}", file=sys.stderr)
             return 2
     work = Path(tempfile.mkdtemp(prefix="jwtgate-growth-bench-"))
-    per_round = 300 if args.quick else int(1000 * args.seconds)
-    report: list[str] = []
+    per_round = 300 if args.quick else args.tokens or int(1000 * args.seconds)
+    args.tokens = per_round
+    report = Report()
     load = os.getloadavg()
     report.append(
         f"# jwtgate as the database grows: one worker, wrk -t{args.threads} -c{args.connections}, "
@@ -514,7 +526,6 @@ def main(argv: list[str] | None = None) -> int:
             f"(x{pr['p99_during'] / pr['p99_normal']:.2f}); refreshes/s {pr['rps_normal']:.0f} "
             f"before, {pr['rps_during']:.0f} during; {pr['failed']:.0f} failed"
         )
-    print("\n".join(report))
     shutil.rmtree(work, ignore_errors=True)
     return 0
 
