@@ -9,7 +9,7 @@ SERVE_STAMP := $(VENV)/.serve-stamp
 # (default 127.0.0.1:8000).
 serve_option = $(if $(filter command line,$(origin $(1))), --$(2) $($(1)))
 
-.PHONY: serve test lint typecheck pytest bench bench-http bench-servers bench-venv bench-growth fuzz fuzz-api soak clean browser-deps scale-deps node-deps screenshots
+.PHONY: serve test lint typecheck pytest bench bench-http bench-servers bench-venv bench-growth fuzz fuzz-api soak clean browser-deps scale-deps node-deps oidc-deps screenshots
 
 define make_venv
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "jwtgate needs Python 3.11 or newer: set PYTHON=python3.11")'
@@ -34,7 +34,7 @@ $(STAMP): pyproject.toml
 serve: $(SERVE_STAMP)
 	$(BIN)/jwtgate serve$(call serve_option,HOST,host)$(call serve_option,PORT,port)
 
-test: $(STAMP) browser-deps scale-deps node-deps lint typecheck pytest
+test: $(STAMP) browser-deps scale-deps node-deps oidc-deps lint typecheck pytest
 
 # The browser tests drive Debian's chromium package (not a browser download). Installed when
 # missing (as root, or with sudo); under CI=true a missing chromium is an error.
@@ -80,6 +80,20 @@ node-deps:
 		echo "installing the npm packages of tests/node (npm ci) ..."; \
 		npm ci --prefix tests/node --no-audit --no-fund --loglevel=error >/dev/null; \
 	fi
+
+# The OpenID Connect relying-party test puts Debian's Apache with mod_auth_openidc in front of
+# a static page (tests/web/test_apache_oidc.py). Installed when missing (as root, or with sudo);
+# under CI=true a missing one is an error.
+APACHE_OIDC_MODULE ?= /usr/lib/apache2/modules/mod_auth_openidc.so
+oidc-deps:
+	@if [ -x /usr/sbin/apache2 ] && [ -f "$(APACHE_OIDC_MODULE)" ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "installing apache2 and libapache2-mod-auth-openidc (Debian packages) for the OIDC tests ..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq apache2 libapache2-mod-auth-openidc >/dev/null; \
+	elif command -v apt-get >/dev/null 2>&1 && command -v sudo >/dev/null 2>&1; then \
+		sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq apache2 libapache2-mod-auth-openidc >/dev/null; \
+	elif [ "$$CI" = true ]; then echo "apache2 with mod_auth_openidc is missing and cannot be installed" >&2; exit 1; \
+	else echo "apache2 or mod_auth_openidc is missing: the Apache OIDC test will be skipped (apt-get install apache2 libapache2-mod-auth-openidc)"; fi
 
 # Run the browser tests and copy their screenshots to docs/screenshots (linked from docs/web.md).
 screenshots: $(STAMP) browser-deps

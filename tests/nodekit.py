@@ -7,9 +7,14 @@ installed packages are missing, failed under ``CI=true`` (through tests.backends
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from tests.backends import unreachable
 
@@ -41,3 +46,39 @@ def run_node(script: Path | str, *args: str, timeout: float = 60, **kwargs: obje
     if result.returncode != 0:
         raise AssertionError(f"node {script} exited {result.returncode}:\n{result.stderr[-4000:]}")
     return result.stdout
+
+
+@contextmanager
+def node_process(script: str, *args: str, timeout: float = 30) -> Iterator[dict[str, Any]]:
+    """Start a long-running Node script of tests/node; yield the JSON object of its first
+    stdout line (its "ready" message), and kill it afterwards."""
+    node, cwd = require_node_modules()
+    proc = subprocess.Popen(
+        [node, script, *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        ready: list[str] = []
+        reader = threading.Thread(target=lambda: ready.append(proc.stdout.readline()), daemon=True)  # type: ignore[union-attr]
+        reader.start()
+        reader.join(timeout)
+        if not ready or not ready[0].strip():
+            proc.kill()
+            _, err = proc.communicate(timeout=5)
+            raise AssertionError(f"node {script} did not start:\n{err[-4000:]}")
+        yield json.loads(ready[0])
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()

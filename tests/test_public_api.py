@@ -73,7 +73,10 @@ def test_every_invalid_token_subclass_is_importable_from_jwtgate() -> None:
     for cls in core_errors:
         assert getattr(jwtgate, cls.__name__, None) is cls, cls.__name__
         assert cls.__name__ in jwtgate.__all__
-        assert cls.code == "invalid_token"
+        if issubclass(cls, jwtgate.InvalidDPoPProof):  # RFC 9449 7.1 and 8 define their codes
+            assert cls.code in ("invalid_dpop_proof", "use_dpop_nonce")
+        else:
+            assert cls.code == "invalid_token"
         assert issubclass(cls, jwtgate.JWTGateError)
     assert jwtgate.InvalidToken.code == "invalid_token"
 

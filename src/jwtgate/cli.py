@@ -49,7 +49,8 @@ app = typer_app(
 users_app = typer_app("Manage user accounts.")
 keys_app = typer_app("List and rotate the token signing keys.")
 clients_app = typer_app(
-    "Manage OAuth clients (client_credentials, introspection, the revocation feed)."
+    "Manage OAuth clients: apps that sign users in (authorization code + PKCE) and "
+    "services (client_credentials, introspection, the revocation feed)."
 )
 token_app = typer_app("Look inside tokens.")
 db_app = typer_app("Database schema.")
@@ -442,8 +443,8 @@ def keys_list() -> None:
     settings = load_settings()
     with open_auth(settings) as auth:
         keys = auth.list_keys()
-    rows = [[k.kid, k.alg, k.status, when(k.created_at), when(k.expires_at)] for k in keys]
-    table(rows, ["KID", "ALG", "STATUS", "CREATED", "LEAVES JWKS"])
+    rows = [[k.kid, k.alg, k.use, k.status, when(k.created_at), when(k.expires_at)] for k in keys]
+    table(rows, ["KID", "ALG", "USE", "STATUS", "CREATED", "LEAVES JWKS"])
 
 
 @keys_app.command("rotate")
@@ -454,31 +455,173 @@ def keys_rotate(
             help="Algorithm of the new key (ES256, EdDSA, RS256...) [default: JWTGATE_ALGORITHM]"
         ),
     ] = None,
+    use: Annotated[
+        str,
+        typer.Option(
+            help="access (access tokens) or id_token (ID and logout tokens; --alg defaults "
+            "to RS256 there)"
+        ),
+    ] = "access",
 ) -> None:
     """Make a new signing key active. The old one stays in the JWKS until the last token it
     signed has expired, so nothing in flight breaks; running servers pick it up within
     JWTGATE_REVOCATION_POLL_INTERVAL seconds."""
     settings = load_settings()
     with open_auth(settings) as auth:
-        key = auth.rotate_key(alg)
-    typer.echo(f"New signing key {key.kid} ({key.alg}) is active.")
+        key = auth.rotate_key(alg, use=use)
+    suffix = "" if key.use == "access" else " for ID tokens"
+    typer.echo(f"New signing key {key.kid} ({key.alg}) is active{suffix}.")
 
 
 @clients_app.command("add")
 def clients_add(
     name: Annotated[str, typer.Argument(help="A name for people (1-128 characters)")],
+    public: Annotated[
+        bool,
+        typer.Option("--public", help="A public client (SPA, mobile or desktop app): no secret"),
+    ] = False,
+    redirect_uri: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--redirect-uri",
+            help="A redirect URI, exact (https, loopback http, or com.example.app:/cb); repeat",
+        ),
+    ] = None,
     scope: Annotated[
         list[str] | None, typer.Option("--scope", help="A scope the client may ask for; repeat")
     ] = None,
+    audience: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--audience",
+            help="An API its tokens may be for (RFC 8707); the first is the default; repeat",
+        ),
+    ] = None,
+    grant: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--grant",
+            help="authorization_code, refresh_token, client_credentials or "
+            "password; repeat [default: code + refresh with redirect URIs, else "
+            "client_credentials]",
+        ),
+    ] = None,
+    first_party: Annotated[
+        bool, typer.Option("--first-party", help="Your own app: no consent page")
+    ] = False,
+    post_logout_redirect_uri: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--post-logout-redirect-uri",
+            help="Where /auth/end-session may send the user back (OpenID Connect); repeat",
+        ),
+    ] = None,
+    backchannel_logout_uri: Annotated[
+        str | None,
+        typer.Option(
+            "--backchannel-logout-uri",
+            help="Where logout tokens are POSTed when a session of this app ends",
+        ),
+    ] = None,
+    id_token_alg: Annotated[
+        str | None,
+        typer.Option(
+            "--id-token-alg",
+            help="id_token_signed_response_alg, one of JWTGATE_ID_TOKEN_ALGORITHMS "
+            "[default: RS256]",
+        ),
+    ] = None,
 ) -> None:
-    """Create a confidential OAuth client. Prints its client_id and client_secret once: the
-    secret is stored hashed and cannot be shown again."""
+    """Register an OAuth client. A confidential client's client_secret is printed once: it is
+    stored hashed and cannot be shown again."""
+    from .auth.oauth import ClientMetadata
+
+    meta = ClientMetadata(
+        scopes=scope or (),
+        redirect_uris=redirect_uri or (),
+        audiences=audience or (),
+        grant_types=grant or None,
+        first_party=first_party,
+        post_logout_redirect_uris=post_logout_redirect_uri or None,
+        backchannel_logout_uri=backchannel_logout_uri,
+        id_token_signed_response_alg=id_token_alg,
+    )
     settings = load_settings()
     with open_auth(settings) as auth:
-        client, secret = auth.create_client(name, scope or ())
+        client, secret = auth.create_client(name, public=public, meta=meta)
+    typer.echo(f"client_id:     {client.client_id}")
+    if secret is not None:
+        typer.echo(f"client_secret: {secret}")
+        typer.echo("Store the secret now: it is not shown again.", err=True)
+    typer.echo(f"type:          {client.type}, grants: {' '.join(client.grant_types)}")
+
+
+@clients_app.command("list")
+def clients_list() -> None:
+    """List the clients (never their secrets)."""
+    settings = load_settings()
+    with open_auth(settings) as auth:
+        clients = auth.list_clients()
+    rows = [
+        [
+            c.client_id,
+            c.name,
+            c.type,
+            "disabled" if c.disabled else "enabled",
+            " ".join(c.grant_types) or "-",
+            " ".join(c.redirect_uris) or "-",
+        ]
+        for c in clients
+    ]
+    table(rows, ["CLIENT_ID", "NAME", "TYPE", "STATE", "GRANTS", "REDIRECT URIS"])
+
+
+ClientId = Annotated[str, typer.Argument(help="The client_id (see `jwtgate clients list`)")]
+
+
+def _set_disabled(client_id: str, disabled: bool) -> None:
+    from .auth.oauth import ClientMetadata
+
+    settings = load_settings()
+    with open_auth(settings) as auth:
+        client = auth.update_client(client_id, ClientMetadata(disabled=disabled))
+    state = "disabled: its sessions and tokens are revoked" if disabled else "enabled"
+    typer.echo(f"Client {client.client_id} ({client.name}) {state}.")
+
+
+@clients_app.command("disable")
+def clients_disable(client_id: ClientId) -> None:
+    """Disable a client: its credentials are refused and every session and token it holds
+    is revoked."""
+    _set_disabled(client_id, True)
+
+
+@clients_app.command("enable")
+def clients_enable(client_id: ClientId) -> None:
+    """Enable a disabled client again (tokens revoked by the disabling stay revoked)."""
+    _set_disabled(client_id, False)
+
+
+@clients_app.command("delete")
+def clients_delete(client_id: ClientId) -> None:
+    """Delete a client; every session and token it holds is revoked."""
+    settings = load_settings()
+    with open_auth(settings) as auth:
+        auth.delete_client(client_id)
+    typer.echo(f"Client {client_id} deleted; its sessions and tokens are revoked.")
+
+
+@clients_app.command("rotate-secret")
+def clients_rotate_secret(client_id: ClientId) -> None:
+    """Give a confidential client a new secret, printed once; the old one stops working."""
+    settings = load_settings()
+    with open_auth(settings) as auth:
+        client, secret = auth.rotate_client_secret(client_id)
     typer.echo(f"client_id:     {client.client_id}")
     typer.echo(f"client_secret: {secret}")
-    typer.echo("Store the secret now: it is not shown again.", err=True)
+    typer.echo(
+        "Store the secret now: it is not shown again; the old one no longer works.", err=True
+    )
 
 
 # -- token, db -----------------------------------------------------------------------------

@@ -67,6 +67,24 @@ class Settings(BaseSettings):
     )
     audience: str = "api"
     algorithm: str = "ES256"
+    id_token_algorithms: list[str] = Field(
+        default_factory=lambda: ["RS256", "ES256"],
+        min_length=1,
+        description="Algorithms ID tokens may be signed with; the first is the default and RS256 "
+        "is always added (OpenID Connect Core 15.1). Each keeps its own key in the ID-token "
+        "key ring; a client picks one with id_token_signed_response_alg.",
+    )
+    id_token_ttl: int = Field(default=3600, ge=60, le=86400, description="ID token lifetime.")
+    backchannel_logout_attempts: int = Field(
+        default=6,
+        ge=1,
+        le=20,
+        description="Attempts to deliver a back-channel logout token before giving up "
+        "(audited as backchannel_logout_failed); waits double from 1 s between attempts.",
+    )
+    backchannel_logout_timeout: float = Field(
+        default=5.0, gt=0, le=60, description="Seconds one back-channel logout POST may take."
+    )
     access_ttl: int = Field(default=900, ge=1)
     refresh_ttl: int = Field(default=604800, ge=60, description="Sliding refresh lifetime.")
     refresh_absolute_ttl: int = Field(
@@ -97,6 +115,16 @@ class Settings(BaseSettings):
     )
     admin_password: SecretStr | None = None
     allow_registration: bool = False
+    allow_password_grant: bool = Field(
+        default=False,
+        description="Allow the password grant at /auth/token without a client (RFC 9700 2.4: "
+        "must not be used); clients that list it in grant_types may use it regardless.",
+    )
+    dpop_require_nonce: bool = Field(
+        default=False,
+        description="Demand a server nonce in every DPoP proof at /auth/token and the "
+        "protected routes (RFC 9449 8): the first request gets use_dpop_nonce and DPoP-Nonce.",
+    )
     master_key: SecretStr | None = Field(
         default=None,
         description="Base64url 32-byte key that encrypts private signing keys at rest; "

@@ -190,7 +190,8 @@ def test_audit_log_pages_newest_first_and_filters(auth: AuthService) -> None:
 
 
 def test_keys_list_shape(auth: AuthService) -> None:
-    (info,) = auth.list_keys()
+    info, *id_keys = auth.list_keys()
     body = info.to_dict()
-    assert body["status"] == "active" and body["retired_at"] is None
+    assert body["status"] == "active" and body["retired_at"] is None and body["use"] == "access"
+    assert {k.to_dict()["use"] for k in id_keys} == {"id_token"}
     assert body["public_jwk"]["kid"] == info.kid and "d" not in body["public_jwk"]

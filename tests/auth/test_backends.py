@@ -20,7 +20,8 @@ def test_full_flow(backend_auth: AuthService) -> None:
     claims = auth.authenticate(pair.access_token)
     old_kid = auth.list_keys()[0].kid
     new_kid = auth.rotate_key().kid
-    assert {k["kid"] for k in auth.jwks()["keys"]} == {old_kid, new_kid}
+    id_kids = {k.kid for k in auth.list_keys() if k.use == "id_token"}
+    assert {k["kid"] for k in auth.jwks()["keys"]} == {old_kid, new_kid} | id_kids
     auth.authenticate(pair.access_token)
     auth.logout(claims)
     with pytest.raises(RevokedToken):

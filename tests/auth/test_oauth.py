@@ -10,6 +10,7 @@ import pytest
 
 from jwtgate import RevokedToken, unverified_header
 from jwtgate.auth import AuthService, InvalidClient, InvalidGrant, InvalidRequest, InvalidScope
+from jwtgate.auth.values import ClientAuth
 from jwtgate.config import Settings
 
 from .authkit import FakeClock, add_user, count_statements, login
@@ -70,8 +71,11 @@ def test_revoking_an_access_token_revokes_that_token_only(auth: AuthService) -> 
 
 def test_revoking_a_client_token(auth: AuthService) -> None:
     client, secret = auth.create_client("svc")
+    assert secret is not None
     token = auth.client_credentials(client.client_id, secret).access_token
-    auth.revoke(token)
+    auth.revoke(token)  # without the client (RFC 7009 2.1): left alone
+    assert auth.introspect(token)["active"] is True
+    auth.revoke(token, client=ClientAuth(client.client_id, secret, "client_secret_basic"))
     with pytest.raises(RevokedToken):
         auth.authenticate(token)
 

@@ -9,7 +9,7 @@ import pytest
 import jwtgate.auth as auth_pkg
 from jwtgate import JWTGateError
 from jwtgate.auth import errors
-from jwtgate.auth.scopes import grant_scope, parse_scope
+from jwtgate.auth.oauth.scopes import grant_scope, parse_scope
 from jwtgate.auth.service import AuthService
 
 
@@ -26,6 +26,10 @@ EXPECTED_CODES = {
     "InvalidClient": "invalid_client",
     "UnsupportedGrantType": "unsupported_grant_type",
     "InvalidScope": "invalid_scope",
+    "UnauthorizedClient": "unauthorized_client",
+    "InvalidTarget": "invalid_target",
+    "AuthorizationError": "invalid_request",
+    "BadRedirect": "invalid_request",
     "InsufficientScope": "insufficient_scope",
     "Throttled": "too_many_requests",
     "Conflict": "conflict",

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from jwtgate.auth import AuthService, InvalidGrant, build_auth
+from jwtgate.auth import AuthService, InvalidClient, InvalidGrant, build_auth
 from jwtgate.cli import app
 from jwtgate.config import Settings
 
@@ -222,13 +222,17 @@ def test_users_list_on_an_empty_database(env: dict[str, str]) -> None:
 
 def test_keys_list_and_rotate(env: dict[str, str]) -> None:
     first = run("keys", "list")
-    assert re.search(r"\sES256\s+active\s", first)
+    assert re.search(r"\sES256\s+access\s+active\s", first)
+    assert re.search(r"\sRS256\s+id_token\s+active\s", first)
     rotated = run("keys", "rotate", "--alg", "EdDSA")
-    kid = re.search(r"New signing key (\S+) \(EdDSA\) is active", rotated)
+    kid = re.search(r"New signing key (\S+) \(EdDSA\) is active\.", rotated)
     assert kid
     listed = run("keys", "list")
-    assert re.search(rf"{re.escape(kid.group(1))}\s+EdDSA\s+active", listed)
-    assert re.search(r"ES256\s+retired", listed)
+    assert re.search(rf"{re.escape(kid.group(1))}\s+EdDSA\s+access\s+active", listed)
+    assert re.search(r"ES256\s+access\s+retired", listed)
+    rotated = run("keys", "rotate", "--use", "id_token")
+    assert re.search(r"New signing key \S+ \(RS256\) is active for ID tokens", rotated)
+    assert re.search(r"RS256\s+id_token\s+retired", run("keys", "list"))
     bad = run("keys", "rotate", "--alg", "none", code=1)
     assert "unsupported signing algorithm" in bad
 
@@ -242,6 +246,52 @@ def test_clients_add_prints_the_secret_once(env: dict[str, str]) -> None:
         client = auth.authenticate_client(client_id.group(1), secret.group(1))
         assert client.scopes == ("invoices:read",)
     run("clients", "add", "", code=1)
+
+
+def test_clients_public_app_and_lifecycle(env: dict[str, str]) -> None:
+    output = run(
+        "clients",
+        "add",
+        "spa",
+        "--public",
+        "--redirect-uri",
+        "http://127.0.0.1/cb",
+        "--scope",
+        "openid",
+        "--audience",
+        "https://api.example",
+        "--first-party",
+    )
+    assert "client_secret" not in output
+    match = re.search(r"client_id:\s+(\S+)", output)
+    assert match and "public" in output and "authorization_code" in output
+    spa = match.group(1)
+    listed = run("clients", "list")
+    assert spa in listed and "http://127.0.0.1/cb" in listed and "enabled" in listed
+    with service() as auth:
+        client = auth.get_client(spa)
+        assert client.first_party and client.audiences == ("https://api.example",)
+        assert client.token_endpoint_auth_method == "none"
+    assert "disabled" in run("clients", "disable", spa)
+    assert "disabled" in run("clients", "list")
+    run("clients", "enable", spa)
+    # A public client has no secret to rotate; a bad redirect URI is refused with the reason.
+    assert "no secret" in run("clients", "rotate-secret", spa, code=1)
+    bad = run("clients", "add", "x", "--redirect-uri", "http://evil.example/cb", code=1)
+    assert "loopback" in bad
+    service_out = run("clients", "add", "svc")
+    svc = re.search(r"client_id:\s+(\S+)", service_out)
+    old = re.search(r"client_secret:\s+(\S+)", service_out)
+    assert svc and old
+    rotated = re.search(r"client_secret:\s+(\S+)", run("clients", "rotate-secret", svc.group(1)))
+    assert rotated and rotated.group(1) != old.group(1)
+    with service() as auth:
+        auth.authenticate_client(svc.group(1), rotated.group(1))
+        with pytest.raises(InvalidClient):
+            auth.authenticate_client(svc.group(1), old.group(1))
+    run("clients", "delete", svc.group(1))
+    assert svc.group(1) not in run("clients", "list")
+    assert "no such client" in run("clients", "delete", svc.group(1), code=1)
 
 
 def test_token_inspect(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -585,3 +635,31 @@ def test_token_inspect_of_a_deeply_nested_token_explains_it(env: dict[str, str])
     output = run("token", "inspect", token, code=1)
     assert "INVALID" in output and "nested too deeply" in output
     assert "Traceback" not in output
+
+
+def test_clients_add_an_openid_connect_app(env: dict[str, str]) -> None:
+    output = run(
+        "clients",
+        "add",
+        "wiki",
+        "--redirect-uri",
+        "https://wiki.example/cb",
+        "--scope",
+        "openid",
+        "--post-logout-redirect-uri",
+        "https://wiki.example/bye",
+        "--backchannel-logout-uri",
+        "https://wiki.example/backchannel",
+        "--id-token-alg",
+        "ES256",
+    )
+    match = re.search(r"client_id:\s+(\S+)", output)
+    assert match
+    with service() as auth:
+        client = auth.get_client(match.group(1))
+        assert client.post_logout_redirect_uris == ("https://wiki.example/bye",)
+        assert client.backchannel_logout_uri == "https://wiki.example/backchannel"
+        assert client.id_token_signed_response_alg == "ES256"
+    bad = run("clients", "add", "x", "--redirect-uri", "https://x.example/cb",
+              "--id-token-alg", "HS256", code=1)  # fmt: skip
+    assert "id_token_signed_response_alg" in bad

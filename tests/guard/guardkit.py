@@ -102,6 +102,7 @@ class Served:
     feed_status: int = 200
     feed_body: bytes | None = None  # raw override
     client: tuple[str, str] = ("guard-client", "guard-secret")
+    documents: dict[str, Any] = field(default_factory=dict)  # path -> JSON (or bytes) to serve
     hits: Counter[str] = field(default_factory=Counter)
     feed_queries: list[str | None] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -128,6 +129,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(served.jwks_status, body, {**headers, **served.jwks_headers})
         elif parts.path == "/revocations":
             self._feed(served, parse_qs(parts.query).get("since", [None])[0])
+        elif parts.path in served.documents:
+            document = served.documents[parts.path]
+            body = document if isinstance(document, bytes) else json.dumps(document).encode()
+            self._answer(200, body, {})
         else:
             self._answer(404, b'{"error": "not_found"}', {})
 
@@ -311,3 +316,8 @@ class DripServer:
         self._stopped.set()
         self._sock.close()
         self._thread.join(2)
+
+
+DPOP_ALGS = "ES256 ES384 ES512 Ed25519 EdDSA PS256 PS384 PS512 RS256"
+# A request without credentials: both schemes a Guard accepts (RFC 6750 3, RFC 9449 7.1).
+BARE_CHALLENGE = f'Bearer realm="jwtgate", DPoP realm="jwtgate", algs="{DPOP_ALGS}"'

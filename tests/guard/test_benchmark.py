@@ -20,7 +20,19 @@ def test_the_guard_benchmark_prints_every_row() -> None:
         assert row in cold
     warm = out.split("### warm")[1].split("###")[0]
     assert "| Guard.verify |" in warm and "| PyJWT decode |" in warm
+    cpu = out.split("### ASGI in process")[1].split("###")[0]
+    for row in ("| unprotected |", "| `GuardMiddleware` + `@requires()` |", "DPoP token and proof"):
+        assert row in cpu
     if shutil.which("wrk") is not None:
-        for row in ("| unprotected |", "`Depends(guard.require())`", "PyJWT dependency"):
+        for row in (
+            "| unprotected |",
+            "`Depends(guard.require())`",
+            "PyJWT dependency",
+            "| `GuardMiddleware` + `@requires()` |",
+            "| `GuardMiddleware` + `Depends(guard.require())` |",
+            "DPoP token and proof",
+        ):
             assert row in out
         assert "jwtgate / PyJWT dependency:" in out
+        assert "middleware / dependency:" in out
+        assert "DPoP / Bearer (both behind the middleware):" in out

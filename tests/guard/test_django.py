@@ -22,6 +22,7 @@ if not settings.configured:
             "UNAUTHENTICATED_USER": None,
             "DEFAULT_AUTHENTICATION_CLASSES": [],
             "DEFAULT_PERMISSION_CLASSES": [],
+            "EXCEPTION_HANDLER": "jwtgate.guard.django.exception_handler",
         },
     )
     django.setup()
@@ -40,7 +41,8 @@ from jwtgate.guard.django import (  # noqa: E402
     require,
 )
 
-from .guardkit import Issuer  # noqa: E402
+from .dpopkit import Holder, bound_token  # noqa: E402
+from .guardkit import BARE_CHALLENGE, Issuer  # noqa: E402
 
 urlpatterns: list[Any] = []
 CONFIGURED_GUARD: Guard | None = None  # JWTGATE_GUARD points here in one test
@@ -103,7 +105,7 @@ def test_no_token_is_401_with_a_bare_challenge(call: Callable[..., Any]) -> None
     for header in (None, "Basic dXNlcjpwdw=="):
         response = call("users", header)
         assert response.status_code == 401
-        assert response["WWW-Authenticate"] == 'Bearer realm="jwtgate"'
+        assert response["WWW-Authenticate"] == BARE_CHALLENGE
         assert response.data["error"] == "invalid_token"
 
 
@@ -146,3 +148,49 @@ def test_the_guard_can_come_from_settings(configured: None, issuer: Issuer) -> N
 def test_no_guard_configured_is_a_type_error(issuer: Issuer) -> None:
     with pytest.raises(TypeError, match="JWTGATE_GUARD"):
         JWTGateAuthentication().get_guard()
+
+
+def test_dpop_bound_tokens_need_their_proof(guard: Guard, issuer: Issuer) -> None:
+    bound = views(authentication(guard))
+    factory = APIRequestFactory()
+    holder = Holder(clock=issuer.clock)
+    token = bound_token(issuer, holder)
+
+    def get(proof: str | None, scheme: str = "DPoP") -> Any:
+        extra = {"HTTP_AUTHORIZATION": f"{scheme} {token}"}
+        if proof is not None:
+            extra["HTTP_DPOP"] = proof
+        response = bound["users"](factory.get("/users", **extra))
+        response.render()
+        return response
+
+    proof = holder.proof("GET", "http://testserver/users", token)
+    assert get(proof).status_code == 200
+    replayed = get(proof)
+    assert replayed.status_code == 401
+    assert replayed["WWW-Authenticate"].startswith('DPoP realm="jwtgate", error="invalid_dpop')
+    two = get(holder.proof("GET", "http://testserver/users", token) + "," + proof)
+    assert two.status_code == 401 and "exactly one" in two["WWW-Authenticate"]
+    as_bearer = get(None, "Bearer")
+    assert as_bearer.status_code == 401 and "DPoP-bound" in as_bearer["WWW-Authenticate"]
+
+
+def test_dpop_nonce_reaches_the_client(make_guard: Callable[..., Guard], issuer: Issuer) -> None:
+    bound = views(authentication(make_guard(keys=issuer.keys, dpop_nonce=True)))
+    factory = APIRequestFactory()
+    holder = Holder(clock=issuer.clock)
+    token = bound_token(issuer, holder)
+    url = "http://testserver/users"
+
+    def get(proof: str) -> Any:
+        extra = {"HTTP_AUTHORIZATION": f"DPoP {token}", "HTTP_DPOP": proof}
+        response = bound["users"](factory.get("/users", **extra))
+        response.render()
+        return response
+
+    first = get(holder.proof("GET", url, token))
+    assert first.status_code == 401 and first["WWW-Authenticate"].startswith(
+        'DPoP realm="jwtgate", error="use_dpop_nonce"'
+    )
+    nonce = first["DPoP-Nonce"]
+    assert get(holder.proof("GET", url, token, nonce=nonce)).status_code == 200

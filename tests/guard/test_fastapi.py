@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from jwtgate import Guard, Principal
 from jwtgate.guard.fastapi import BearerError, install
 
-from .guardkit import FakeClock, Issuer
+from .guardkit import BARE_CHALLENGE, FakeClock, Issuer
 
 
 def build_app(guard: Guard) -> FastAPI:
@@ -80,7 +80,7 @@ def test_no_bearer_token_is_401_with_a_bare_challenge(
 ) -> None:
     response = client.get("/users", headers=headers)
     assert response.status_code == 401
-    assert response.headers["www-authenticate"] == 'Bearer realm="jwtgate"'
+    assert response.headers["www-authenticate"] == BARE_CHALLENGE
     assert response.headers["cache-control"] == "no-store"
     body = response.json()
     assert body["error"] == "invalid_token" and "Authorization: Bearer" in body["error_description"]
@@ -133,7 +133,7 @@ def test_a_missing_role_is_403_insufficient_scope(client: TestClient, issuer: Is
 def test_scopes_are_all_needed(client: TestClient, issuer: Issuer) -> None:
     response = client.get("/write", headers=bearer(issuer.token(scope="read")))
     assert response.status_code == 403
-    assert response.headers["www-authenticate"].endswith(', scope="read write"')
+    assert ', scope="read write", DPoP realm=' in response.headers["www-authenticate"]
     assert client.get("/write", headers=bearer(issuer.token(scope="write read"))).status_code == 200
 
 

@@ -11,7 +11,8 @@ from flask import Flask, g
 from jwtgate import Guard
 from jwtgate.guard.flask import current_principal, require
 
-from .guardkit import Issuer
+from .dpopkit import Holder, bound_token
+from .guardkit import BARE_CHALLENGE, Issuer
 
 
 def build_app(guard: Guard) -> Flask:
@@ -57,7 +58,7 @@ def test_a_valid_token_sets_g_principal(client: Any, issuer: Issuer) -> None:
 def test_missing_bad_and_forbidden(client: Any, issuer: Issuer) -> None:
     missing = client.get("/users")
     assert missing.status_code == 401
-    assert missing.headers["WWW-Authenticate"] == 'Bearer realm="jwtgate"'
+    assert missing.headers["WWW-Authenticate"] == BARE_CHALLENGE
     assert missing.get_json()["error"] == "invalid_token"
     bad = client.get("/users", headers=auth(issuer.token(exp=int(issuer.clock()) - 60)))
     assert bad.status_code == 401
@@ -93,3 +94,35 @@ def test_current_principal_outside_a_protected_view_is_a_programming_error(
     app.testing = True
     with pytest.raises(RuntimeError, match="not protected"):
         app.test_client().get("/unprotected")
+
+
+def test_dpop_bound_tokens_need_their_proof(client: Any, issuer: Issuer) -> None:
+    holder = Holder(clock=issuer.clock)
+    token = bound_token(issuer, holder)
+    proof = holder.proof("GET", "http://localhost/users", token)
+    headers = {"Authorization": f"DPoP {token}", "DPoP": proof}
+    assert client.get("/users?x=1", headers=headers).status_code == 200
+    replayed = client.get("/users", headers=headers)
+    assert replayed.status_code == 401
+    assert replayed.json["error"] == "invalid_dpop_proof"
+    as_bearer = client.get("/users", headers=auth(token))
+    assert as_bearer.status_code == 401 and "DPoP-bound" in as_bearer.json["error_description"]
+    post = holder.proof("POST", "http://localhost/users", token)
+    wrong = client.get("/users", headers={"Authorization": f"DPoP {token}", "DPoP": post})
+    assert wrong.status_code == 401 and "htm" in wrong.json["error_description"]
+
+
+def test_dpop_nonce_header_is_sent(make_guard: Callable[..., Guard], issuer: Issuer) -> None:
+    client = build_app(make_guard(keys=issuer.keys, dpop_nonce=True)).test_client()
+    holder = Holder(clock=issuer.clock)
+    token = bound_token(issuer, holder)
+    url = "http://localhost/users"
+    first = client.get(
+        "/users",
+        headers={"Authorization": f"DPoP {token}", "DPoP": holder.proof("GET", url, token)},
+    )
+    assert first.status_code == 401 and first.json["error"] == "use_dpop_nonce"
+    nonce = first.headers["DPoP-Nonce"]
+    proof = holder.proof("GET", url, token, nonce=nonce)
+    again = client.get("/users", headers={"Authorization": f"DPoP {token}", "DPoP": proof})
+    assert again.status_code == 200

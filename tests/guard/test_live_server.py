@@ -27,6 +27,7 @@ import pytest
 from jwtgate import Key, encode, unverified_header
 
 from ..server.live import ADMIN_PASSWORD, LIVE_ISSUER, Live, free_port, jwtgate_command, serve
+from .guardkit import BARE_CHALLENGE
 
 pytestmark = pytest.mark.slow
 
@@ -171,7 +172,7 @@ def test_the_server_tokens_are_accepted_with_their_roles(world: World) -> None:
         assert forbidden.json()["error"] == "insufficient_scope"
         missing = example.get("/users")
         assert missing.status_code == 401
-        assert missing.headers["www-authenticate"] == 'Bearer realm="jwtgate"'
+        assert missing.headers["www-authenticate"] == BARE_CHALLENGE
 
 
 def test_forged_tokens_are_refused(world: World) -> None:

@@ -15,7 +15,8 @@ from starlette.testclient import TestClient
 from jwtgate import Guard
 from jwtgate.guard.starlette import GuardUser, middleware, require
 
-from .guardkit import Issuer
+from .dpopkit import Holder, bound_token
+from .guardkit import BARE_CHALLENGE, Issuer
 
 
 def build_app(guard: Guard) -> Starlette:
@@ -83,10 +84,28 @@ def test_a_bad_token_is_401_at_the_middleware(client: TestClient, issuer: Issuer
 def test_require_answers_401_and_403(client: TestClient, issuer: Issuer) -> None:
     missing = client.get("/users")
     assert missing.status_code == 401
-    assert missing.headers["www-authenticate"] == 'Bearer realm="jwtgate"'
+    assert missing.headers["www-authenticate"] == BARE_CHALLENGE
     assert client.get("/users", headers=auth(issuer.token())).json() == {"sub": "user-1"}
     forbidden = client.get("/admin/report", headers=auth(issuer.token(roles=["user"])))
     assert forbidden.status_code == 403
     assert forbidden.json()["error"] == "insufficient_scope"
     allowed = client.get("/admin/report", headers=auth(issuer.token(roles=["admin"])))
     assert allowed.json() == {"report": "ok"}
+
+
+def test_dpop_bound_tokens_need_their_proof(client: TestClient, issuer: Issuer) -> None:
+    holder = Holder(clock=issuer.clock)
+    token = bound_token(issuer, holder)
+    url = "http://testserver/users"
+    proof = holder.proof("GET", url, token)
+    ok = client.get("/users", headers={"Authorization": f"DPoP {token}", "DPoP": proof})
+    assert ok.status_code == 200
+    replayed = client.get("/users", headers={"Authorization": f"DPoP {token}", "DPoP": proof})
+    assert replayed.status_code == 401
+    assert replayed.json()["error"] == "invalid_dpop_proof"
+    assert replayed.headers["www-authenticate"].startswith('DPoP realm="jwtgate", error=')
+    as_bearer = client.get("/users", headers=auth(token))
+    assert as_bearer.status_code == 401
+    assert "DPoP-bound" in as_bearer.json()["error_description"]
+    missing = client.get("/admin/report")  # require()'s own challenge names DPoP too
+    assert missing.headers["www-authenticate"] == BARE_CHALLENGE

@@ -287,8 +287,14 @@ def test_apply_revocations_refuses_garbage(guard: Guard, body: Any) -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({}, "exactly one"),
-        ({"keys": "K", "jwks_url": "https://a.example/jwks"}, "exactly one"),
+        ({"issuer": "http://auth.example"}, "https"),  # discovery: the issuer's URL is fetched
+        ({"issuer": "auth.example"}, "https"),
+        ({"keys": "K", "jwks_url": "https://a.example/jwks"}, "at most one"),
+        ({"keys": "K", "required_claims": ("sub", "iat")}, "exp"),
+        ({"keys": "K", "required_claims": ("exp",)}, "sub"),
+        ({"keys": "K", "roles_claim": ""}, "roles_claim"),
+        ({"keys": "K", "scopes_claim": "a..b"}, "scopes_claim"),
+        ({"client_id": "c"}, "both"),
         ({"jwks_url": "http://auth.example/jwks"}, "https"),
         ({"jwks_url": "ftp://auth.example/jwks"}, "https"),
         ({"jwks_url": "/jwks.json"}, "https"),

@@ -14,9 +14,11 @@ from sqlalchemy import event, func, select
 from typer.testing import CliRunner
 
 from jwtgate.auth import AuthService, build_auth
+from jwtgate.auth.oauth import ClientMetadata
 from jwtgate.cli import app
 from jwtgate.store import EventRecord, SessionRecord
 from jwtgate.store.models import RefreshTokenRow
+from jwtgate.store.records import CodeRecord
 from jwtgate.store.uow import SqlStore
 
 from ..auth.authkit import FakeClock, add_user, engine_of, fast_settings, login
@@ -31,6 +33,7 @@ SEEDED = {
     "account_tokens": 0,  # pruned as tests/email/test_reset.py shows
     "mail_outbox": 0,
     "throttle_attempts": 7,
+    "authorization_codes": 7,
 }
 
 
@@ -59,7 +62,27 @@ def seed(auth: AuthService, now: float) -> tuple[str, int]:
     live = login(auth)
     sid = auth.authenticate(live.access_token)["sid"]
     old = now - 2 * DAY
+    app, _ = auth.create_client(
+        "app", public=True, meta=ClientMetadata(redirect_uris=["http://127.0.0.1/cb"])
+    )
     with auth.store.write() as uow:
+        for k in range(7):  # expired a day ago: past replay detection too
+            uow.codes.add(
+                CodeRecord(
+                    f"{k:064d}",
+                    app.client_id,
+                    uid,
+                    None,
+                    "c" * 43,
+                    "",
+                    (),
+                    None,
+                    old,
+                    None,
+                    old - 60,
+                    old,
+                )
+            )
         for i in range(23):
             uow.sessions.add(
                 SessionRecord(f"dead-{i}", uid, None, "", old - DAY, old, old, old + DAY)
@@ -153,7 +176,7 @@ def test_db_prune_command(
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == (
         "Deleted 1 revocations, 0 refresh tokens, 0 sessions, 0 events, 0 account tokens, "
-        "0 mail outbox, 0 throttle attempts, 0 keys."
+        "0 mail outbox, 0 throttle attempts, 0 authorization codes, 0 keys."
     )
     assert result.stderr.startswith("jwtgate: database ")  # which database it pruned
 

@@ -184,7 +184,7 @@ async def test_key_rotation_keeps_old_tokens_valid(
     client: httpx.AsyncClient, admin: dict[str, str]
 ) -> None:
     keys = (await client.get("/admin/keys", headers=admin)).json()
-    assert [k["status"] for k in keys["items"]] == ["active"]
+    assert (keys["items"][0]["use"], keys["items"][0]["status"]) == ("access", "active")
     old_kid = keys["items"][0]["kid"]
     tokens = await login(client)
     rotated = await client.post("/admin/keys/rotate", headers=admin)
@@ -202,7 +202,16 @@ async def test_key_rotation_keeps_old_tokens_valid(
     bad = await client.post("/admin/keys/rotate", headers=admin, json={"alg": "none"})
     assert bad.status_code == 400 and error_of(bad) == "invalid_request"
     listed = (await client.get("/admin/keys", headers=admin)).json()["items"]
-    assert [k["status"] for k in listed] == ["active", "retired", "retired"]
+    access = [k["status"] for k in listed if k["use"] == "access"]
+    assert access == ["active", "retired", "retired"]
+    id_rs256 = [k for k in listed if k["use"] == "id_token" and k["alg"] == "RS256"]
+    rotated = await client.post("/admin/keys/rotate", headers=admin, json={"use": "id_token"})
+    assert rotated.status_code == 201 and rotated.json()["use"] == "id_token"
+    assert rotated.json()["alg"] == "RS256" and rotated.json()["kid"] != id_rs256[0]["kid"]
+    jwks = (await client.get("/.well-known/jwks.json")).json()
+    assert {id_rs256[0]["kid"], rotated.json()["kid"]} <= {k["kid"] for k in jwks["keys"]}
+    bad = await client.post("/admin/keys/rotate", headers=admin, json={"use": "other"})
+    assert bad.status_code == 400
 
 
 async def test_audit_events(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
@@ -234,8 +243,9 @@ async def test_clients(client: httpx.AsyncClient, admin: dict[str, str]) -> None
     assert body["client_secret"] and body["scopes"] == ["invoices:read"]
     listed = (await client.get("/admin/clients", headers=admin)).json()
     assert listed["next_cursor"] is None
-    assert [c["client_id"] for c in listed["items"]] == [body["client_id"]]
-    assert "client_secret" not in listed["items"][0]
+    # The built-in client of the API docs, then the new one.
+    assert [c["client_id"] for c in listed["items"]] == ["jwtgate-docs", body["client_id"]]
+    assert all("client_secret" not in c for c in listed["items"])
     grant = await client.post(
         "/auth/token",
         data={"grant_type": "client_credentials"},

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from jwtgate import KeySet, decode
 from jwtgate.auth import AuthService
 
-from .serverkit import ISSUER, LOOPBACK_ADDRESS, PASSWORD, bearer, login, make_client
+from .serverkit import ISSUER, LOOPBACK_ADDRESS, bearer, login, make_client
 
 CONTRACT_ROUTES = {
     ("post", "/auth/login"),
@@ -63,18 +63,23 @@ async def test_discovery_document(client: httpx.AsyncClient) -> None:
     assert meta["token_endpoint"] == ISSUER + "/auth/token"
     assert meta["revocation_endpoint"] == ISSUER + "/auth/revoke"
     assert meta["introspection_endpoint"] == ISSUER + "/auth/introspect"
-    assert set(meta["grant_types_supported"]) == {"password", "refresh_token", "client_credentials"}
+    assert set(meta["grant_types_supported"]) == {
+        "authorization_code",
+        "password",
+        "refresh_token",
+        "client_credentials",
+    }
+    assert meta["authorization_endpoint"] == ISSUER + "/auth/authorize"
+    assert meta["response_types_supported"] == ["code"]
+    assert meta["code_challenge_methods_supported"] == ["S256"]
+    assert meta["authorization_response_iss_parameter_supported"] is True
     assert "client_secret_basic" in meta["token_endpoint_auth_methods_supported"]
-    assert meta["scopes_supported"] == []  # none marked public
-    # Nothing advertised that does not exist (no authorization endpoint, no ID tokens, no
-    # private_key_jwt or client_secret_jwt).
-    for absent in (
-        "response_types_supported",
-        "id_token_signing_alg_values_supported",
-        "token_endpoint_auth_signing_alg_values_supported",
-        "authorization_endpoint",
-    ):
-        assert absent not in meta, absent
+    assert meta["scopes_supported"] == ["email", "offline_access", "openid", "profile"]
+    # Nothing advertised that does not exist: no private_key_jwt or client_secret_jwt, so no
+    # token_endpoint_auth_signing_alg_values_supported; ID tokens are signed with the
+    # ID-token key ring's algorithms, RS256 among them.
+    assert "token_endpoint_auth_signing_alg_values_supported" not in meta
+    assert meta["id_token_signing_alg_values_supported"] == ["ES256", "RS256"]
 
 
 async def test_healthz(client: httpx.AsyncClient) -> None:
@@ -131,7 +136,7 @@ async def test_metrics_are_per_app(make_server) -> None:  # type: ignore[no-unty
     assert sample(text, "jwtgate_logins_total", result="success") == 0
 
 
-async def test_openapi_documents_every_route_and_the_password_flow(
+async def test_openapi_documents_every_route_and_the_code_flow(
     client: httpx.AsyncClient,
 ) -> None:
     spec = (await client.get("/openapi.json")).json()
@@ -144,7 +149,8 @@ async def test_openapi_documents_every_route_and_the_password_flow(
     assert set(operations) >= CONTRACT_ROUTES
     scheme = spec["components"]["securitySchemes"]["OAuth2"]
     assert scheme["type"] == "oauth2"
-    assert scheme["flows"]["password"]["tokenUrl"] == "/auth/token"
+    assert scheme["flows"]["authorizationCode"]["tokenUrl"] == "/auth/token"
+    assert scheme["flows"]["authorizationCode"]["authorizationUrl"] == "/auth/authorize"
     for key in CONTRACT_ROUTES:
         op = operations[key]
         assert op.get("summary") and op.get("description"), key
@@ -160,17 +166,6 @@ async def test_openapi_documents_every_route_and_the_password_flow(
         )
     docs = await client.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
-
-
-async def test_swagger_authorize_then_call(client: httpx.AsyncClient) -> None:
-    """The sequence Swagger UI runs: password grant at tokenUrl, then the bearer on a route."""
-    token = await client.post(
-        "/auth/token",
-        data={"grant_type": "password", "username": "root", "password": PASSWORD, "scope": ""},
-    )
-    access = token.json()["access_token"]
-    users = await client.get("/admin/users", headers=bearer(access))
-    assert users.status_code == 200
 
 
 async def test_discovery_names_the_revocation_feed(

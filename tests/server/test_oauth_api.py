@@ -4,14 +4,16 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 import pytest
 
 from jwtgate.auth import AuthService
+from jwtgate.auth.oauth import ClientMetadata
 
-from .serverkit import PASSWORD, bearer, error_of, login
+from .serverkit import PASSWORD, Server, bearer, error_of, login, make_client
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 
@@ -19,7 +21,23 @@ FORM = {"content-type": "application/x-www-form-urlencoded"}
 @pytest.fixture
 def client_creds(auth: AuthService) -> tuple[str, str]:
     client, secret = auth.create_client("reports", ["reports:read"])
+    assert secret is not None
     return client.client_id, secret
+
+
+@pytest.fixture
+async def client(make_server: Callable[..., Server]) -> AsyncIterator[httpx.AsyncClient]:
+    """These tests use the clientless password grant, switched on (it is off by default:
+    tests/server/test_client_binding.py covers that)."""
+    async with make_client(make_server(allow_password_grant=True).app) as c:
+        yield c
+
+
+@pytest.fixture
+def auth(client: httpx.AsyncClient) -> AuthService:
+    app = client._transport.app  # type: ignore[attr-defined]
+    service: AuthService = app.state.auth
+    return service
 
 
 def basic(client_id: str, secret: str) -> dict[str, str]:
@@ -60,7 +78,7 @@ async def test_password_grant_failures_follow_rfc6749_5_2(client: httpx.AsyncCli
     assert "password" in missing.json()["error_description"]
     no_grant = await token(client, {"username": "alice", "password": PASSWORD})
     assert no_grant.status_code == 400 and error_of(no_grant) == "invalid_request"
-    unknown = await token(client, {"grant_type": "authorization_code", "code": "x"})
+    unknown = await token(client, {"grant_type": "implicit", "code": "x"})
     assert unknown.status_code == 400 and error_of(unknown) == "unsupported_grant_type"
     scope = await token(
         client,
@@ -150,8 +168,13 @@ async def test_client_authentication_failures(
 
 
 async def test_a_confidential_client_using_the_password_grant_must_authenticate(
-    client: httpx.AsyncClient, client_creds: tuple[str, str]
+    client: httpx.AsyncClient, auth: AuthService
 ) -> None:
+    made, secret = auth.create_client(
+        "legacy app", meta=ClientMetadata(grant_types=["password", "refresh_token"])
+    )
+    assert secret is not None
+    client_creds = made.client_id, secret
     form = {"grant_type": "password", "username": "alice", "password": PASSWORD}
     ok = await token(client, form, headers=basic(*client_creds))
     assert ok.status_code == 200

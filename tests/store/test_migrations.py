@@ -13,6 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from jwtgate.store import create_db_engine, current_revision, head_revision, upgrade
+from jwtgate.store.migrate import HEAD_REVISION
 from jwtgate.store.models import Base
 
 TABLES = {
@@ -22,10 +23,13 @@ TABLES = {
     "revocations",
     "signing_keys",
     "clients",
+    "authorization_codes",
+    "consents",
     "audit_events",
     "account_tokens",
     "mail_outbox",
     "throttle_attempts",
+    "logout_deliveries",
     "alembic_version",
 }
 
@@ -36,7 +40,7 @@ def test_upgrade_on_an_empty_database_creates_every_table(database_url: str) -> 
         assert current_revision(engine) is None
         upgrade(database_url)
         assert set(inspect(engine).get_table_names()) == TABLES
-        assert current_revision(engine) == head_revision() == "0009"
+        assert current_revision(engine) == head_revision() == HEAD_REVISION
     finally:
         engine.dispose()
 
@@ -129,14 +133,14 @@ def test_a_database_of_revision_0001_upgrades_in_place_keeping_its_users(
         engine.dispose()
 
 
-def test_a_database_of_revision_0005_upgrades_in_place_and_prunes_sessions_by_index(
+def test_a_database_of_revision_0008_upgrades_in_place_and_prunes_sessions_by_index(
     database_url: str,
 ) -> None:
     """0009 adds ix_sessions_expires_at: the sessions are kept, and the pruning query (the
     inner SELECT of a batch) reads the index instead of scanning the table."""
     from sqlalchemy import text
 
-    upgrade(database_url, "0005")
+    upgrade(database_url, "0008")
     engine = create_db_engine(database_url)
     try:
         with engine.begin() as conn:
@@ -171,3 +175,46 @@ def test_a_database_of_revision_0005_upgrades_in_place_and_prunes_sessions_by_in
                 assert "ix_sessions_expires_at" in plan, plan
     finally:
         engine.dispose()
+
+
+def test_a_database_at_0001_upgrades_in_place_to_oidc_keys(database_url: str) -> None:
+    # A 0001 database with a signing key: after the upgrade the key is an access-token key,
+    # and starting the service adds the ID-token keys beside it (nothing is re-generated).
+    import orjson
+    from sqlalchemy import text
+
+    from jwtgate import Key
+    from jwtgate.auth import build_auth
+    from jwtgate.config import Settings
+    from jwtgate.store.crypto import KeyCipher, load_master_key
+
+    master = "A" * 43
+    upgrade(database_url, "0001")
+    key = Key.generate("ES256")
+    sealed = KeyCipher(load_master_key(database_url, master_key=master, key_file=None)).seal(
+        orjson.dumps(key.to_jwk(private=True)), aad=key.kid.encode()
+    )
+    engine = create_db_engine(database_url)
+    try:
+        with engine.begin() as conn:  # the row as release 0001 wrote it
+            conn.execute(
+                text(
+                    "INSERT INTO signing_keys (kid, alg, public_jwk, private_jwk_enc, "
+                    "created_at, activated_at) VALUES (:kid, 'ES256', :pub, :enc, 1, 1)"
+                ),
+                {"kid": key.kid, "pub": orjson.dumps(key.to_jwk()).decode(), "enc": sealed},
+            )
+        upgrade(database_url)
+        assert current_revision(engine) == head_revision()
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT kid, purpose FROM signing_keys")).all()
+        assert [tuple(r) for r in rows] == [(key.kid, "access")]
+    finally:
+        engine.dispose()
+    auth = build_auth(Settings(database_url=database_url, master_key=master))
+    try:
+        keys = {(k.use, k.alg): k.kid for k in auth.list_keys() if k.status == "active"}
+        assert keys[("access", "ES256")] == key.kid
+        assert ("id_token", "RS256") in keys
+    finally:
+        auth.close()

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from jwtgate import Key, KeySet, RevokedToken, decode, encode
+from jwtgate.auth.dpop import DPoPChecks
 from jwtgate.auth.errors import (
+    BadRedirect,
     Conflict,
     InvalidGrant,
     InvalidRequest,
@@ -24,6 +26,7 @@ from jwtgate.auth.errors import (
     Throttled,
     WeakPassword,
 )
+from jwtgate.auth.sso import BrowserSignIn
 from jwtgate.auth.values import Client, Event, KeyInfo, Page, Session, TokenPair, User, utc
 
 ISSUER = "http://testserver"
@@ -66,9 +69,13 @@ class FakeAuth:
     keys: list[tuple[Key, KeyInfo]] = field(default_factory=list)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     account_email: FakeAccountEmail = field(default_factory=FakeAccountEmail)
+    dpop: Any = None  # the real DPoP proof checks (the API's protected routes use them)
 
     def __post_init__(self) -> None:
         self.rotate_key()
+        self.dpop = DPoPChecks(
+            clock=self.clock, secret=b"fake-auth-dpop-nonce-key", require_nonce=False
+        )
 
     @property
     def issuer(self) -> str:
@@ -149,6 +156,26 @@ class FakeAuth:
         )
         self._audit("login_success", user)
         return self._issue(user, sid)
+
+    def browser_sign_in(
+        self,
+        username: str,
+        password: str,
+        *,
+        client_ip: str | None = None,
+        user_agent: str | None = None,
+    ) -> BrowserSignIn:
+        pair = self.login(username, password, client_ip=client_ip, user_agent=user_agent)
+        return BrowserSignIn(pair, secrets.token_urlsafe(32))
+
+    def sso_session(self, token: str | None) -> None:
+        return None  # the fake has no authorization endpoint behind its pages
+
+    def authorization_target(self, params: Any) -> Any:
+        raise BadRedirect("unknown client")
+
+    def apps_with_access(self, user_id: str) -> list[Any]:
+        return []
 
     def refresh(
         self,
@@ -346,11 +373,43 @@ class FakeAuth:
         return Page(tuple(items[:limit]), None)
 
     def create_client(
-        self, name: str, scopes: Sequence[str] = (), *, actor: Any = None
-    ) -> tuple[Client, str]:
-        client = Client(secrets.token_hex(6), name, tuple(scopes), utc(self.clock()))
+        self,
+        name: str,
+        scopes: Sequence[str] | None = None,
+        *,
+        public: bool = False,
+        meta: Any = None,
+        actor: Any = None,
+    ) -> tuple[Client, str | None]:
+        scopes = tuple(scopes if scopes is not None else (meta.scopes if meta else ()) or ())
+        client = Client(
+            secrets.token_hex(6),
+            name,
+            scopes,
+            utc(self.clock()),
+            type="public" if public else "confidential",
+            redirect_uris=tuple(meta.redirect_uris or ()) if meta else (),
+        )
         self.clients.append(client)
-        return client, secrets.token_urlsafe(24)
+        return client, None if public else secrets.token_urlsafe(24)
+
+    def _client_index(self, client_id: str) -> int:
+        for i, client in enumerate(self.clients):
+            if client.client_id == client_id:
+                return i
+        raise NotFound("no such client")
+
+    def update_client(self, client_id: str, meta: Any, *, actor: Any = None) -> Client:
+        i = self._client_index(client_id)
+        if meta.disabled is not None:
+            self.clients[i] = replace(self.clients[i], disabled=meta.disabled)
+        return self.clients[i]
+
+    def delete_client(self, client_id: str, *, actor: Any = None) -> None:
+        del self.clients[self._client_index(client_id)]
+
+    def rotate_client_secret(self, client_id: str, *, actor: Any = None) -> tuple[Client, str]:
+        return self.clients[self._client_index(client_id)], secrets.token_urlsafe(24)
 
     def list_clients(self) -> list[Client]:
         return list(self.clients)

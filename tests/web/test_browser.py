@@ -165,8 +165,9 @@ def test_admin_creates_a_user_who_then_signs_in(server: Server, new_context: New
     admin.get_by_role("link", name="Keys").click()
     admin.get_by_role("button", name="Rotate signing key").click()
     expect(admin.get_by_role("status")).to_contain_text("now signs.")
-    expect(admin.locator("#keys tr.key")).to_have_count(2)
-    expect(admin.locator("#keys tr.key.retired")).to_have_count(1)
+    expect(admin.locator("#keys tr.key.access")).to_have_count(2)
+    expect(admin.locator("#keys tr.key.access.retired")).to_have_count(1)
+    expect(admin.locator("#keys tr.key.id_token.active")).to_have_count(2)  # RS256, ES256
     shot(admin, "admin_keys")
     admin.get_by_role("link", name="Clients").click()
     admin.get_by_label("Name", exact=True).fill("reports-service")

@@ -77,13 +77,14 @@ def test_anything_else_falls_back_to_the_default(value: str | None) -> None:
 
 
 def test_the_allow_list_takes_exact_paths_beside_prefixes() -> None:
-    """The authorization endpoint will send its sign-in through the pages: an exact path is
+    """The authorization endpoint sends its sign-in through the pages: an exact path is
     allowed with its query, nothing under it or beside it, and dot segments never."""
-    assert NEXT_PREFIXES == ("/web/",) and NEXT_PATHS == ()
+    assert NEXT_PREFIXES == ("/web/",) and NEXT_PATHS == ("/auth/authorize",)
     paths = ("/auth/authorize",)
     target = "/auth/authorize?client_id=app&redirect_uri=https%3A%2F%2Fapp.example%2Fcb"
     assert safe_next(target, paths=paths) == target
-    assert safe_next(target) == "/web/account"  # not in the default allow-list
+    assert safe_next(target) == target  # the default allow-list has it
+    assert safe_next(target, paths=()) == "/web/account"  # and only the allow-list allows it
     for refused in (
         "/auth/authorize/",
         "/auth/authorizeX",
@@ -93,6 +94,7 @@ def test_the_allow_list_takes_exact_paths_beside_prefixes() -> None:
         "/auth/token",
     ):
         assert safe_next(refused, paths=paths) == "/web/account", refused
+        assert safe_next(refused) == "/web/account", refused
     assert safe_next("/web/account", paths=paths) == "/web/account"
     assert safe_next("/web/account", "/web/login", prefixes=(), paths=paths) == "/web/login"
 

@@ -19,6 +19,8 @@ from ..config import Settings
 from ..store.protocols import Store, UnitOfWork
 from ..store.records import EventRecord, Revocation, SessionRecord, UserRecord
 from .keyring import KeyRing
+from .oidc.backchannel import BackchannelLogout
+from .oidc.id_tokens import IdTokens
 from .passwords import PasswordHasher
 from .policy import PasswordPolicy
 from .pseudonyms import Pseudonyms
@@ -66,9 +68,11 @@ def actor_name(actor: Mapping[str, Any] | None) -> str | None:
 
 @dataclass
 class Pending:
-    """Revocations written in the current transaction, to apply once it has committed."""
+    """Revocations written in the current transaction, to apply once it has committed, and
+    how many back-channel logout notices it queued (the worker is woken after the commit)."""
 
     events: list[Revocation] = field(default_factory=list)
+    logouts: int = 0
 
 
 @dataclass
@@ -86,6 +90,9 @@ class AuthContext:
     tokens: AccessTokens
     pseudonyms: Pseudonyms
     rotation: Rotation
+    id_keyring: KeyRing  # ID and logout tokens (OpenID Connect Core 15.1)
+    id_tokens: IdTokens
+    backchannel: BackchannelLogout
     announcer: Announcer | None = None
     mail: MailSetup | None = None
 
@@ -135,8 +142,13 @@ class AuthContext:
     def revoke_sessions(
         self, uow: UnitOfWork, sessions: Iterable[SessionRecord], pending: Pending
     ) -> None:
-        """Record "sid" revocations for sessions just marked revoked."""
+        """Record "sid" revocations for sessions just marked revoked, and queue a back-channel
+        logout notice for each app session whose client asked for them (OpenID Connect
+        Back-Channel Logout 1.0): every way a session ends goes through here."""
         now = self.clock()
+        sessions = list(sessions)
+        sessions += self._ended_with_sign_in(uow, sessions, now)
+        pending.logouts += self.backchannel.queue_for_sessions(uow, sessions)
         for session in sessions:
             pending.events.append(
                 uow.revocations.add(
@@ -147,6 +159,24 @@ class AuthContext:
                     not_before=None,
                 )
             )
+
+    @staticmethod
+    def _ended_with_sign_in(
+        uow: UnitOfWork, sessions: Sequence[SessionRecord], now: float
+    ) -> list[SessionRecord]:
+        """Single sign-out: a browser sign-in session that ends takes with it the app sessions
+        started from it, except those granted ``offline_access`` (they outlive the sign-in
+        by design, OIDC Core 11). Returns the app sessions just revoked."""
+        ended: list[SessionRecord] = []
+        for session in sessions:
+            if session.sso_hash is None:
+                continue
+            for child in uow.sessions.started_from(session.sid):
+                if "offline_access" in child.scope.split():
+                    continue
+                if uow.sessions.revoke(child.sid, now=now, reason="signed_out"):
+                    ended.append(child)
+        return ended
 
     def revoke_user_sessions(
         self,
@@ -190,6 +220,9 @@ class AuthContext:
     def publish(self, pending: Pending) -> None:
         """Apply committed revocations to this process's in-memory state, then announce them
         to the other instances (when an announcer is configured)."""
+        if pending.logouts:
+            pending.logouts = 0
+            self.backchannel.notify()
         if pending.events:
             events = list(pending.events)
             pending.events.clear()

@@ -28,6 +28,17 @@ def to_client(record: ClientRecord) -> Client:
         name=record.name,
         scopes=record.scopes,
         created_at=utc(record.created_at),
+        type=record.type,
+        redirect_uris=record.redirect_uris,
+        post_logout_redirect_uris=record.post_logout_redirect_uris,
+        grant_types=record.grant_types,
+        audiences=record.audiences,
+        first_party=record.first_party,
+        token_endpoint_auth_method=record.token_endpoint_auth_method,
+        backchannel_logout_uri=record.backchannel_logout_uri,
+        id_token_signed_response_alg=record.id_token_signed_response_alg,
+        dpop_bound_access_tokens=record.dpop_bound_access_tokens,
+        disabled=record.disabled,
     )
 
 
@@ -46,6 +57,10 @@ def to_session(record: SessionRecord) -> Session:
         user_agent=record.user_agent,
         ip=record.ip,
         scope=record.scope,
+        audiences=tuple(record.audiences.split()),
+        auth_time=None if record.auth_time is None else utc(record.auth_time),
+        browser=record.sso_hash is not None,
+        sso_sid=record.sso_sid,
     )
 
 
@@ -65,6 +80,7 @@ def to_key_info(record: KeyRecord, now: float) -> KeyInfo:
         activated_at=None if record.activated_at is None else utc(record.activated_at),
         retired_at=None if record.retired_at is None else utc(record.retired_at),
         expires_at=None if record.expires_at is None else utc(record.expires_at),
+        use=record.purpose,
         public_jwk=record.public_jwk,
     )
 

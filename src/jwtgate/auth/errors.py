@@ -9,6 +9,13 @@
           ├── InvalidClient           invalid_client (RFC 6749 5.2): client authentication
           ├── UnsupportedGrantType    unsupported_grant_type (RFC 6749 5.2)
           ├── InvalidScope            invalid_scope (RFC 6749 5.2)
+          ├── UnauthorizedClient      unauthorized_client (RFC 6749 5.2): grant not allowed
+          ├── InvalidTarget           invalid_target (RFC 8707 2): resource not allowed
+          ├── AuthorizationError      an error answered by redirect at /auth/authorize
+          │    │                      (RFC 6749 4.1.2.1; ``code`` per case: access_denied,
+          │    │                      login_required, consent_required, invalid_request...)
+          │    └── BadRedirect        unknown client or redirect URI: an error page, never a
+          │                           redirect (RFC 6749 4.1.2.1, RFC 9700 4.1)
           ├── InsufficientScope       insufficient_scope (RFC 6750 3.1): missing role or scope
           ├── Throttled               too_many_requests: too many failed logins, see retry_after
           ├── Conflict                conflict: the username is taken
@@ -30,6 +37,8 @@ from ..jose.errors import JWTGateError
 
 __all__ = [
     "AuthError",
+    "AuthorizationError",
+    "BadRedirect",
     "Conflict",
     "EmailNotVerified",
     "InsufficientScope",
@@ -37,9 +46,11 @@ __all__ = [
     "InvalidGrant",
     "InvalidRequest",
     "InvalidScope",
+    "InvalidTarget",
     "NotFound",
     "RegistrationDisabled",
     "Throttled",
+    "UnauthorizedClient",
     "UnsupportedGrantType",
     "WeakPassword",
 ]
@@ -88,6 +99,43 @@ class InvalidScope(AuthError):
     """The requested scope is unknown or exceeds what was granted (RFC 6749 5.2, 6)."""
 
     code = "invalid_scope"
+
+
+class UnauthorizedClient(AuthError):
+    """The client may not use this grant type (RFC 6749 5.2)."""
+
+    code = "unauthorized_client"
+
+
+class InvalidTarget(AuthError):
+    """The ``resource`` is not an audience the client may have (RFC 8707 2)."""
+
+    code = "invalid_target"
+
+
+class AuthorizationError(AuthError):
+    """An authorization request that fails after its client and redirect URI were verified:
+    answered by redirecting there with ``error=code`` (RFC 6749 4.1.2.1)."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        redirect_uri: str | None = None,
+        state: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.redirect_uri = redirect_uri
+        self.state = state
+
+
+class BadRedirect(AuthError):
+    """The client is unknown or the redirect URI is not one of its own: shown as an error
+    page, never redirected to (RFC 6749 4.1.2.1, RFC 9700 4.1)."""
+
+    code = "invalid_request"
 
 
 class InsufficientScope(AuthError):

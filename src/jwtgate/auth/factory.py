@@ -14,7 +14,10 @@ from ..store.uow import SqlStore
 from .accounts.mail import Mailer
 from .accounts.setup import mail_setup
 from .context import AuthContext
-from .keyring import KeyRing
+from .dpop import DPoPChecks
+from .keyring import ID_TOKEN, KeyRing
+from .oidc.backchannel import BackchannelLogout, LogoutSender
+from .oidc.id_tokens import IdTokens
 from .passwords import PasswordHasher
 from .policy import PasswordPolicy
 from .pseudonyms import PURPOSE as PSEUDONYM_PURPOSE
@@ -61,13 +64,16 @@ def build_auth(
     issuer: str | None = None,
     throttle: Throttle | None = None,
     mailer: Mailer | None = None,
+    logout_sender: LogoutSender | None = None,
 ) -> AuthService:
     """Build the auth service from settings: engine, schema (``upgrade``: run the Alembic
     migrations first), key ring (a key is generated on first start), revocation state.
 
     ``issuer`` overrides :func:`default_issuer`; ``throttle`` replaces the default one, whose
     counters live in the database (shared by every worker and instance on it), or in Redis;
-    ``mailer`` replaces the one ``smtp_url`` selects (SMTP, or the log without it).
+    ``mailer`` replaces the one ``smtp_url`` selects (SMTP, or the log without it);
+    ``logout_sender`` replaces the HTTP sender of back-channel logout tokens (whose worker
+    runs once :meth:`AuthService.start_background` is called, as ``serve`` does).
     With ``settings.redis_url``, login throttling is shared through Redis and revocations and
     key rotations are published to, and received from, the other instances (a subscriber
     thread, stopped by ``close()``); Redis being down at start is fine (logged, retried).
@@ -92,9 +98,24 @@ def build_auth(
             retention=settings.access_ttl + settings.leeway + settings.revocation_poll_interval,
         )
         keyring.load()
+        id_algs = tuple(dict.fromkeys((*settings.id_token_algorithms, "RS256")))
+        id_keyring = KeyRing(
+            store,
+            KeyCipher(master),
+            clock=clock,
+            algorithm=id_algs[0],
+            algorithms=id_algs,
+            purpose=ID_TOKEN,
+            retention=settings.id_token_ttl + settings.leeway + settings.revocation_poll_interval,
+        )
+        id_keyring.load()
+        iss = issuer or default_issuer(settings)
+        if logout_sender is None:
+            from ..store.outbound import HttpLogoutSender
+
+            logout_sender = HttpLogoutSender()
         revocations = RevocationState(clock=clock)
-        the_issuer = issuer or default_issuer(settings)
-        mail = mail_setup(settings, master_key=master, public_url=the_issuer, mailer=mailer)
+        mail = mail_setup(settings, master_key=master, public_url=iss, mailer=mailer)
         policy = ThrottlePolicy.from_settings(settings)
         if settings.redis_url:
             from ..store.redis import FailureCounters, RedisLink
@@ -110,13 +131,14 @@ def build_auth(
             policy=PasswordPolicy.from_settings(settings),
             throttle=throttle or SqlThrottle(policy, store, clock=clock),
             keyring=keyring,
+            id_keyring=id_keyring,
             revocations=revocations,
             pseudonyms=Pseudonyms(derive_subkey(master, PSEUDONYM_PURPOSE)),
             tokens=AccessTokens(
                 keyring,
                 revocations,
                 clock=clock,
-                issuer=the_issuer,
+                issuer=iss,
                 audience=settings.audience,
                 ttl=settings.access_ttl,
                 leeway=settings.leeway,
@@ -126,18 +148,51 @@ def build_auth(
             rotation=Rotation.from_master_key(
                 master, reuse_interval=settings.refresh_reuse_interval
             ),
+            id_tokens=IdTokens(
+                id_keyring,
+                clock=clock,
+                issuer=iss,
+                ttl=settings.id_token_ttl,
+                max_size=settings.max_token_size,
+            ),
+            backchannel=BackchannelLogout(
+                store,
+                id_keyring,
+                logout_sender,
+                clock=clock,
+                issuer=iss,
+                attempts=settings.backchannel_logout_attempts,
+                timeout=settings.backchannel_logout_timeout,
+            ),
         )
-        service = AuthService(ctx)
+        replay = None
+        if link is not None:
+            from ..store.redis import RedisReplayCache
+
+            replay = RedisReplayCache(link)
+        service = AuthService(
+            ctx,
+            DPoPChecks(
+                clock=clock,
+                secret=master,  # every instance derives the same nonce key
+                require_nonce=settings.dpop_require_nonce,
+                replay=replay,
+            ),
+        )
         service.load_revocations()
         if link is not None:
             from .redis_sync import RedisSync
 
+            def reload_keys() -> bool:
+                changed = keyring.reload()
+                return id_keyring.reload() or changed
+
             def resync() -> None:
                 service.load_revocations()
-                keyring.reload()
+                reload_keys()
 
             ctx.announcer = RedisSync(
-                link, revocations=revocations, reload_keys=keyring.reload, resync=resync
+                link, revocations=revocations, reload_keys=reload_keys, resync=resync
             )
             ctx.announcer.start()
     except BaseException:

@@ -1,4 +1,10 @@
-"""The key ring: one active signing key, and the retired keys still needed to verify.
+"""The key ring: the active signing keys of one purpose, and the retired keys still needed.
+
+Two rings share the ``signing_keys`` table, told apart by the ``purpose`` column: ``access``
+(one active key, ``JWTGATE_ALGORITHM``, signs access tokens) and ``id_token`` (one active key
+per algorithm of ``JWTGATE_ID_TOKEN_ALGORITHMS``, RS256 always among them as OpenID Connect
+Core 15.1 requires; signs ID tokens and logout tokens). The rings never verify each other's
+tokens; both publish their public keys in the JWKS.
 
 A key retired at time R signed its last token at R (or, in another process, up to one poll
 interval later); that token expires by R + access_ttl. Verifiers allow ``leeway`` of clock skew.
@@ -25,12 +31,16 @@ from ..store.crypto import KeyCipher
 from ..store.protocols import Store, UnitOfWork
 from ..store.records import KeyRecord
 
-__all__ = ["KeyRing"]
+__all__ = ["ACCESS", "ID_TOKEN", "PURPOSES", "KeyRing"]
+
+ACCESS = "access"
+ID_TOKEN = "id_token"  # noqa: S105 - a purpose name, not a secret
+PURPOSES = (ACCESS, ID_TOKEN)
 
 
 @dataclass(frozen=True, slots=True)
 class _Ring:
-    signing: Key
+    signing: dict[str, Key]  # the active key of each algorithm
     verification: KeySet
     jwks: dict[str, Any]
     records: tuple[KeyRecord, ...]
@@ -49,10 +59,19 @@ class KeyRing:
         algorithm: str,
         retention: float,
         unknown_kid_interval: float = 1.0,
+        purpose: str = ACCESS,
+        algorithms: tuple[str, ...] = (),
     ) -> None:
-        """``retention``: seconds a retired key keeps verifying. ValueError for an unknown
-        ``algorithm``."""
-        _check_alg(algorithm)
+        """``retention``: seconds a retired key keeps verifying. ``algorithm`` signs by
+        default; an ``id_token`` ring also keeps an active key for each of ``algorithms``.
+        ValueError for an unknown algorithm or purpose, or an HMAC algorithm for ID tokens
+        (verified with the JWKS, which never holds a secret)."""
+        if purpose not in PURPOSES:
+            raise ValueError(f"unknown key purpose {purpose!r}; use one of {list(PURPOSES)}")
+        self.purpose = purpose
+        self.algorithms = tuple(dict.fromkeys((algorithm, *algorithms)))
+        for alg in self.algorithms:
+            self._check(alg)
         self._store = store
         self._cipher = cipher
         self._clock = clock
@@ -77,8 +96,19 @@ class KeyRing:
 
     @property
     def signing_key(self) -> Key:
-        """The key that signs new tokens."""
-        return self._current().signing
+        """The key that signs new tokens (of the ring's default algorithm)."""
+        ring = self._current()
+        key = ring.signing.get(self.algorithm)
+        return key if key is not None else next(iter(ring.signing.values()))
+
+    def signing_key_for(self, alg: str) -> Key | None:
+        """The active key of ``alg``, or None when this ring signs with no such key."""
+        return self._current().signing.get(alg)
+
+    @property
+    def signing_algorithms(self) -> list[str]:
+        """The algorithms this ring has an active key for."""
+        return sorted(self._current().signing)
 
     @property
     def keyset(self) -> KeySet:
@@ -104,15 +134,19 @@ class KeyRing:
         """
         with self._store.write() as uow:
             uow.keys.lock()
-            records = uow.keys.all()
-            if not any(_is_active(r) for r in records):
-                records.append(self._create(uow, self.algorithm))
+            records = self._mine(uow.keys.all())
+            if self.purpose == ACCESS:
+                if not any(_is_active(r) for r in records):
+                    records.append(self._create(uow, self.algorithm))
+            else:
+                have = {r.alg for r in records if _is_active(r)}
+                records += [self._create(uow, a) for a in self.algorithms if a not in have]
         self._install(records)
 
     def reload(self) -> bool:
         """Re-read the keys (another process may have rotated); True when they changed."""
         with self._store.read() as uow:
-            records = uow.keys.all()
+            records = self._mine(uow.keys.all())
         ring = self._ring
         if ring is not None and _fingerprint(records) == _fingerprint(ring.records):
             return False
@@ -134,11 +168,13 @@ class KeyRing:
     def rotate(self, alg: str | None = None) -> KeyRecord:
         """Make a new key the signer; the old one keeps verifying for ``retention`` seconds.
 
-        Raises ValueError for an unknown algorithm.
+        The access ring has one active key, so a new algorithm replaces the old one; the
+        ID-token ring replaces only the active key of ``alg``. Raises ValueError for an
+        unknown algorithm (or, for ID tokens, one not in ``JWTGATE_ID_TOKEN_ALGORITHMS``).
         """
         alg = self.algorithm if alg is None else alg
-        _check_alg(alg)
-        if alg.startswith("HS") and not self.algorithm.startswith("HS"):
+        self._check(alg)
+        if self.purpose == ACCESS and alg.startswith("HS") and not self.algorithm.startswith("HS"):
             # An HMAC key is never published: every Guard following the JWKS would reject
             # all tokens from then on. Only a deployment configured for HMAC may use one.
             raise ValueError(
@@ -146,16 +182,32 @@ class KeyRing:
                 "the JWKS would reject every token; set JWTGATE_ALGORITHM to an HMAC "
                 "algorithm to run without a JWKS on purpose"
             )
+        if self.purpose == ID_TOKEN and alg not in self.algorithms:
+            raise ValueError(
+                f"ID tokens are signed with {list(self.algorithms)}; add {alg} to "
+                "JWTGATE_ID_TOKEN_ALGORITHMS to sign with it"
+            )
         now = self._clock()
         with self._store.write() as uow:
             uow.keys.lock()
-            for record in uow.keys.all():
-                if _is_active(record):
+            for record in self._mine(uow.keys.all()):
+                if _is_active(record) and (self.purpose == ACCESS or record.alg == alg):
                     uow.keys.retire(record.kid, now=now, expires_at=now + self.retention)
             created = self._create(uow, alg)
-            records = uow.keys.all()
+            records = self._mine(uow.keys.all())
         self._install(records)
         return created
+
+    def _mine(self, records: list[KeyRecord]) -> list[KeyRecord]:
+        return [r for r in records if r.purpose == self.purpose]
+
+    def _check(self, alg: str) -> None:
+        _check_alg(alg)
+        if self.purpose == ID_TOKEN and alg.startswith("HS"):
+            raise ValueError(
+                "ID tokens are verified with the JWKS, which never holds an HMAC secret: "
+                f"{alg} cannot sign them"
+            )
 
     def _create(self, uow: UnitOfWork, alg: str) -> KeyRecord:
         key = Key.generate(alg)
@@ -168,6 +220,7 @@ class KeyRing:
             private_jwk_enc=self._cipher.seal(private, aad=key.kid.encode()),
             created_at=now,
             activated_at=now,
+            purpose=self.purpose,
         )
         uow.keys.add(record)
         self._keys[key.kid] = key
@@ -196,7 +249,7 @@ class KeyRing:
         public = [k.public() for k in keys if not k.is_symmetric]
         expiries = [r.expires_at for r in live if r.expires_at is not None]
         return _Ring(
-            signing=self._key(active[-1]),
+            signing={r.alg: self._key(r) for r in active},  # the newest of each alg wins
             verification=KeySet(keys),
             jwks=KeySet(public).to_jwks() if public else {"keys": []},
             records=records,

@@ -7,7 +7,9 @@ calls it from ``def`` routes. The service owns the transactions (one unit of wor
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from types import EllipsisType
 from typing import Any
 
@@ -15,20 +17,43 @@ from ..jose.errors import MalformedToken
 from ..store.protocols import Store
 from .accounts import AccountEmail
 from .accounts.setup import default_mail_setup
-from .clients import Clients
 from .context import AuthContext, Pending
 from .convert import to_client, to_event, to_key_info, to_session
 from .credentials import check_credentials
+from .dpop import DPoPChecks
 from .errors import EmailNotVerified, InvalidRequest, NotFound, RegistrationDisabled, Throttled
-from .oauth import OAuthTokens
-from .scopes import advertised_scopes, grant_scope
+from .keyring import ACCESS, ID_TOKEN
+from .oauth.authorize import AuthorizationRequest, Authorizer, Decision, SsoSession
+from .oauth.clients import Clients
+from .oauth.codes import AuthorizationCodes, CodeGrant, IdTokenIssuer
+from .oauth.grants import Grants
+from .oauth.introspection import OAuthTokens
+from .oauth.metadata import ClientMetadata
+from .oauth.scopes import advertised_scopes, grant_scope
+from .oidc.logout import LogoutRequest, RpLogout
+from .oidc.provider import OpenIdProvider
 from .sessions import Sessions
+from .sso import BrowserSignIn, SignInSessions
 from .upkeep import Upkeep
 from .users import Users
 from .validation import check_limit, parse_int_cursor
-from .values import Client, Event, KeyInfo, Page, Session, TokenPair, User
+from .values import (
+    Client,
+    ClientAuth,
+    Consent,
+    Event,
+    KeyInfo,
+    Page,
+    Session,
+    TokenPair,
+    User,
+    utc,
+)
 
-__all__ = ["AuthService", "Claims"]
+__all__ = ["DOCS_CLIENT_ID", "AuthService", "Claims"]
+
+DOCS_CLIENT_ID = "jwtgate-docs"
+"""The built-in client of Swagger UI's Authorize button."""
 
 Claims = Mapping[str, Any]
 """Verified access-token claims, as returned by :meth:`AuthService.authenticate`."""
@@ -37,15 +62,29 @@ Claims = Mapping[str, Any]
 class AuthService:
     """Login, sessions, refresh rotation, revocation, keys, clients and administration."""
 
-    def __init__(self, ctx: AuthContext) -> None:
-        """Wire the collaborators; use :func:`jwtgate.auth.build_auth` instead."""
+    def __init__(self, ctx: AuthContext, dpop: DPoPChecks | None = None) -> None:
+        """Wire the collaborators; use :func:`jwtgate.auth.build_auth` instead. ``dpop``:
+        the DPoP proof checks (default: in memory, nonces under a key of this process)."""
         self._ctx = ctx
+        self.dpop = dpop or DPoPChecks(
+            clock=ctx.clock,
+            secret=secrets.token_bytes(32),
+            require_nonce=ctx.settings.dpop_require_nonce,
+        )
         self._sessions = Sessions(ctx)
         self._users = Users(ctx, self._sessions)
         self._clients = Clients(ctx)
+        self._grants = Grants(ctx, self._sessions, self._clients)
+        self._codes = AuthorizationCodes(ctx, self._sessions, self._clients)
+        self._authorizer = Authorizer(ctx, self._clients, self._codes)
+        self._sign_ins = SignInSessions(ctx, self._sessions)
         self._oauth = OAuthTokens(ctx, self._sessions)
         self._upkeep = Upkeep(ctx)
         self._email = AccountEmail(ctx, ctx.mail or default_mail_setup(ctx.settings))
+        self._oidc = OpenIdProvider(ctx)
+        self._rp_logout = RpLogout(ctx, self._clients)
+        self._codes.id_tokens = self._oidc.id_token_for_code
+        self._grants.on_refresh = self._oidc.id_token_for_refresh
 
     # -- tokens for users ------------------------------------------------------------------
 
@@ -162,6 +201,101 @@ class AuthService:
         self._email.registered(user.id)
         return user
 
+    # -- browser sign-in and the authorization endpoint (RFC 6749 4.1) ----------------------
+
+    def browser_sign_in(
+        self,
+        username: str,
+        password: str,
+        *,
+        client_ip: str | None = None,
+        user_agent: str | None = None,
+    ) -> BrowserSignIn:
+        """A sign-in on the server's pages: the first-party pair and an SSO token (for the
+        browser's ``SameSite=Lax`` cookie) that ``/auth/authorize`` recognises.
+
+        Raises InvalidGrant, Throttled.
+        """
+        return self._sign_ins.sign_in(username, password, ip=client_ip, user_agent=user_agent)
+
+    def sso_session(self, sso_token: str | None) -> SsoSession | None:
+        """The live browser sign-in session of an SSO token, or None."""
+        return self._sign_ins.find(sso_token)
+
+    def authorization_target(self, params: Sequence[tuple[str, str]]) -> tuple[Client, str]:
+        """The client and redirect URI of an authorization request, verified. Raises
+        BadRedirect (show a page; never redirect)."""
+        client, redirect_uri, _ = self._authorizer.target(params)
+        return to_client(client), redirect_uri
+
+    def authorization_request(self, params: Sequence[tuple[str, str]]) -> AuthorizationRequest:
+        """Verify an authorization request (RFC 6749 4.1.1, RFC 7636 4.3, RFC 8707).
+
+        Raises BadRedirect, or AuthorizationError (with the redirect URI and state to
+        answer at: ``invalid_request``, ``unsupported_response_type``, ``invalid_scope``,
+        ``invalid_target``, ``unauthorized_client``...).
+        """
+        return self._authorizer.parse(params)
+
+    def authorize(
+        self,
+        request: AuthorizationRequest,
+        sso: SsoSession | None,
+        *,
+        just_signed_in: bool = False,
+    ) -> Decision:
+        """Decide a verified request for a browser: sign in, ask consent, or a code.
+
+        Raises AuthorizationError (``login_required``, ``consent_required``) for
+        ``prompt=none``.
+        """
+        return self._authorizer.decide(request, sso, just_signed_in=just_signed_in)
+
+    def answer_consent(self, request: AuthorizationRequest, sso: SsoSession, *, allow: bool) -> str:
+        """The user's answer on the consent page: a code (the consent remembered), or
+        AuthorizationError ``access_denied``."""
+        return self._authorizer.consent(request, sso, allow=allow)
+
+    def apps_with_access(self, user_id: str) -> list[Consent]:
+        """The apps a user has allowed, with the scopes ("Apps with access")."""
+        with self._ctx.store.read() as uow:
+            consents = uow.consents.for_user(user_id)
+            names = {c.client_id: c.name for c in uow.clients.all()}
+        return [
+            Consent(
+                client_id=c.client_id,
+                client_name=names.get(c.client_id, c.client_id),
+                scopes=tuple(c.scope.split()),
+                created_at=utc(c.created_at),
+                updated_at=utc(c.updated_at),
+            )
+            for c in consents
+        ]
+
+    def withdraw_consent(self, user_id: str, client_id: str) -> bool:
+        """Withdraw a user's consent to an app and end that app's sessions of the user (their
+        refresh and access tokens die). False when there was no consent."""
+        if not isinstance(client_id, str) or not 0 < len(client_id) <= 64 or "\x00" in client_id:
+            return False
+        ctx = self._ctx
+        pending = Pending()
+        with ctx.store.write() as uow:
+            removed = uow.consents.delete(user_id, client_id)
+            revoked = uow.sessions.revoke_where(
+                now=ctx.clock(), reason="consent_withdrawn", client_id=client_id, user_id=user_id
+            )
+            ctx.revoke_sessions(uow, revoked, pending)
+            if removed or revoked:
+                ctx.audit(
+                    uow,
+                    "consent_withdrawn",
+                    user_id=user_id,
+                    client_id=client_id,
+                    count=len(revoked),
+                )
+        ctx.publish(pending)
+        return removed
+
     # -- OAuth 2.0 (RFC 6749, 7009, 7662) ------------------------------------------------------
 
     def password_grant(
@@ -186,46 +320,167 @@ class AuthService:
             user, scope=granted, client_id=client_id, ip=client_ip, user_agent=user_agent
         )
 
+    def token_password_grant(
+        self,
+        username: str,
+        password: str,
+        scope: str | None = None,
+        *,
+        client: ClientAuth | None = None,
+        resources: Sequence[str] = (),
+        client_ip: str | None = None,
+        user_agent: str | None = None,
+        dpop_jkt: str | None = None,
+    ) -> TokenPair:
+        """The password grant of the token endpoint (RFC 6749 4.3), restricted by RFC 9700
+        2.4: only for a client listing it in ``grant_types``, or without a client when
+        ``JWTGATE_ALLOW_PASSWORD_GRANT`` is true.
+
+        Raises InvalidClient, UnauthorizedClient, UnsupportedGrantType, InvalidGrant,
+        Throttled, InvalidScope, InvalidTarget.
+        """
+        return self._grants.password(
+            username,
+            password,
+            scope,
+            client=client,
+            resources=resources,
+            ip=client_ip,
+            user_agent=user_agent,
+            dpop_jkt=dpop_jkt,
+        )
+
     def refresh_grant(
         self,
         refresh_token: str,
         scope: str | None = None,
         *,
+        client: ClientAuth | None = None,
+        resources: Sequence[str] = (),
         client_ip: str | None = None,
         user_agent: str | None = None,
+        dpop_jkt: str | None = None,
     ) -> TokenPair:
-        """Refresh token grant (RFC 6749 6); as :meth:`refresh`.
+        """Refresh token grant (RFC 6749 6); as :meth:`refresh`, for the client the session
+        was issued to (``client`` None: a session of the first-party login).
 
-        Raises InvalidGrant, InvalidScope.
+        Raises InvalidClient, InvalidGrant (also for a token of another client, or of a
+        client presented without one), InvalidScope, InvalidTarget.
         """
-        return self._sessions.rotate(
-            refresh_token, scope=scope, ip=client_ip, user_agent=user_agent
+        return self._grants.refresh(
+            refresh_token,
+            scope,
+            client=client,
+            resources=resources,
+            ip=client_ip,
+            user_agent=user_agent,
+            dpop_jkt=dpop_jkt,
         )
 
+    def code_grant(
+        self,
+        client: ClientAuth,
+        *,
+        code: str,
+        redirect_uri: str | None,
+        code_verifier: str | None,
+        resources: Sequence[str] = (),
+        client_ip: str | None = None,
+        user_agent: str | None = None,
+        dpop_jkt: str | None = None,
+    ) -> TokenPair:
+        """Authorization code grant (RFC 6749 4.1.3) with PKCE (RFC 7636): the tokens for a
+        code, once; a second use revokes what the first issued. ``dpop_jkt`` (every grant):
+        the key of the request's verified DPoP proof, which the tokens are bound to.
+
+        Raises InvalidClient, UnauthorizedClient, InvalidGrant, InvalidTarget,
+        DPoPProofRefused (a client that must use DPoP did not).
+        """
+        grant = CodeGrant(
+            code, redirect_uri, code_verifier, resources, client_ip, user_agent, dpop_jkt
+        )
+        return self._codes.redeem(client, grant)
+
+    def use_id_tokens(self, issuer: IdTokenIssuer | None) -> None:
+        """Plug OpenID Connect into the code exchange (see :mod:`jwtgate.auth.oauth.codes`)."""
+        self._codes.id_tokens = issuer
+
     def client_credentials(
-        self, client_id: str, client_secret: str, scope: str | None = None
+        self,
+        client: ClientAuth | str,
+        client_secret: str | None = None,
+        scope: str | None = None,
+        *,
+        resources: Sequence[str] = (),
+        dpop_jkt: str | None = None,
     ) -> TokenPair:
         """Client credentials grant (RFC 6749 4.4): an access token, no refresh token.
 
-        The token has ``client_id``, ``sub`` = client id, no ``sid``. Raises InvalidClient,
-        InvalidScope (asking for a scope the client was not given).
+        ``client`` is a :class:`ClientAuth`, or a client id with ``client_secret``. The token
+        has ``client_id``, ``sub`` = client id, no ``sid``, ``aud`` from ``resources``.
+        Raises InvalidClient, UnauthorizedClient, InvalidScope, InvalidTarget.
         """
-        return self._clients.credentials_grant(client_id, client_secret, scope)
+        return self._clients.credentials_grant(
+            _auth_of(client, client_secret), scope, resources, dpop_jkt
+        )
 
-    def authenticate_client(self, client_id: str, client_secret: str) -> Client:
-        """Check a confidential client's secret (RFC 6749 2.3.1). Raises InvalidClient."""
-        return to_client(self._clients.authenticate(client_id, client_secret))
+    def authenticate_client(
+        self, client: ClientAuth | str, client_secret: str | None = None
+    ) -> Client:
+        """Check a client's credentials (RFC 6749 2.3): a confidential client's secret, or a
+        public client's id (``ClientAuth`` with method "none"). Raises InvalidClient."""
+        return to_client(self._clients.authenticate(_auth_of(client, client_secret)))
 
-    def revoke(self, token: str, token_type_hint: str | None = None) -> None:
+    def revoke(
+        self,
+        token: str,
+        token_type_hint: str | None = None,
+        *,
+        client: ClientAuth | None = None,
+    ) -> None:
         """Token revocation (RFC 7009 2.1): an access token by its jti, a refresh token by its
-        session. Unknown, expired or garbage tokens are silently fine (RFC 7009 2.2)."""
-        self._oauth.revoke(token)
+        session, when it was issued to ``client`` (None: the first-party login); a token of
+        another client is left alone. Unknown, expired or garbage tokens are silently fine
+        (RFC 7009 2.2). Raises InvalidClient when ``client`` does not authenticate."""
+        record = None if client is None else self._clients.authenticate(client)
+        self._oauth.revoke(token, None if record is None else record.client_id)
 
     def introspect(self, token: str) -> dict[str, Any]:
         """Token introspection (RFC 7662 2.2): ``{"active": False}`` or the claims with
         ``active: true`` and ``token_type``. Works for access and refresh tokens; never raises
         on a bad token."""
         return self._oauth.introspect(token)
+
+    # -- OpenID Connect ------------------------------------------------------------------
+
+    def userinfo(self, claims: Claims) -> dict[str, Any]:
+        """The userinfo claims for a verified access token (OpenID Connect Core 5.3): ``sub``
+        and the claims of the granted scopes. Raises InsufficientScope without ``openid``,
+        RevokedToken when the user is gone or disabled."""
+        return self._oidc.userinfo(claims)
+
+    def logout_request(
+        self, params: Sequence[tuple[str, str]], sso: SsoSession | None = None
+    ) -> LogoutRequest:
+        """Check an RP-initiated logout request (RP-Initiated Logout 1.0) for a browser
+        signed in as ``sso``: where it may go back to, and whether to ask the user first.
+        Never raises."""
+        return self._rp_logout.parse(params, sso)
+
+    def end_session(self, request: LogoutRequest, sso: SsoSession | None) -> int:
+        """Sign out: the browser's sign-in session, the hint's session and the app sessions
+        started from the sign-in (not ``offline_access`` ones), each app told by back-channel
+        logout. Returns how many sessions ended."""
+        return self._rp_logout.end(request, sso)
+
+    def deliver_logouts(self) -> int:
+        """Send the due back-channel logout tokens now (one pass; the background worker does
+        it by itself once :meth:`start_background` ran). Returns how many were attempted."""
+        return self._ctx.backchannel.deliver_due()
+
+    def start_background(self) -> None:
+        """Start the back-channel logout worker (``serve`` calls it; stopped by close())."""
+        self._ctx.backchannel.start()
 
     # -- administration ------------------------------------------------------------------
 
@@ -335,17 +590,26 @@ class AuthService:
     def list_keys(self) -> list[KeyInfo]:
         """Every signing key, the active one first."""
         now = self._ctx.clock()
-        return [to_key_info(r, now) for r in self._ctx.keyring.records()]
+        records = [*self._ctx.keyring.records(), *self._ctx.id_keyring.records()]
+        return [to_key_info(r, now) for r in records]
 
-    def rotate_key(self, alg: str | None = None, *, actor: Claims | None = None) -> KeyInfo:
+    def rotate_key(
+        self, alg: str | None = None, *, use: str = ACCESS, actor: Claims | None = None
+    ) -> KeyInfo:
         """Generate a new signing key and make it active; the old key stays in the JWKS until
-        the last token it signed has expired. Raises InvalidRequest for an unknown ``alg``."""
+        the last token it signed has expired. ``use="id_token"`` rotates the ID-token key of
+        ``alg`` (default RS256). Raises InvalidRequest for an unknown ``alg`` or ``use``."""
+        rings = {ACCESS: self._ctx.keyring, ID_TOKEN: self._ctx.id_keyring}
+        if use not in rings:
+            raise InvalidRequest(f"use must be one of {sorted(rings)}")
         try:
-            record = self._ctx.keyring.rotate(alg)
+            record = rings[use].rotate(alg)
         except ValueError as exc:
             raise InvalidRequest(str(exc)) from None
         with self._ctx.store.write() as uow:
-            self._ctx.audit(uow, "key_rotated", actor=actor, kid=record.kid, alg=record.alg)
+            self._ctx.audit(
+                uow, "key_rotated", actor=actor, kid=record.kid, alg=record.alg, use=use
+            )
         self._ctx.announce_keys()
         return to_key_info(record, self._ctx.clock())
 
@@ -372,10 +636,21 @@ class AuthService:
         return Page(items, str(items[-1].id) if len(rows) > limit else None)
 
     def create_client(
-        self, name: str, scopes: Sequence[str] = (), *, actor: Claims | None = None
-    ) -> tuple[Client, str]:
-        """A new confidential OAuth client; returns it and its secret, shown only this once."""
-        return self._clients.create(name, scopes, actor=actor)
+        self,
+        name: str,
+        scopes: Sequence[str] | None = None,
+        *,
+        public: bool = False,
+        meta: ClientMetadata | None = None,
+        actor: Claims | None = None,
+    ) -> tuple[Client, str | None]:
+        """A new OAuth client (confidential unless ``public``) with the fields of ``meta``;
+        returns it and a confidential client's secret, shown only this once (None for a
+        public client). Raises InvalidRequest saying which field is wrong."""
+        meta = meta or ClientMetadata()
+        if scopes is not None:
+            meta = replace(meta, scopes=scopes)
+        return self._clients.create(name, meta, public=public, actor=actor)
 
     def list_clients(self) -> list[Client]:
         """Every OAuth client, oldest first (never their secrets)."""
@@ -393,12 +668,45 @@ class AuthService:
         returns how many jobs were handled."""
         return self._email.outbox.deliver_due(limit)
 
+    def ensure_docs_client(self, redirect_uri: str) -> Client | None:
+        """The built-in first-party public client of the API docs (Swagger UI's Authorize,
+        authorization code with PKCE), id ``jwtgate-docs``, with ``redirect_uri``; None when
+        that URI cannot be a redirect URI (an issuer on plain http beyond loopback)."""
+        try:
+            return self._clients.ensure_builtin(
+                DOCS_CLIENT_ID, "API docs (Swagger UI)", [redirect_uri]
+            )
+        except InvalidRequest:
+            return None
+
+    def get_client(self, client_id: str) -> Client:
+        """One client. Raises NotFound."""
+        return self._clients.get(client_id)
+
+    def update_client(
+        self, client_id: str, meta: ClientMetadata, *, actor: Claims | None = None
+    ) -> Client:
+        """Change a client's fields (those ``meta`` sets). ``disabled=True`` revokes every
+        session and token of the client. Raises NotFound, InvalidRequest."""
+        return self._clients.update(client_id, meta, actor=actor)
+
+    def delete_client(self, client_id: str, *, actor: Claims | None = None) -> None:
+        """Delete a client and revoke every session and token it holds. Raises NotFound."""
+        self._clients.delete(client_id, actor=actor)
+
+    def rotate_client_secret(
+        self, client_id: str, *, actor: Claims | None = None
+    ) -> tuple[Client, str]:
+        """A new secret for a confidential client, shown once; the old one stops working.
+        Raises NotFound, InvalidRequest (public client)."""
+        return self._clients.rotate_secret(client_id, actor=actor)
+
     # -- keys and revocation state for others --------------------------------------------
 
     def jwks(self) -> dict[str, Any]:
         """The public JWKS: the active key and every retired key still valid for tokens in
         flight (RFC 7517 5)."""
-        return self._ctx.keyring.jwks()
+        return {"keys": [*self._ctx.keyring.jwks()["keys"], *self._ctx.id_keyring.jwks()["keys"]]}
 
     def revocations_since(self, cursor: str | None) -> dict[str, Any]:
         """The revocation feed: ``{cursor, sessions, tokens, users, more}``; the whole live
@@ -413,6 +721,7 @@ class AuthService:
         """
         self._upkeep.poll()
         self._ctx.keyring.reload()
+        self._ctx.id_keyring.reload()
         self._upkeep.prune_if_due()
 
     @property
@@ -431,8 +740,14 @@ class AuthService:
 
     @property
     def algorithms(self) -> list[str]:
-        """Signing algorithms in use, for discovery."""
+        """Access-token signing algorithms in use, for discovery."""
         return sorted({r.alg for r in self._ctx.keyring.records()})
+
+    @property
+    def id_token_algorithms(self) -> list[str]:
+        """Algorithms ID tokens are signed with (RS256 among them), for discovery
+        (``id_token_signing_alg_values_supported``)."""
+        return self._ctx.id_keyring.signing_algorithms
 
     @property
     def store(self) -> Store:
@@ -440,9 +755,11 @@ class AuthService:
         return self._ctx.store
 
     def close(self) -> None:
-        """Stop sharing through Redis (when configured) and release the database engine."""
+        """Stop sharing through Redis (when configured) and the back-channel logout worker,
+        and release the database engine."""
         if self._ctx.announcer is not None:
             self._ctx.announcer.close()
+        self._ctx.backchannel.close()
         self._ctx.store.dispose()
 
     def load_revocations(self) -> int:
@@ -463,3 +780,11 @@ class AuthService:
             ctx.revoke_jti(uow, str(claims["jti"]), exp, pending)
             ctx.audit(uow, "logout", actor=claims, jti=claims["jti"])
         ctx.publish(pending)
+
+
+def _auth_of(client: ClientAuth | str, secret: str | None) -> ClientAuth:
+    if isinstance(client, ClientAuth):
+        return client
+    if secret is None:
+        return ClientAuth(client)
+    return ClientAuth(client, secret, "client_secret_basic")

@@ -12,16 +12,28 @@ import re
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..jose import ExpiredToken, InvalidClaim, UnknownKey, decode, encode
+import orjson
+
+from ..jose import (
+    ExpiredToken,
+    InvalidAudience,
+    InvalidClaim,
+    MalformedToken,
+    UnknownKey,
+    decode,
+    encode,
+    verify_jws,
+)
 from .keyring import KeyRing
 from .revocation import RevocationState
 
 __all__ = [
     "ACCESS_TOKEN_TYPE",
+    "ANY_AUDIENCE",
     "AccessTokens",
     "IssuedToken",
     "hash_token",
@@ -30,6 +42,9 @@ __all__ = [
 ]
 
 ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - the RFC 9068 2.1 media type, not a secret
+ANY_AUDIENCE: frozenset[str] = frozenset({"*any*"})
+"""``audiences=ANY_AUDIENCE``: accept a token of this server for whatever audience it names
+(introspection and revocation, which serve every API)."""
 REFRESH_BYTES = 32
 _CACHE_SIZE = 2048  # verified access tokens kept in memory (about 1.5 KiB each)
 _REFRESH_SHAPE = re.compile(r"[A-Za-z0-9_-]{43,128}")
@@ -102,15 +117,18 @@ class AccessTokens:
         sid: str | None = None,
         username: str | None = None,
         client_id: str | None = None,
+        audience: str | Sequence[str] | None = None,
+        jkt: str | None = None,
     ) -> IssuedToken:
         """A new access token with the RFC 9068 claims (``sid`` and ``preferred_username``
-        for users, ``client_id`` for clients)."""
+        for users, ``client_id`` for clients); ``aud`` is ``audience`` (RFC 8707), else the
+        deployment's audience; ``cnf.jkt`` binds it to a DPoP key (RFC 9449 6.1)."""
         now = int(self._clock())
         jti = secrets.token_urlsafe(16)
         claims: dict[str, Any] = {
             "iss": self.issuer,
             "sub": sub,
-            "aud": self.audience,
+            "aud": self.audience if audience is None else _aud(audience),
             "exp": now + self.ttl,
             "iat": now,
             "nbf": now,
@@ -124,24 +142,57 @@ class AccessTokens:
             claims["preferred_username"] = username
         if client_id is not None:
             claims["client_id"] = client_id
+        if jkt is not None:
+            claims["cnf"] = {"jkt": jkt}
         token = encode(claims, self._keyring.signing_key, headers={"typ": ACCESS_TOKEN_TYPE})
         return IssuedToken(token=token, jti=jti, iat=now, exp=now + self.ttl, expires_in=self.ttl)
 
-    def verify(self, token: str, *, check_revoked: bool = True) -> dict[str, Any]:
-        """The claims of a valid access token; no SQL unless the kid is unknown (then at most
-        one key reload a second). Raises an InvalidToken subclass, RevokedToken if revoked."""
+    def verify(
+        self,
+        token: str,
+        *,
+        check_revoked: bool = True,
+        audiences: Collection[str] | None = None,
+    ) -> dict[str, Any]:
+        """The claims of a valid access token for this server's own audience (or one of
+        ``audiences``); no SQL unless the kid is unknown (then at most one key reload a
+        second). Raises an InvalidToken subclass, RevokedToken if revoked."""
+        wanted: str | Collection[str] = self.audience if audiences is None else audiences
         claims = self._cached(token)
+        if claims is None and wanted is ANY_AUDIENCE:
+            wanted = self._own_audience(token)
         if claims is None:
             try:
-                claims = self._decode(token)
+                claims = self._decode(token, wanted)
             except UnknownKey:
                 if not self._keyring.reload_for_unknown_kid():
                     raise
-                claims = self._decode(token)
+                claims = self._decode(token, wanted)
             self._remember(token, claims)
+        elif wanted is not ANY_AUDIENCE and not _aud_matches(claims.get("aud"), wanted):
+            # Cached after a check against other audiences (introspection sees them all).
+            raise InvalidAudience("the token is for another audience")
         if check_revoked:
             self._revocations.check(claims)
         return dict(claims)
+
+    def _own_audience(self, token: str) -> str | list[str]:
+        """The ``aud`` a token names, read after its signature verified (so it is ours)."""
+        try:
+            payload = verify_jws(token, self._keyring.keyset, max_size=self._max_size)
+        except UnknownKey:
+            if not self._keyring.reload_for_unknown_kid():
+                raise
+            payload = verify_jws(token, self._keyring.keyset, max_size=self._max_size)
+        try:
+            aud = orjson.loads(payload).get("aud")
+        except (orjson.JSONDecodeError, AttributeError):
+            raise MalformedToken("the claims are not a JSON object") from None
+        if isinstance(aud, str) or (
+            isinstance(aud, list) and aud and all(isinstance(a, str) for a in aud)
+        ):
+            return aud
+        raise InvalidAudience("the token names no audience")
 
     def _cached(self, token: object) -> dict[str, Any] | None:
         keys = self._keyring.keyset
@@ -167,12 +218,12 @@ class AccessTokens:
             if len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)
 
-    def _decode(self, token: str) -> dict[str, Any]:
+    def _decode(self, token: str, audience: str | Collection[str]) -> dict[str, Any]:
         claims = decode(
             token,
             self._keyring.keyset,
             issuer=self.issuer,
-            audience=self.audience,
+            audience=audience,
             leeway=self.leeway,
             require=("exp", "iat", "sub", "jti"),
             typ=ACCESS_TOKEN_TYPE,
@@ -187,3 +238,17 @@ class AccessTokens:
         if type(claims.get("scope", "")) is not str:
             raise InvalidClaim("'scope' must be a string")
         return claims
+
+
+def _aud(audience: str | Sequence[str]) -> str | list[str]:
+    if isinstance(audience, str):
+        return audience
+    values = list(audience)
+    return values[0] if len(values) == 1 else values
+
+
+def _aud_matches(aud: object, wanted: str | Collection[str]) -> bool:
+    accepted = {wanted} if isinstance(wanted, str) else set(wanted)
+    if isinstance(aud, str):
+        return aud in accepted
+    return isinstance(aud, list) and any(isinstance(a, str) and a in accepted for a in aud)

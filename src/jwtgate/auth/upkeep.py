@@ -105,6 +105,11 @@ class Upkeep:
             "account_tokens": lambda uow: uow.accounts.prune(before=dead, limit=batch),
             "mail_outbox": lambda uow: uow.outbox.prune(before=now - 7 * DAY, limit=batch),
             "throttle_attempts": lambda uow: uow.throttle.prune(before=old_attempts, limit=batch),
+            # Kept a day past their 60 s so that a replay still revokes what the code issued.
+            "authorization_codes": lambda uow: uow.codes.prune(before=dead, limit=batch),
+            # Delivered or given-up back-channel logout notices (the audit log keeps the
+            # outcome); a day of them stays for looking into a failing receiver.
+            "logout_deliveries": lambda uow: uow.logouts.prune(before=dead, limit=batch),
         }
         counts: dict[str, int] = {}
         for name, step in steps.items():

@@ -12,6 +12,8 @@ from typing import Any, Generic, Protocol, TypeVar
 
 __all__ = [
     "Client",
+    "ClientAuth",
+    "Consent",
     "Event",
     "KeyInfo",
     "Page",
@@ -43,9 +45,11 @@ class TokenPair:
     refresh_expires_in: int | None
     scope: str = ""
     token_type: str = "Bearer"  # noqa: S105 (the RFC 6750 scheme name, not a secret)
+    id_token: str | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        """The token response body; the refresh members only when there is a refresh token."""
+        """The token response body; the refresh members only when there is a refresh token,
+        ``id_token`` only when OpenID Connect issued one."""
         out: dict[str, Any] = {
             "access_token": self.access_token,
             "token_type": self.token_type,
@@ -56,6 +60,8 @@ class TokenPair:
             out["refresh_expires_in"] = self.refresh_expires_in
         if self.scope:
             out["scope"] = self.scope
+        if self.id_token is not None:
+            out["id_token"] = self.id_token
         return out
 
 
@@ -101,6 +107,12 @@ class Session:
     user_agent: str | None
     ip: str | None
     scope: str = ""
+    audiences: tuple[str, ...] = ()
+    auth_time: datetime | None = None
+    browser: bool = False
+    """A browser sign-in (SSO) session: a sign-in on the server's pages."""
+    sso_sid: str | None = None
+    """For a session of the code flow: the browser sign-in session it was started from."""
 
     @property
     def active(self) -> bool:
@@ -137,6 +149,7 @@ class KeyInfo:
     retired_at: datetime | None
     expires_at: datetime | None
     public_jwk: dict[str, Any] = field(repr=False, compare=False)
+    use: str = "access"  # "access" (access tokens) or "id_token" (ID and logout tokens)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON shape for ``GET /admin/keys``."""
@@ -144,6 +157,7 @@ class KeyInfo:
             "kid": self.kid,
             "alg": self.alg,
             "status": self.status,
+            "use": self.use,
             "created_at": iso(self.created_at),
             "activated_at": iso(self.activated_at),
             "retired_at": iso(self.retired_at),
@@ -154,20 +168,80 @@ class KeyInfo:
 
 @dataclass(frozen=True, slots=True)
 class Client:
-    """An OAuth client (RFC 6749 2); its secret is shown once, at creation, and never stored."""
+    """An OAuth client (RFC 6749 2); a confidential client's secret is shown once, at creation
+    or rotation, and only its hash is stored."""
 
     client_id: str
     name: str
     scopes: tuple[str, ...]
     created_at: datetime
+    type: str = "confidential"
+    redirect_uris: tuple[str, ...] = ()
+    post_logout_redirect_uris: tuple[str, ...] = ()
+    grant_types: tuple[str, ...] = ("client_credentials",)
+    audiences: tuple[str, ...] = ()
+    first_party: bool = False
+    token_endpoint_auth_method: str = "client_secret_basic"  # noqa: S105 (a method name)
+    backchannel_logout_uri: str | None = None
+    id_token_signed_response_alg: str | None = None
+    dpop_bound_access_tokens: bool = False
+    disabled: bool = False
+
+    @property
+    def public(self) -> bool:
+        """A public client has no secret (RFC 6749 2.1): SPAs, mobile and desktop apps."""
+        return self.type == "public"
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON shape for the client list."""
+        """The client as the Clients contract shows it (never a secret)."""
         return {
             "client_id": self.client_id,
             "name": self.name,
+            "type": self.type,
+            "redirect_uris": list(self.redirect_uris),
+            "post_logout_redirect_uris": list(self.post_logout_redirect_uris),
+            "grant_types": list(self.grant_types),
+            "scopes": list(self.scopes),
+            "audiences": list(self.audiences),
+            "first_party": self.first_party,
+            "token_endpoint_auth_method": self.token_endpoint_auth_method,
+            "backchannel_logout_uri": self.backchannel_logout_uri,
+            "id_token_signed_response_alg": self.id_token_signed_response_alg,
+            "dpop_bound_access_tokens": self.dpop_bound_access_tokens,
+            "disabled": self.disabled,
+            "created_at": iso(self.created_at),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ClientAuth:
+    """How a request at the token, revocation or introspection endpoint names its client
+    (RFC 6749 2.3): ``method`` "client_secret_basic", "client_secret_post", or "none" (a
+    public client sending only ``client_id``). The repr hides the secret."""
+
+    client_id: str
+    secret: str | None = field(default=None, repr=False)
+    method: str = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    """Scopes a user allowed a client, for "Apps with access" on the account page."""
+
+    client_id: str
+    client_name: str
+    scopes: tuple[str, ...]
+    created_at: datetime
+    updated_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON shape of one app with access."""
+        return {
+            "client_id": self.client_id,
+            "client_name": self.client_name,
             "scopes": list(self.scopes),
             "created_at": iso(self.created_at),
+            "updated_at": iso(self.updated_at),
         }
 
 

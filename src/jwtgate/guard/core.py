@@ -12,6 +12,8 @@ and the revocation check, both done on every hit.
 from __future__ import annotations
 
 import asyncio
+import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
@@ -20,8 +22,20 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..jose import Key, KeySet, decode
-from ..jose.errors import ExpiredToken, MalformedToken, UnknownKey
+from ..jose.dpop import NonceSource, ReplayCache
+from ..jose.errors import (
+    ExpiredToken,
+    InvalidAudience,
+    InvalidDPoPProof,
+    InvalidToken,
+    MalformedToken,
+    MissingClaim,
+    UnknownKey,
+)
 from .cache import CacheEntry, TokenCache
+from .claims import ClaimsMap
+from .discovery import Discovered, DiscoveryClient
+from .dpop import DPoPPolicy
 from .feed import RevocationFeed
 from .fetch import check_url
 from .health import GuardHealth
@@ -40,6 +54,21 @@ REQUIRED_CLAIMS = ("exp", "iat", "sub", "jti")
 # Clock skew tolerated on exp/nbf/iat by default: the server's own default (JWTGATE_LEEWAY),
 # so a Guard whose clock is a few seconds behind the issuer's accepts fresh tokens.
 DEFAULT_LEEWAY = 30.0
+
+log = logging.getLogger("jwtgate.guard")
+_UNDISCOVERED = "no signing keys yet: the issuer's discovery document could not be read"
+
+
+def _required(names: Iterable[str]) -> tuple[str, ...]:
+    """The claims every token must carry; ``exp`` and ``sub`` cannot be left out (the cache
+    keeps a token until its ``exp``; a principal is its ``sub``)."""
+    required = (names,) if isinstance(names, str) else tuple(names)
+    if not all(isinstance(name, str) and name for name in required):
+        raise ValueError("required_claims must be claim names")
+    for name in ("exp", "sub"):
+        if name not in required:
+            raise ValueError(f"required_claims must include {name!r}")
+    return required
 
 
 class _State(NamedTuple):
@@ -79,13 +108,29 @@ def _number(value: float | timedelta, name: str) -> float:
 class Guard:
     """Verifies access tokens from one issuer for one audience; see the module docstring.
 
-    Give exactly one of ``keys`` (a KeySet or Key, in process) and ``jwks_url``. With
-    ``revocation_url`` (and the confidential client's ``client_id``/``client_secret``) a
-    background thread follows the issuer's revocation feed every ``revocation_interval``
-    seconds, started on the first verify or by :meth:`start`, stopped by :meth:`close`; when
-    it has not succeeded for ``revocation_max_staleness`` seconds (default three intervals
-    plus ``http_timeout``) :meth:`health` says so. ``leeway`` defaults to the server's 30 s.
-    Misconfiguration raises ValueError or TypeError here, never at request time.
+    Give at most one of ``keys`` (a KeySet or Key, in process) and ``jwks_url``; with neither,
+    the issuer's discovery document names the JWK Set (:mod:`jwtgate.guard.discovery`). With
+    ``revocation_url`` (or, with discovery, the document's ``revocation_feed_endpoint``) and
+    the confidential client's ``client_id``/``client_secret`` a background thread follows
+    the issuer's revocation feed every ``revocation_interval`` seconds, started on the first
+    verify or by :meth:`start`, stopped by :meth:`close`; when it has not succeeded for
+    ``revocation_max_staleness`` seconds (default three intervals plus ``http_timeout``)
+    :meth:`health` says so. ``leeway`` defaults to the server's 30 s.
+
+    Other issuers: ``roles_claim`` and ``scopes_claim`` say where roles and scopes are
+    (:mod:`jwtgate.guard.claims`), ``typ=None`` accepts any ``typ`` header, and
+    ``required_claims`` (default RFC 9068's ``exp iat sub jti``) may be narrowed for issuers
+    whose tokens lack ``jti`` or ``iat``; ``audience_claim="client_id"`` checks the audience
+    in that claim instead of ``aud`` (Cognito access tokens carry none). Misconfiguration
+    raises ValueError or TypeError here, never at request time.
+
+    DPoP (RFC 9449, :mod:`jwtgate.guard.dpop`): a token with ``cnf.jkt`` passes only as
+    ``Authorization: DPoP`` with a valid proof, checked by every integration; ``dpop_required``
+    refuses Bearer tokens; ``dpop_algorithms`` (asymmetric), ``dpop_max_age`` and
+    ``dpop_leeway`` (seconds, for the proof's ``iat``), ``dpop_nonce`` (True or a shared
+    :class:`~jwtgate.jose.dpop.NonceSource`: demand server nonces), ``dpop_replay`` (a shared
+    replay cache; default one in memory of ``dpop_replay_size`` proofs) and ``external_url``
+    (the app's public URL, when a proxy rewrites it). :meth:`verify` checks the token alone.
     """
 
     def __init__(
@@ -110,6 +155,18 @@ class Guard:
         revocation_interval: float = 5.0,
         http_timeout: float = 5.0,
         revocation_max_staleness: float | timedelta | None = None,
+        roles_claim: str = "roles",
+        scopes_claim: str = "scope",
+        required_claims: Iterable[str] = REQUIRED_CLAIMS,
+        audience_claim: str = "aud",
+        dpop_required: bool = False,
+        dpop_algorithms: Iterable[str] | None = None,
+        dpop_max_age: float = 60.0,
+        dpop_leeway: float = 5.0,
+        dpop_nonce: NonceSource | bool = False,
+        dpop_replay: ReplayCache | None = None,
+        dpop_replay_size: int = 100_000,
+        external_url: str | None = None,
     ) -> None:
         if not isinstance(issuer, str) or not issuer:
             raise ValueError("issuer must be a non-empty string")
@@ -120,8 +177,11 @@ class Guard:
             raise ValueError("audience must be a string or a collection of strings")
         else:
             audience = frozenset(audience)
-        if (jwks_url is None) == (keys is None):
-            raise ValueError("give exactly one of jwks_url and keys")
+        if jwks_url is not None and keys is not None:
+            raise ValueError("give at most one of jwks_url and keys (neither: discovery)")
+        required = _required(required_claims)
+        if not isinstance(audience_claim, str) or not audience_claim:
+            raise ValueError("audience_claim must be a claim name")
         if isinstance(algorithms, str):
             algorithms = (algorithms,)
         if type(cache_size) is not int or cache_size < 0:
@@ -138,6 +198,28 @@ class Guard:
         self._leeway = _number(leeway, "leeway")
         self._algorithms = None if algorithms is None else frozenset(algorithms)
         self._typ = typ
+        self._required = required
+        self.dpop = DPoPPolicy.build(
+            algorithms=dpop_algorithms,
+            max_age=dpop_max_age,
+            leeway=dpop_leeway,
+            replay=dpop_replay,
+            replay_size=dpop_replay_size,
+            nonces=dpop_nonce,
+            external_url=external_url,
+            required=dpop_required,
+            clock=clock,
+        )
+        self._audience_claim = None if audience_claim == "aud" else audience_claim
+        self._audiences = frozenset((audience,) if isinstance(audience, str) else audience)
+        self._claims_map = ClaimsMap(roles_claim, scopes_claim)
+        self._insecure = allow_insecure_http
+        self._discovery: DiscoveryClient | None = None
+        self._jwks_options = (
+            min_ttl,
+            max_ttl,
+            _number(unknown_kid_cooldown, "unknown_kid_cooldown"),
+        )
         self._clock = clock
         self._cache_size = cache_size
         self._timeout = http_timeout
@@ -153,15 +235,18 @@ class Guard:
                 raise TypeError("keys must be a KeySet or a Key")
             self._state = _State(keys, TokenCache(cache_size))
         elif jwks_url is not None:
-            self._jwks = JWKSClient(
-                check_url(jwks_url, what="jwks_url", allow_insecure_http=allow_insecure_http),
+            self._jwks = self._jwks_client(jwks_url, what="jwks_url")
+        else:
+            self._discovery = DiscoveryClient(
+                issuer,
                 clock=clock,
-                on_change=self._keys_changed,
-                min_ttl=min_ttl,
-                max_ttl=max_ttl,
-                cooldown=_number(unknown_kid_cooldown, "unknown_kid_cooldown"),
+                on_discovered=self._discovered,
                 timeout=http_timeout,
+                allow_insecure_http=allow_insecure_http,
             )
+        # With discovery, credentials without revocation_url wait for the document's feed.
+        self._feed_options = (client_id, client_secret, revocation_interval)
+        self._feed_staleness = revocation_max_staleness
         self._feed = self._make_feed(
             revocation_url,
             client_id,
@@ -169,8 +254,56 @@ class Guard:
             revocation_interval,
             allow_insecure_http,
             revocation_max_staleness,
+            later=self._discovery is not None,
         )
         self._feed_ready = self._feed is None
+
+    def _jwks_client(self, url: str, *, what: str) -> JWKSClient:
+        min_ttl, max_ttl, cooldown = self._jwks_options
+        return JWKSClient(
+            check_url(url, what=what, allow_insecure_http=self._insecure),
+            clock=self._clock,
+            on_change=self._keys_changed,
+            min_ttl=min_ttl,
+            max_ttl=max_ttl,
+            cooldown=cooldown,
+            timeout=self._timeout,
+        )
+
+    def _discovered(self, found: Discovered) -> None:
+        """The discovery document was read: follow its jwks_uri, and its revocation feed
+        when this Guard has client credentials and none was configured."""
+        client_id, client_secret, interval = self._feed_options
+        if self._feed is None and client_id is not None and found.revocation_feed_endpoint:
+            self._feed = self._make_feed(
+                found.revocation_feed_endpoint,
+                client_id,
+                client_secret,
+                interval,
+                self._insecure,
+                self._feed_staleness,
+            )
+            self._feed_ready = False
+        elif self._feed is None and client_id is not None:
+            log.warning(
+                "Guard for %s: client credentials were given but the issuer's discovery "
+                "document names no revocation_feed_endpoint; revocations are not followed",
+                self.issuer,
+            )
+        self._jwks = self._jwks_client(found.jwks_uri, what="jwks_uri")
+
+    def _discover(self) -> None:
+        discovery = self._discovery
+        if discovery is not None and discovery.result is None and not discovery.resolve():
+            raise UnknownKey(_UNDISCOVERED)
+
+    async def _adiscover(self) -> None:
+        # The read blocks (httpx sync client): once per Guard, in a worker thread.
+        discovery = self._discovery
+        if discovery is None or discovery.result is not None:
+            return
+        if not await asyncio.to_thread(discovery.resolve):
+            raise UnknownKey(_UNDISCOVERED)
 
     def _make_feed(
         self,
@@ -180,8 +313,14 @@ class Guard:
         interval: float,
         allow_insecure_http: bool,
         max_staleness: float | timedelta | None,
+        *,
+        later: bool = False,
     ) -> RevocationFeed | None:
         if url is None:
+            if later:
+                if (client_id is None) != (client_secret is None):
+                    raise ValueError("give both client_id and client_secret, or neither")
+                return None
             if client_id is not None or client_secret is not None:
                 raise ValueError("client_id and client_secret are used only with revocation_url")
             if max_staleness is not None:
@@ -206,18 +345,71 @@ class Guard:
 
     # -- verification -------------------------------------------------------------------
 
-    def verify(self, token: str) -> Principal:
+    def verify(
+        self,
+        token: str,
+        *,
+        proof: str | None = None,
+        method: str | None = None,
+        url: str | None = None,
+    ) -> Principal:
         """Verify an access token and return its :class:`Principal`.
 
+        A DPoP-bound token (``cnf.jkt``) passes only with its proof: ``proof`` (the request's
+        ``DPoP`` header), the request's ``method`` and ``url`` (as the client sent it);
+        without them it is refused (RFC 9449 7.1). The integrations do this for you.
+
         Raises an InvalidToken subclass: RevokedToken when revoked, ExpiredToken,
-        UnknownKey (also when no key set could be fetched yet), InvalidSignature, and so on.
-        Blocking: in async code use :meth:`averify`, which fetches keys without blocking.
+        UnknownKey (also when no key set could be fetched yet), InvalidSignature,
+        InvalidDPoPProof, and so on. Blocking: in async code use :meth:`averify`, which
+        fetches keys without blocking.
         """
+        principal = self.verify_token(token)
+        if principal.jkt is not None or proof is not None:
+            self._prove(token, principal, proof, method, url)
+        return principal
+
+    async def averify(
+        self,
+        token: str,
+        *,
+        proof: str | None = None,
+        method: str | None = None,
+        url: str | None = None,
+    ) -> Principal:
+        """The async twin of :meth:`verify` (same checks, same errors)."""
+        principal = await self.averify_token(token)
+        if principal.jkt is not None or proof is not None:
+            self._prove(token, principal, proof, method, url)
+        return principal
+
+    def _prove(
+        self,
+        token: str,
+        principal: Principal,
+        proof: str | None,
+        method: str | None,
+        url: str | None,
+    ) -> None:
+        if proof is None:
+            raise InvalidDPoPProof(
+                "this token is DPoP-bound: verify(token, proof=..., method=..., url=...)"
+            )
+        if not isinstance(method, str) or not isinstance(url, str):
+            raise TypeError("a DPoP proof is checked against the request's method and url")
+        self.dpop.check("dpop", token, principal, (proof,), method, lambda: url)
+
+    def verify_token(self, token: str) -> Principal:
+        """The token's principal with every check of the token itself, but none of a DPoP
+        binding: for integrations that check the proof themselves (the
+        :class:`~jwtgate.guard.dpop.DPoPPolicy`); :meth:`verify` otherwise."""
         if type(token) is not str:
             token = _text(token)
         principal = self._cached(token)
         if principal is not None:
             return principal
+        if self._jwks is None and self._discovery is not None:
+            self._discover()
         if not self._feed_ready:
             self._wait_for_feed()
         jwks = self._jwks
@@ -238,13 +430,15 @@ class Guard:
                 raise
             return self._verify(self._state, token)
 
-    async def averify(self, token: str) -> Principal:
-        """The async twin of :meth:`verify` (same checks, same errors)."""
+    async def averify_token(self, token: str) -> Principal:
+        """The async twin of :meth:`verify_token`."""
         if type(token) is not str:
             token = _text(token)
         principal = self._cached(token)
         if principal is not None:
             return principal
+        if self._jwks is None and self._discovery is not None:
+            await self._adiscover()
         if not self._feed_ready:
             await self._await_feed()
         jwks = self._jwks
@@ -280,6 +474,17 @@ class Guard:
             return None
         return self._hit(state, token, entry)
 
+    def _cached_bearer(self, token: str) -> Principal | None:
+        """The principal of a cached token that may be sent as Bearer; None for anything
+        else (not cached, expired, revoked, DPoP-bound), which the full path then decides."""
+        try:
+            principal = self._cached(token)
+        except InvalidToken:
+            return None
+        if principal is None or principal.jkt is not None or self.dpop.required:
+            return None
+        return principal
+
     def _hit(self, state: _State, token: str, entry: CacheEntry) -> Principal:
         self._hits += 1
         if self._clock() - self._leeway >= entry.exp:
@@ -294,19 +499,29 @@ class Guard:
         keys = state.keys
         if keys is None:
             raise UnknownKey("no signing keys yet: the JWK Set could not be fetched")
+        other_claim = self._audience_claim
         claims = decode(
             token,
             keys,
             issuer=self.issuer,
-            audience=self.audience,
+            # With another audience claim (Cognito's client_id), a token with aud is refused.
+            audience=self.audience if other_claim is None else None,
             leeway=self._leeway,
-            require=REQUIRED_CLAIMS,
+            require=self._required,
             algorithms=self._algorithms,
             typ=self._typ,
             now=self._clock(),
         )
-        principal = Principal.from_claims(claims)
-        iat = claims["iat"]
+        if other_claim is not None:
+            named = claims.get(other_claim)
+            if named is None:
+                raise MissingClaim(other_claim)
+            if type(named) is not str or named not in self._audiences:
+                raise InvalidAudience(f"the token's {other_claim!r} names another audience")
+        principal = Principal.from_claims(claims, self._claims_map)
+        # Without iat (an issuer whose tokens lack it, required_claims narrowed), a user-level
+        # revocation cut-off revokes the token: its age cannot be told.
+        iat = claims.get("iat", -math.inf)
         self._revoked.check(principal.sid, principal.jti, principal.sub, iat)
         state.cache.put(token, CacheEntry(principal, claims["exp"], iat))
         return principal
@@ -427,7 +642,10 @@ class Guard:
         return annotated(self.require(roles=roles, scopes=scopes, any_role=any_role))
 
     def __repr__(self) -> str:
-        source = f"jwks_url={self._jwks.url!r}" if self._jwks is not None else "keys=..."
+        if self._jwks is not None:
+            source = f"jwks_url={self._jwks.url!r}"
+        else:
+            source = "discovery" if self._discovery is not None else "keys=..."
         feed = f", revocation_url={self._feed.url!r}" if self._feed is not None else ""
         return f"Guard(issuer={self.issuer!r}, audience={self.audience!r}, {source}{feed})"
 

@@ -29,8 +29,9 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
     ) from exc
 
 from ..jose.errors import InvalidToken
-from .bearer import Denial, bearer_token, deny
+from .bearer import Denial, Denied, authorize, credentials, deny
 from .core import Guard
+from .dpop import app_url
 from .policy import InsufficientScope, Requirement
 from .principal import Principal
 
@@ -41,6 +42,7 @@ __all__ = [
     "JWTGatePermission",
     "TokenUser",
     "authentication",
+    "exception_handler",
     "require",
 ]
 
@@ -111,22 +113,59 @@ class JWTGateAuthentication(BaseAuthentication):  # type: ignore[misc]
         return self.guard if self.guard is not None else _configured_guard()
 
     def authenticate(self, request: Any) -> tuple[TokenUser, Principal] | None:
-        """(user, principal); None without Bearer credentials; InvalidBearer when bad."""
+        """(user, principal); None without Bearer or DPoP credentials; InvalidBearer when
+        bad (a DPoP proof is checked against the request's method and absolute URL)."""
+        guard = self.get_guard()
+        authorization = request.META.get("HTTP_AUTHORIZATION")
         try:
-            token = bearer_token(request.META.get("HTTP_AUTHORIZATION"))
-            if token is None:
+            if credentials(authorization) is None:
                 return None
-            principal = self.get_guard().verify(token)
-        except InvalidToken as exc:
-            denial = deny(exc)
+            # Django joins repeated headers with commas: a proof never holds one.
+            proof = request.META.get("HTTP_DPOP")
+            principal = authorize(
+                guard,
+                Requirement(),
+                authorization,
+                method=request.method,
+                url=lambda: app_url(
+                    guard.dpop.external_url,
+                    lambda: request.build_absolute_uri(request.path),
+                    request.path_info,
+                ),
+                proofs=() if proof is None else (proof,),
+            )
+        except InvalidToken as exc:  # a malformed Authorization header
+            denial = deny(exc, "bearer", guard.dpop)
             setattr(request, _DENIAL, denial)
             raise InvalidBearer(denial) from None
+        except Denied as exc:
+            setattr(request, _DENIAL, exc.denial)
+            raise InvalidBearer(exc.denial) from None
         return TokenUser(principal), principal
 
     def authenticate_header(self, request: Any) -> str:
-        """The ``WWW-Authenticate`` challenge for a 401 (RFC 6750 3)."""
+        """The ``WWW-Authenticate`` challenge for a 401 (RFC 6750 3, RFC 9449 7.1)."""
         denial = getattr(request, _DENIAL, None)
-        return (denial if isinstance(denial, Denial) else deny(None)).challenge
+        if isinstance(denial, Denial):
+            return denial.challenge
+        try:
+            policy = self.get_guard().dpop
+        except TypeError:
+            policy = None
+        return deny(None, "bearer", policy).challenge
+
+
+def exception_handler(exc: Exception, context: Any) -> Any:
+    """DRF's exception handler, plus the ``DPoP-Nonce`` header of a ``use_dpop_nonce``
+    refusal (RFC 9449 9), which DRF alone would drop. Set ``REST_FRAMEWORK =
+    {"EXCEPTION_HANDLER": "jwtgate.guard.django.exception_handler"}`` with ``dpop_nonce``."""
+    from rest_framework.views import exception_handler as drf_handler
+
+    response = drf_handler(exc, context)
+    denial = getattr(exc, "denial", None)
+    if response is not None and isinstance(denial, Denial) and denial.nonce is not None:
+        response["DPoP-Nonce"] = denial.nonce
+    return response
 
 
 def authentication(guard: Guard) -> type[JWTGateAuthentication]:

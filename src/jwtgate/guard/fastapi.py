@@ -25,9 +25,9 @@ from fastapi.responses import JSONResponse
 from fastapi.security.base import SecurityBase
 from starlette.responses import Response
 
-from ..jose.errors import InvalidToken
-from .bearer import Denial, Denied, aauthorize, deny
+from .bearer import Denial, Denied, deny
 from .core import Guard
+from .middleware import authenticate
 from .policy import InsufficientScope, Requirement
 from .principal import Principal
 
@@ -76,21 +76,21 @@ class Require(SecurityBase):
 
     async def __call__(self, request: Request) -> Principal:
         """The request's principal; raises BearerError (401/403) when it has none."""
-        authorization = None
-        for name, value in request.scope["headers"]:
-            if name == b"authorization":
-                authorization = value.decode("latin-1")
-                break
+        scope = request.scope
+        guard = self.guard
         try:
-            principal = None
-            if authorization is not None and authorization[:7].lower() == "bearer ":
-                principal = self.guard._cached(authorization[7:])  # the common case
-            if principal is None:
-                return await aauthorize(self.guard, self.requirement, authorization)
+            if scope.get("jwtgate.guard") is guard:  # GuardMiddleware verified it already
+                result = scope["jwtgate"]
+                if type(result) is not Principal:
+                    denial = result
+                    raise Denied(denial)
+                principal = result
+            else:
+                principal = await authenticate(guard, scope)
             self.requirement.check(principal)
             return principal
-        except (InvalidToken, InsufficientScope) as exc:
-            denial = deny(exc)
+        except InsufficientScope as exc:
+            denial = deny(exc, "dpop" if principal.jkt else "bearer", guard.dpop)
         except Denied as exc:
             denial = exc.denial
         _register_handler(request)

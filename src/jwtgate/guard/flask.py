@@ -19,6 +19,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
 
 from .bearer import Denial, Denied, authorize
 from .core import Guard
+from .dpop import app_url
 from .policy import Requirement
 from .principal import Principal
 
@@ -49,7 +50,16 @@ def require(
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             try:
-                g.principal = authorize(guard, requirement, request.headers.get("Authorization"))
+                g.principal = authorize(
+                    guard,
+                    requirement,
+                    request.headers.get("Authorization"),
+                    method=request.method,
+                    url=lambda: app_url(
+                        guard.dpop.external_url, lambda: request.base_url, request.path
+                    ),
+                    proofs=request.headers.getlist("DPoP"),
+                )
             except Denied as exc:
                 return denial_response(exc.denial)
             return view(*args, **kwargs)

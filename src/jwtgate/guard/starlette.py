@@ -24,8 +24,9 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 
 from ..jose.errors import InvalidToken
-from .bearer import Denial, bearer_token, deny
+from .bearer import Denial, Denied, credentials, deny
 from .core import Guard
+from .middleware import authenticate
 from .policy import InsufficientScope, Requirement
 from .principal import Principal
 
@@ -40,6 +41,8 @@ __all__ = [
 ]
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+# Not GuardMiddleware's "jwtgate.guard": that one promises a verdict in scope["jwtgate"].
+BACKEND_GUARD = "jwtgate.backend"
 
 
 class GuardUser(_BaseUser):
@@ -76,14 +79,17 @@ class GuardBackend(AuthenticationBackend):
         self.guard = guard
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, GuardUser] | None:
-        """None without Bearer credentials; raises InvalidBearer for a bad token."""
+        """None without Bearer or DPoP credentials; raises InvalidBearer for bad ones."""
+        guard = self.guard
+        conn.scope[BACKEND_GUARD] = guard  # for require()'s challenges
         try:
-            token = bearer_token(conn.headers.get("authorization"))
-            if token is None:
+            if credentials(conn.headers.get("authorization")) is None:
                 return None
-            principal = await self.guard.averify(token)
-        except InvalidToken as exc:
-            raise InvalidBearer(deny(exc)) from None
+            principal = await authenticate(guard, conn.scope)
+        except InvalidToken as exc:  # a malformed Authorization header
+            raise InvalidBearer(deny(exc, "bearer", guard.dpop)) from None
+        except Denied as exc:
+            raise InvalidBearer(exc.denial) from None
         return AuthCredentials(["authenticated", *principal.scopes]), GuardUser(principal)
 
 
@@ -115,12 +121,14 @@ def require(
 
     def check(request: Request) -> Response | None:
         user = request.scope.get("user")
+        guard = request.scope.get(BACKEND_GUARD)
+        policy = guard.dpop if isinstance(guard, Guard) else None
         if not isinstance(user, GuardUser):
-            return denial_response(deny(None))
+            return denial_response(deny(None, "bearer", policy))
         try:
             requirement.check(user.principal)
         except InsufficientScope as exc:
-            return denial_response(deny(exc))
+            return denial_response(deny(exc, "dpop" if user.principal.jkt else "bearer", policy))
         return None
 
     def decorator(endpoint: Endpoint) -> Endpoint:

@@ -8,6 +8,7 @@ from .errors import (
     ImmatureToken,
     InvalidAudience,
     InvalidClaim,
+    InvalidDPoPProof,
     InvalidHeader,
     InvalidIssuer,
     InvalidSignature,
@@ -20,6 +21,7 @@ from .errors import (
     RevokedToken,
     UnknownKey,
     UnsupportedAlgorithm,
+    UseDPoPNonce,
 )
 from .jwk import Key
 from .jws import sign_jws, unverified_header, verify_jws
@@ -31,6 +33,7 @@ __all__ = [
     "ImmatureToken",
     "InvalidAudience",
     "InvalidClaim",
+    "InvalidDPoPProof",
     "InvalidHeader",
     "InvalidIssuer",
     "InvalidSignature",
@@ -45,6 +48,7 @@ __all__ = [
     "RevokedToken",
     "UnknownKey",
     "UnsupportedAlgorithm",
+    "UseDPoPNonce",
     "decode",
     "encode",
     "sign_jws",

@@ -17,7 +17,9 @@
           ├── InvalidClaim            a claim has the wrong type or value
           │    └── InvalidTokenType   the ``typ`` header is not the expected one
           ├── RevokedToken            signed and valid, but revoked since
-          └── MissingToken            no token at all (RFC 6750 3: a bare challenge)
+          ├── MissingToken            no token at all (RFC 6750 3: a bare challenge)
+          └── InvalidDPoPProof        invalid_dpop_proof: the DPoP proof fails (RFC 9449 4.3)
+               └── UseDPoPNonce       use_dpop_nonce: send a proof with the server's nonce (8)
 
 Every class carries ``code``, the RFC 6750 error code a server answers with.
 """
@@ -29,6 +31,7 @@ __all__ = [
     "ImmatureToken",
     "InvalidAudience",
     "InvalidClaim",
+    "InvalidDPoPProof",
     "InvalidHeader",
     "InvalidIssuer",
     "InvalidSignature",
@@ -41,6 +44,7 @@ __all__ = [
     "RevokedToken",
     "UnknownKey",
     "UnsupportedAlgorithm",
+    "UseDPoPNonce",
 ]
 
 
@@ -119,3 +123,20 @@ class MissingToken(InvalidToken):
         self, message: str = "authentication required: send Authorization: Bearer <access token>"
     ) -> None:
         super().__init__(message)
+
+
+class InvalidDPoPProof(InvalidToken):
+    """The DPoP proof is missing, malformed, or fails a check of RFC 9449 4.3 / 7.1."""
+
+    code = "invalid_dpop_proof"
+
+
+class UseDPoPNonce(InvalidDPoPProof):
+    """The proof lacks the server's current nonce (RFC 9449 8, 9): retry with ``nonce``, the
+    value the server sends in ``DPoP-Nonce``."""
+
+    code = "use_dpop_nonce"
+
+    def __init__(self, message: str, *, nonce: str) -> None:
+        super().__init__(message)
+        self.nonce = nonce

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
 from ..auth import build_auth
-from ..auth.service import AuthService
+from ..auth.service import DOCS_CLIENT_ID, AuthService
 from ..config import Settings
 from . import web
 from .context import ServerContext
@@ -34,6 +34,7 @@ from .routes.admin import admin_router
 from .routes.auth import auth_router
 from .routes.oauth import oauth_router
 from .routes.ops import ops_router
+from .routes.userinfo import userinfo_router
 from .routes.wellknown import wellknown_router
 from .routing import include_routes
 from .strict_body import StrictBodies
@@ -42,18 +43,23 @@ __all__ = ["app_from_env", "create_app"]
 
 log = logging.getLogger("jwtgate.server")
 
+DOCS_REDIRECT_PATH = "/docs/oauth2-redirect"
+"""Swagger UI's OAuth 2.0 redirect page, served by FastAPI."""
+
 DESCRIPTION = """\
 JWT authentication: log in, get a short-lived access token and a rotating refresh token,
 call APIs with `Authorization: Bearer <token>`, refresh, log out.
 
-Click **Authorize** and log in with a username and password (the OAuth 2.0 password grant
-of `/auth/token`); Swagger UI then sends the access token with every request.
+Click **Authorize** and sign in on jwtgate's own page (the authorization code flow with PKCE,
+through the built-in client `jwtgate-docs`); Swagger UI then sends the access token with every
+request.
 Errors are `{"error": CODE, "error_description": TEXT}` (RFC 6749 5.2, RFC 6750 3).
 """
 
 TAGS = [
     {"name": "auth", "description": "The JSON login API."},
     {"name": "oauth", "description": "OAuth 2.0 endpoints (form-encoded, RFC 6749/7009/7662)."},
+    {"name": "oidc", "description": "OpenID Connect: userinfo, end-session."},
     {"name": "admin", "description": "Administration; needs a bearer with role admin."},
     {"name": "discovery", "description": "Public keys and server metadata."},
     {"name": "ops", "description": "Liveness and metrics."},
@@ -125,6 +131,7 @@ def create_app(settings: Settings, *, auth: AuthService | None = None) -> FastAP
         task = asyncio.create_task(_poll_revocations(service, settings.revocation_poll_interval))
         mailer = asyncio.create_task(_deliver_mail(service, MAIL_INTERVAL))
         trimmer = asyncio.create_task(_trim_idle_memory(TRIM_INTERVAL))
+        service.start_background()  # back-channel logout deliveries
         try:
             yield
         finally:
@@ -143,7 +150,17 @@ def create_app(settings: Settings, *, auth: AuthService | None = None) -> FastAP
         lifespan=lifespan,
         docs_url=None,  # served from the package by install_docs, not from a CDN
         redoc_url=None,
+        swagger_ui_init_oauth={
+            "clientId": DOCS_CLIENT_ID,
+            "usePkceWithAuthorizationCodeGrant": True,
+        },
     )
+    try:
+        service.ensure_docs_client(service.issuer.rstrip("/") + DOCS_REDIRECT_PATH)
+    except BaseException:
+        if owned:
+            service.close()
+        raise
     metrics = Metrics()
     ctx = ServerContext(auth=service, settings=settings, metrics=metrics)
     app.state.auth = service
@@ -154,6 +171,7 @@ def create_app(settings: Settings, *, auth: AuthService | None = None) -> FastAP
     include_routes(app, auth_router(ctx))
     include_routes(app, account_email_router(ctx))
     include_routes(app, oauth_router(ctx))
+    include_routes(app, userinfo_router(ctx))
     include_routes(app, admin_router(ctx))
     include_routes(app, wellknown_router(ctx))
     include_routes(app, ops_router(ctx))

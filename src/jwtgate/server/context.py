@@ -15,11 +15,12 @@ from urllib.parse import unquote_plus
 
 import orjson
 from fastapi import Depends, Request
-from fastapi.security import OAuth2PasswordBearer
+from fastapi.security import OAuth2AuthorizationCodeBearer
 from starlette.responses import Response
 
 from ..auth.errors import InsufficientScope, InvalidClient, InvalidRequest
 from ..auth.service import AuthService
+from ..auth.values import ClientAuth
 from ..config import Settings
 from ..jose.errors import MalformedToken, MissingToken
 from .errors import UnsupportedMediaType
@@ -31,9 +32,13 @@ __all__ = [
     "ClaimsDependency",
     "ServerContext",
     "bearer_claims",
+    "client_auth",
     "client_credentials",
     "client_ip",
+    "form_client",
+    "form_values",
     "json_response",
+    "request_urls",
     "require_form",
     "require_json",
     "require_role",
@@ -41,36 +46,55 @@ __all__ = [
 ]
 
 ADMIN_ROLE = "admin"
+FORM_TYPE = "application/x-www-form-urlencoded"
 NO_STORE = {"cache-control": "no-store", "pragma": "no-cache"}
 """Headers of every answer that carries a token or secret (RFC 6749 5.1)."""
 
 ClaimsDependency = Callable[..., Awaitable[dict[str, Any]]]
 
 _SCHEME: dict[str, Any] = {
+    "authorizationUrl": "/auth/authorize",
     "tokenUrl": "/auth/token",
     "auto_error": False,
     "scheme_name": "OAuth2",
-    "description": "Log in with a username and password (the password grant of /auth/token); "
-    "Swagger UI then sends the access token as Authorization: Bearer.",
+    "description": "Sign in with the authorization code flow and PKCE (the built-in client "
+    "jwtgate-docs); Swagger UI then sends the access token as Authorization: Bearer.",
 }
-bearer_scheme = OAuth2PasswordBearer(**_SCHEME)
+bearer_scheme = OAuth2AuthorizationCodeBearer(**_SCHEME)
 
 
-class _BearerClaims(OAuth2PasswordBearer):
-    """The verified claims of the bearer token, as one dependency: the same OAuth2 scheme in
-    the OpenAPI document as :data:`bearer_scheme`, and the check in the same call (FastAPI
-    then solves one dependency per request where a dependency on ``bearer_scheme`` made two).
+class _BearerClaims(OAuth2AuthorizationCodeBearer):
+    """The verified claims of the bearer (or DPoP) token, as one dependency: the same OAuth2
+    scheme in the OpenAPI document as :data:`bearer_scheme`, and the check in the same call
+    (FastAPI then solves one dependency per request where a dependency on ``bearer_scheme``
+    made two). Raises MissingToken, InvalidToken, or the DPoP errors.
     """
 
-    def __init__(self, auth: AuthService) -> None:
+    def __init__(self, auth: AuthService, *, exact: bool) -> None:
         super().__init__(**_SCHEME)
         self._auth = auth
+        self._exact = exact
 
     async def __call__(self, request: Request) -> dict[str, Any]:  # type: ignore[override]
+        auth = self._auth
         token = await super().__call__(request)
-        if token is None:
-            raise MissingToken()
-        return bearer_claims(self._auth, token)
+        scheme = "bearer"
+        if token is None:  # not Bearer: DPoP (RFC 9449 7.1), or nothing
+            authorization = request.headers.get("authorization") or ""
+            if authorization[:5].lower() != "dpop ":
+                raise MissingToken()
+            scheme, token = "dpop", authorization[5:]
+        token = token.strip()
+        found = bearer_claims(auth, token)
+        auth.dpop.resource_request(
+            scheme,
+            token,
+            found,
+            request.headers.getlist("dpop"),
+            htm=request.method,
+            htu=request_urls(request, auth.issuer, exact=self._exact),
+        )
+        return found
 
 
 def json_response(
@@ -128,29 +152,71 @@ def _basic_credentials(header: str) -> tuple[str, str] | None:
     return unquote_plus(client_id), unquote_plus(secret)
 
 
-def client_credentials(
-    request: Request, form_id: str | None, form_secret: str | None
-) -> tuple[str, str] | None:
-    """The client's id and secret from HTTP Basic or the form (RFC 6749 2.3.1), or None.
+def client_auth(request: Request, form: Mapping[str, Any] | None) -> ClientAuth | None:
+    """How the request names its client (RFC 6749 2.3), or None when it names none.
 
-    Raises InvalidClient for malformed Basic credentials or a form id without a secret, and
-    InvalidRequest when both methods are used at once (RFC 6749 2.3).
+    ``form`` is the raw form (from ``await request.form()``), read as sent: an empty
+    ``client_secret=`` is a (wrong) secret, not an absent one, so it never falls back to a
+    public client. HTTP Basic: ``id:secret`` is client_secret_basic; an empty id with a
+    secret is refused; ``:`` (both empty, as Swagger UI sends) names no client. Form:
+    ``client_id`` with ``client_secret`` is client_secret_post, ``client_id`` alone a public
+    client (method none).
+
+    Raises InvalidClient for malformed or half credentials, InvalidRequest when two methods
+    are used at once (RFC 6749 2.3).
     """
+    form = form or {}
+    form_id, form_secret = _field(form, "client_id"), _field(form, "client_secret")
     basic = _basic_credentials(request.headers.get("authorization", ""))
-    if basic is not None and (form_id or form_secret):
-        raise InvalidRequest("use one client authentication method, not both")
-    credentials: tuple[str, str] | None = None
+    auth: ClientAuth | None = None
     if basic is not None:
-        credentials = basic if basic[0] else None
-    elif form_secret and not form_id:
-        raise InvalidClient("client_secret without client_id")
-    elif form_id and form_secret:
-        credentials = form_id, form_secret
-    if credentials is not None and "\x00" in credentials[0]:
+        if form_secret is not None or (form_id is not None and form_id != basic[0]):
+            raise InvalidRequest("use one client authentication method, not both")
+        basic_id, basic_secret = basic
+        if not basic_id and basic_secret:
+            raise InvalidClient("HTTP Basic credentials without a client id")
+        if basic_id:
+            auth = ClientAuth(basic_id, basic_secret, "client_secret_basic")
+    elif form_secret is not None:
+        if not form_id:
+            raise InvalidClient("client_secret without client_id")
+        auth = ClientAuth(form_id, form_secret, "client_secret_post")
+    elif form_id:
+        auth = ClientAuth(form_id)
+    if auth is not None and "\x00" in auth.client_id:
         # No client id holds a NUL, and PostgreSQL cannot even compare one: the same answer as
         # any unknown client.
         raise InvalidClient()
-    return credentials
+    return auth
+
+
+def client_credentials(
+    request: Request, form_id: str | None, form_secret: str | None
+) -> ClientAuth | None:
+    """:func:`client_auth` for routes that hold the two fields already (``None``: absent)."""
+    form = {
+        k: v for k, v in (("client_id", form_id), ("client_secret", form_secret)) if v is not None
+    }
+    return client_auth(request, form)
+
+
+def _field(form: Mapping[str, Any], name: str) -> str | None:
+    value = form.get(name)
+    return value[:1024] if isinstance(value, str) else None
+
+
+async def form_client(request: Request) -> ClientAuth | None:
+    """A dependency: the client a form-encoded request names (see :func:`client_auth`)."""
+    form = await request.form() if _media_type(request) == FORM_TYPE else None
+    return client_auth(request, form)
+
+
+async def form_values(request: Request) -> list[tuple[str, str]]:
+    """A dependency: every text field of a form-encoded body, repeated ones included."""
+    if _media_type(request) != FORM_TYPE:
+        return []
+    form = await request.form()
+    return [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
 
 
 EMPTY_BEARER = "the token is missing: the Authorization header must be 'Bearer <token>'"
@@ -181,7 +247,7 @@ class ServerContext:
 
         Raises MissingToken (401, bare challenge) or InvalidToken (401 invalid_token).
         """
-        return _BearerClaims(self.auth)
+        return _BearerClaims(self.auth, exact=bool(self.settings.issuer))
 
     def admin(self) -> ClaimsDependency:
         """A dependency giving the claims of a bearer with role ``admin``.
@@ -197,6 +263,19 @@ class ServerContext:
             return claims
 
         return admin_claims
+
+
+def request_urls(request: Request, issuer: str, *, exact: bool) -> tuple[str, ...]:
+    """The URLs a request may have been sent to, for a DPoP proof's ``htu`` (RFC 9449 4.3):
+    the issuer's base (the public URL, behind any proxy) with the request's path; unless
+    ``exact`` (JWTGATE_ISSUER set: the public URL is known), also the URL as received
+    (``Host`` and scheme, as uvicorn's proxy headers give them)."""
+    path = request.url.path
+    public = issuer.rstrip("/") + path
+    if exact:
+        return (public,)
+    received = str(request.url.replace(query="", fragment=""))
+    return (public,) if public == received else (public, received)
 
 
 def require_role(claims: Mapping[str, Any], role: str) -> None:

@@ -9,11 +9,15 @@ body. Descriptions never echo what the client sent (it may be a password or a to
 
     JWTGateError
      ├── InvalidToken ........ 401, WWW-Authenticate: Bearer error="invalid_token" (RFC 6750 3.1)
-     │    └── MissingToken ... 401, bare WWW-Authenticate: Bearer realm="jwtgate" (RFC 6750 3)
+     │    ├── MissingToken ... 401, bare WWW-Authenticate: Bearer realm="jwtgate" (RFC 6750 3)
+     │    └── InvalidDPoPProof 401, WWW-Authenticate: DPoP error="invalid_dpop_proof", algs=..
+     │         └── UseDPoPNonce .. and DPoP-Nonce (RFC 9449 7.1, 9)
      └── AuthError
           ├── InvalidGrant ... 401 on /auth/login and /auth/refresh, 400 elsewhere (RFC 6749 5.2)
           ├── InvalidClient .. 401, WWW-Authenticate: Basic realm="jwtgate" (RFC 6749 5.2)
           ├── InsufficientScope 403, WWW-Authenticate: Bearer error="insufficient_scope"
+          ├── DPoPProofRefused 400 invalid_dpop_proof at /auth/token (RFC 9449 5)
+          │    └── DPoPNonceRequired 400 use_dpop_nonce and DPoP-Nonce (RFC 9449 8)
           ├── Throttled ...... 429, Retry-After (RFC 6585 4)
           ├── Conflict ....... 409
           ├── EmailNotVerified 403 (sign-in waits for a verified address; 400 invalid_grant
@@ -35,6 +39,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from ..auth.dpop import DPOP_ALGORITHMS, DPoPNonceRequired
 from ..auth.errors import (
     Conflict,
     EmailNotVerified,
@@ -45,7 +50,7 @@ from ..auth.errors import (
     Throttled,
     WeakPassword,
 )
-from ..jose.errors import InvalidToken, JWTGateError, MissingToken
+from ..jose.errors import InvalidDPoPProof, InvalidToken, JWTGateError, MissingToken, UseDPoPNonce
 
 __all__ = [
     "REALM",
@@ -112,7 +117,22 @@ def bearer_challenge(error: str | None = None, description: str = "", scope: str
     return value
 
 
+def dpop_challenge(error: str, description: str) -> str:
+    """``WWW-Authenticate: DPoP`` for a refused proof (RFC 9449 7.1), with the algorithms."""
+    return (
+        f'DPoP realm="{REALM}", error="{error}", error_description="{_quoted(description)}", '
+        f'algs="{" ".join(DPOP_ALGORITHMS)}"'
+    )
+
+
 def _status_and_headers(exc: JWTGateError, request: Request) -> tuple[int, dict[str, str]]:
+    if isinstance(exc, InvalidDPoPProof):  # at a protected route (RFC 9449 7.1, 9)
+        headers = {"www-authenticate": dpop_challenge(exc.code, str(exc))}
+        if isinstance(exc, UseDPoPNonce):
+            headers["dpop-nonce"] = exc.nonce
+        return 401, headers
+    if isinstance(exc, DPoPNonceRequired):  # at the token endpoint (RFC 9449 8): 400
+        return 400, {"dpop-nonce": exc.nonce}
     if isinstance(exc, MissingToken):
         return 401, {"www-authenticate": bearer_challenge()}
     if isinstance(exc, InvalidToken):

@@ -11,12 +11,13 @@ Passwords and tokens may hold anything: they are only hashed or parsed, never st
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 __all__ = [
     "ClientCreated",
+    "ClientFields",
     "ClientOut",
     "ClientPage",
     "CreateClient",
@@ -42,7 +43,9 @@ __all__ = [
     "SessionPage",
     "TokenForm",
     "TokenOut",
+    "UpdateClient",
     "UpdateUser",
+    "UserInfo",
     "UserOut",
     "UserPage",
 ]
@@ -128,17 +131,56 @@ class UpdateUser(Request):
     email_verified: bool | None = None
 
 
-class CreateClient(Request):
-    """``POST /admin/clients``."""
+Uri = Annotated[str, Field(min_length=1, max_length=2048), NoNul]
+UriList = Annotated[list[Uri], Field(max_length=32)]
+ClientType = Literal["public", "confidential"]
+AuthMethod = Literal["client_secret_basic", "client_secret_post", "none"]
+GrantType = Literal["authorization_code", "refresh_token", "client_credentials", "password"]
+Alg = Annotated[str, Field(max_length=16), NoNul]
+
+
+class ClientFields(Request):
+    """The fields an admin sets on a client (the Clients contract)."""
+
+    redirect_uris: UriList | None = None
+    post_logout_redirect_uris: UriList | None = None
+    grant_types: Annotated[list[GrantType], Field(max_length=4)] | None = None
+    scopes: Annotated[list[Role], Field(max_length=64)] | None = None
+    audiences: (
+        Annotated[
+            list[Annotated[str, Field(min_length=1, max_length=512), NoNul]], Field(max_length=32)
+        ]
+        | None
+    ) = None
+    first_party: bool | None = None
+    token_endpoint_auth_method: AuthMethod | None = None
+    backchannel_logout_uri: Annotated[str, Field(max_length=2048), NoNul] | None = None
+    id_token_signed_response_alg: Alg | None = None
+    dpop_bound_access_tokens: bool | None = None
+
+
+class CreateClient(ClientFields):
+    """``POST /admin/clients``: a confidential client unless ``type`` is "public"."""
 
     name: Name
-    scopes: Annotated[list[Role], Field(max_length=32)] = []
+    type: ClientType = "confidential"
+
+
+class UpdateClient(ClientFields):
+    """``PATCH /admin/clients/{client_id}``: only the fields present change."""
+
+    name: Name | None = None
+    disabled: bool | None = None
 
 
 class RotateKey(Request):
     """``POST /admin/keys/rotate`` (optional body)."""
 
     alg: Annotated[str, Field(min_length=1, max_length=16), NoNul] | None = None
+    use: Literal["access", "id_token"] = Field(
+        default="access",
+        description="Which key ring: access tokens, or ID and logout tokens (OpenID Connect)",
+    )
 
 
 class TokenForm(BaseModel):
@@ -154,6 +196,10 @@ class TokenForm(BaseModel):
     scope: Annotated[str | None, Field(max_length=1024), NoNul] = None
     client_id: Annotated[str | None, Field(max_length=256)] = None
     client_secret: Annotated[str | None, Field(max_length=1024)] = None
+    code: Annotated[str | None, Field(max_length=256), NoNul] = None
+    redirect_uri: Annotated[str | None, Field(max_length=2048), NoNul] = None
+    code_verifier: Annotated[str | None, Field(max_length=256), NoNul] = None
+    resource: Annotated[str | None, Field(max_length=512), NoNul] = None
 
 
 # -- responses ---------------------------------------------------------------------------------
@@ -191,6 +237,17 @@ class MeOut(BaseModel):
     exp: int | None
 
 
+class UserInfo(BaseModel):
+    """The userinfo response (OpenID Connect Core 5.3.2): claims by the token's scopes."""
+
+    sub: str
+    preferred_username: str | None = None
+    name: str | None = None
+    updated_at: int | None = None
+    email: str | None = None
+    email_verified: bool | None = None
+
+
 class UserOut(BaseModel):
     """A user account."""
 
@@ -226,6 +283,7 @@ class KeyOut(BaseModel):
     kid: str
     alg: str
     status: str
+    use: str
     created_at: str
     activated_at: str | None
     retired_at: str | None
@@ -247,18 +305,29 @@ class EventOut(BaseModel):
 
 
 class ClientOut(BaseModel):
-    """A confidential OAuth client (never its secret)."""
+    """An OAuth client (never its secret)."""
 
     client_id: str
     name: str
+    type: ClientType
+    redirect_uris: list[str]
+    post_logout_redirect_uris: list[str]
+    grant_types: list[str]
     scopes: list[str]
+    audiences: list[str]
+    first_party: bool
+    token_endpoint_auth_method: AuthMethod
+    backchannel_logout_uri: str | None
+    id_token_signed_response_alg: str | None
+    dpop_bound_access_tokens: bool
+    disabled: bool
     created_at: str
 
 
 class ClientCreated(ClientOut):
-    """A new client with its secret, shown only in this answer."""
+    """A new client with a confidential client's secret, shown only in this answer."""
 
-    client_secret: str
+    client_secret: str | None = None
 
 
 class UserPage(BaseModel):

@@ -10,14 +10,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Double, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
     "AccountTokenRow",
     "AuditEventRow",
+    "AuthorizationCodeRow",
     "Base",
     "ClientRow",
+    "ConsentRow",
+    "LogoutDeliveryRow",
     "MailOutboxRow",
     "RefreshTokenRow",
     "RevocationRow",
@@ -58,6 +72,9 @@ class SessionRow(Base):
     __table_args__ = (
         Index("ix_sessions_user_id", "user_id"),
         Index("ix_sessions_absolute_expires_at", "absolute_expires_at"),
+        Index("ix_sessions_client_id", "client_id"),
+        Index("ix_sessions_sso_sid", "sso_sid"),
+        Index("ix_sessions_sso_hash", "sso_hash", unique=True),
         Index("ix_sessions_expires_at", "expires_at"),  # pruning (migration 0009)
     )
 
@@ -73,6 +90,18 @@ class SessionRow(Base):
     revoked_reason: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(256))
     ip: Mapped[str | None] = mapped_column(String(64))
+    # The audiences (RFC 8707 resources) its access tokens may name, space-separated; empty:
+    # the deployment's JWTGATE_AUDIENCE.
+    audiences: Mapped[str] = mapped_column(String(2048), default="")
+    # When the user authenticated (the sign-in this session comes from).
+    auth_time: Mapped[float | None] = mapped_column(Double)
+    # A browser sign-in session: SHA-256 of its SSO cookie (the cookie itself is a secret).
+    sso_hash: Mapped[str | None] = mapped_column(String(64))
+    # A session started from a browser sign-in session (authorization code flow): its sid.
+    sso_sid: Mapped[str | None] = mapped_column(String(64))
+    # The DPoP key (RFC 7638 thumbprint) its refresh tokens are bound to (RFC 9449 5: public
+    # clients); a refresh needs a proof signed by it.
+    dpop_jkt: Mapped[str | None] = mapped_column(String(64))
 
 
 class RefreshTokenRow(Base):
@@ -116,7 +145,10 @@ class RevocationRow(Base):
 
 
 class SigningKeyRow(Base):
-    """A signing key: public JWK in clear, private JWK encrypted (AES-GCM, AAD = kid)."""
+    """A signing key: public JWK in clear, private JWK encrypted (AES-GCM, AAD = kid).
+
+    ``purpose`` names its key ring: "access" (access tokens) or "id_token" (ID and logout
+    tokens)."""
 
     __tablename__ = "signing_keys"
 
@@ -128,10 +160,12 @@ class SigningKeyRow(Base):
     activated_at: Mapped[float | None] = mapped_column(Double)
     retired_at: Mapped[float | None] = mapped_column(Double)
     expires_at: Mapped[float | None] = mapped_column(Double)
+    purpose: Mapped[str] = mapped_column(String(16), default="access", server_default="access")
 
 
 class ClientRow(Base):
-    """A confidential OAuth client; ``secret_hash`` is SHA-256 of its random secret."""
+    """An OAuth client; ``secret_hash`` is SHA-256 of a confidential client's random secret
+    (empty for a public client, which has none)."""
 
     __tablename__ = "clients"
 
@@ -140,6 +174,58 @@ class ClientRow(Base):
     secret_hash: Mapped[str] = mapped_column(String(64))
     scopes: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[float] = mapped_column(Double)
+    type: Mapped[str] = mapped_column(String(16))
+    redirect_uris: Mapped[list[str]] = mapped_column(JSON)
+    post_logout_redirect_uris: Mapped[list[str]] = mapped_column(JSON)
+    grant_types: Mapped[list[str]] = mapped_column(JSON)
+    audiences: Mapped[list[str]] = mapped_column(JSON)
+    first_party: Mapped[bool] = mapped_column(Boolean)
+    token_endpoint_auth_method: Mapped[str] = mapped_column(String(32))
+    backchannel_logout_uri: Mapped[str | None] = mapped_column(String(2048))
+    id_token_signed_response_alg: Mapped[str | None] = mapped_column(String(16))
+    dpop_bound_access_tokens: Mapped[bool] = mapped_column(Boolean)
+    disabled: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[float] = mapped_column(Double)
+
+
+class AuthorizationCodeRow(Base):
+    """An authorization code (RFC 6749 4.1.2) by its SHA-256 hash, with everything it is bound
+    to. ``used_at`` is set exactly once (a conditional UPDATE); ``sid`` names the session its
+    redemption started, which a replay revokes."""
+
+    __tablename__ = "authorization_codes"
+    __table_args__ = (Index("ix_authorization_codes_expires_at", "expires_at"),)
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.client_id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    redirect_uri: Mapped[str | None] = mapped_column(String(2048))
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    scope: Mapped[str] = mapped_column(String(1024))
+    resources: Mapped[list[str]] = mapped_column(JSON)
+    nonce: Mapped[str | None] = mapped_column(String(512))
+    # dpop_jkt of the authorization request (RFC 9449 10): the code is redeemed only with a
+    # DPoP proof signed by that key.
+    dpop_jkt: Mapped[str | None] = mapped_column(String(64))
+    auth_time: Mapped[float] = mapped_column(Double)
+    sso_sid: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Double)
+    expires_at: Mapped[float] = mapped_column(Double)
+    used_at: Mapped[float | None] = mapped_column(Double)
+    sid: Mapped[str | None] = mapped_column(String(64))
+
+
+class ConsentRow(Base):
+    """The scopes a user has allowed a client (the union of every consent given)."""
+
+    __tablename__ = "consents"
+    __table_args__ = (PrimaryKeyConstraint("user_id", "client_id"),)
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.client_id", ondelete="CASCADE"))
+    scope: Mapped[str] = mapped_column(String(1024))
+    created_at: Mapped[float] = mapped_column(Double)
+    updated_at: Mapped[float] = mapped_column(Double)
 
 
 class AuditEventRow(Base):
@@ -226,3 +312,31 @@ class ThrottleAttemptRow(Base):
     name: Mapped[str] = mapped_column(String(40))
     at: Mapped[float] = mapped_column(Double)
     token: Mapped[str] = mapped_column(String(32))
+
+
+class LogoutDeliveryRow(Base):
+    """A back-channel logout notice (OpenID Connect Back-Channel Logout 1.0) to deliver.
+
+    Persisted before it is sent, so a restart does not lose it. The logout token itself is
+    signed at each attempt from these claims (``jti`` stays the same): no token at rest.
+    ``done_at`` is set when it was delivered or given up (``outcome`` says which).
+    """
+
+    __tablename__ = "logout_deliveries"
+    __table_args__ = (
+        Index("ix_logout_deliveries_due", "done_at", "next_attempt_at"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    jti: Mapped[str] = mapped_column(String(64), unique=True)
+    client_id: Mapped[str] = mapped_column(String(64))
+    uri: Mapped[str] = mapped_column(String(2048))
+    sub: Mapped[str] = mapped_column(String(36))
+    sid: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Double)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[float] = mapped_column(Double)
+    done_at: Mapped[float | None] = mapped_column(Double)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    last_error: Mapped[str | None] = mapped_column(String(256))

@@ -11,8 +11,11 @@ from typing import Any
 __all__ = [
     "AccountToken",
     "ClientRecord",
+    "CodeRecord",
+    "ConsentRecord",
     "EventRecord",
     "KeyRecord",
+    "LogoutDelivery",
     "MailJob",
     "RefreshLookup",
     "RefreshRecord",
@@ -54,6 +57,11 @@ class SessionRecord:
     revoked_reason: str | None = None
     user_agent: str | None = None
     ip: str | None = None
+    audiences: str = ""
+    auth_time: float | None = None
+    sso_hash: str | None = field(default=None, repr=False)
+    sso_sid: str | None = None
+    dpop_jkt: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,17 +112,62 @@ class KeyRecord:
     activated_at: float | None
     retired_at: float | None = None
     expires_at: float | None = None
+    purpose: str = "access"  # "access" or "id_token": which key ring it belongs to
 
 
 @dataclass(frozen=True, slots=True)
 class ClientRecord:
-    """A row of ``clients``."""
+    """A row of ``clients`` (``secret_hash`` is empty for a public client)."""
 
     client_id: str
     name: str
     secret_hash: str = field(repr=False)
     scopes: tuple[str, ...]
     created_at: float
+    type: str = "confidential"
+    redirect_uris: tuple[str, ...] = ()
+    post_logout_redirect_uris: tuple[str, ...] = ()
+    grant_types: tuple[str, ...] = ("client_credentials",)
+    audiences: tuple[str, ...] = ()
+    first_party: bool = False
+    token_endpoint_auth_method: str = "client_secret_basic"  # noqa: S105 (a method name)
+    backchannel_logout_uri: str | None = None
+    id_token_signed_response_alg: str | None = None
+    dpop_bound_access_tokens: bool = False
+    disabled: bool = False
+    updated_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRecord:
+    """A row of ``authorization_codes`` (the hash is the key; the code itself is never kept)."""
+
+    code_hash: str = field(repr=False)
+    client_id: str
+    user_id: str
+    redirect_uri: str | None
+    code_challenge: str
+    scope: str
+    resources: tuple[str, ...]
+    nonce: str | None
+    auth_time: float
+    sso_sid: str | None
+    created_at: float
+    expires_at: float
+    used_at: float | None = None
+    sid: str | None = None
+    dpop_jkt: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRecord:
+    """A row of ``consents``: the scopes ``user_id`` allowed ``client_id``."""
+
+    user_id: str
+    client_id: str
+    scope: str
+    created_at: float
+    updated_at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,4 +217,22 @@ class MailJob:
     sent_at: float | None = None
     last_error: str | None = None
     detail: dict[str, Any] = field(default_factory=dict, compare=False)
+    id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LogoutDelivery:
+    """A row of ``logout_deliveries``: a back-channel logout notice and its delivery state."""
+
+    jti: str
+    client_id: str
+    uri: str
+    sub: str
+    sid: str | None
+    created_at: float
+    next_attempt_at: float
+    attempts: int = 0
+    done_at: float | None = None
+    outcome: str | None = None  # "delivered" or "failed" once done
+    last_error: str | None = None
     id: int = 0

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Row, Table, bindparam, insert, select, update
 
 from .batch import delete_expired
 from .models import RefreshTokenRow, SessionRow
-from .records import RefreshLookup, RefreshRecord, SessionRecord
+from .records import RefreshLookup, RefreshRecord, SessionRecord, UserRecord
 from .rows import record_from_row, record_values
 from .users import USERS, user_from_row
 
@@ -46,6 +46,12 @@ _TOUCH = (
     )
 )
 _ADD_REFRESH = insert(TOKENS)
+_ADD_SESSION = insert(SESSIONS)
+_BY_SSO_HASH = (
+    select(SESSIONS, USERS)
+    .join(USERS, USERS.c.id == SESSIONS.c.user_id)
+    .where(SESSIONS.c.sso_hash == bindparam("p_hash"))
+)
 
 
 def _session(row: Row[Any]) -> SessionRecord:
@@ -60,7 +66,7 @@ class SqlSessionRepository:
 
     def add(self, session: SessionRecord) -> None:
         """Insert a session."""
-        self._conn.execute(insert(SESSIONS).values(record_values(session, SESSIONS)))
+        self._conn.execute(_ADD_SESSION, record_values(session, SESSIONS))
 
     def get(self, sid: str) -> SessionRecord | None:
         """The session with this sid, or None."""
@@ -73,6 +79,13 @@ class SqlSessionRepository:
             select(SESSIONS)
             .where(SESSIONS.c.user_id == user_id)
             .order_by(SESSIONS.c.created_at.desc(), SESSIONS.c.sid)
+        )
+        return [_session(row) for row in self._conn.execute(stmt)]
+
+    def started_from(self, sso_sid: str) -> list[SessionRecord]:
+        """The live sessions started from a browser sign-in session (the apps it signed in)."""
+        stmt = select(SESSIONS).where(
+            SESSIONS.c.sso_sid == sso_sid, SESSIONS.c.revoked_at.is_(None)
         )
         return [_session(row) for row in self._conn.execute(stmt)]
 
@@ -113,6 +126,37 @@ class SqlSessionRepository:
         live = [_session(row) for row in self._conn.execute(stmt)]
         revoked = [s for s in live if self.revoke(s.sid, now=now, reason=reason)]
         return revoked
+
+    def by_sso_hash(self, sso_hash: str) -> tuple[SessionRecord, UserRecord] | None:
+        """The browser sign-in session whose SSO cookie hashes to ``sso_hash``, with its user."""
+        row = self._conn.execute(_BY_SSO_HASH, {"p_hash": sso_hash}).first()
+        return None if row is None else (_session(row), user_from_row(row))
+
+    def set_sso_hash(self, sid: str, sso_hash: str) -> None:
+        """Make a session a browser sign-in session, identified by its SSO cookie's hash."""
+        self._conn.execute(update(SESSIONS).where(SESSIONS.c.sid == sid).values(sso_hash=sso_hash))
+
+    def revoke_where(
+        self,
+        *,
+        now: float,
+        reason: str,
+        client_id: str | None = None,
+        user_id: str | None = None,
+        sso_sid: str | None = None,
+    ) -> list[SessionRecord]:
+        """Revoke every live session matching all the given fields; return those revoked."""
+        stmt = select(SESSIONS).where(SESSIONS.c.revoked_at.is_(None), SESSIONS.c.expires_at > now)
+        if client_id is not None:
+            stmt = stmt.where(SESSIONS.c.client_id == client_id)
+        if user_id is not None:
+            stmt = stmt.where(SESSIONS.c.user_id == user_id)
+        if sso_sid is not None:
+            stmt = stmt.where(SESSIONS.c.sso_sid == sso_sid)
+        if client_id is None and user_id is None and sso_sid is None:
+            raise ValueError("revoke_where needs at least one condition")
+        live = [_session(row) for row in self._conn.execute(stmt)]
+        return [s for s in live if self.revoke(s.sid, now=now, reason=reason)]
 
     def add_refresh(self, token_hash: str, sid: str, *, now: float, expires_at: float) -> None:
         """Store a new refresh token's hash for a session."""

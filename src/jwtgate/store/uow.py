@@ -11,8 +11,10 @@ from sqlalchemy import Connection, Engine
 from .accounts import SqlAccountRepository
 from .audit import SqlAuditRepository
 from .clients import SqlClientRepository
+from .codes import SqlCodeRepository, SqlConsentRepository
 from .engine import WRITE_OPTION, PoolOptions, create_db_engine
 from .keys import SqlKeyRepository
+from .logouts import SqlLogoutRepository
 from .outbox import SqlOutboxRepository
 from .revocations import SqlRevocationRepository
 from .sessions import SqlSessionRepository
@@ -32,10 +34,13 @@ class SqlUnitOfWork:
         self.revocations = SqlRevocationRepository(conn)
         self.keys = SqlKeyRepository(conn)
         self.clients = SqlClientRepository(conn)
+        self.codes = SqlCodeRepository(conn)
+        self.consents = SqlConsentRepository(conn)
         self.events = SqlAuditRepository(conn)
         self.accounts = SqlAccountRepository(conn)
         self.outbox = SqlOutboxRepository(conn)
         self.throttle = SqlThrottleRepository(conn)
+        self.logouts = SqlLogoutRepository(conn)
 
 
 class SqlStore:

@@ -2,14 +2,18 @@
 
 # No `from __future__ import annotations`: FastAPI must evaluate the dependency annotations
 # of the route closures, which name local variables.
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query
 from starlette.responses import Response
 
+from ...auth.oauth import ClientMetadata
 from ..context import NO_STORE, ServerContext, json_response, require_json
 from ..schemas import (
     ClientCreated,
+    ClientFields,
+    ClientOut,
     ClientPage,
     CreateClient,
     CreateUser,
@@ -19,6 +23,7 @@ from ..schemas import (
     NoNul,
     RotateKey,
     SessionPage,
+    UpdateClient,
     UpdateUser,
     UserOut,
     UserPage,
@@ -36,6 +41,21 @@ Limit = Annotated[int, Query(ge=1, le=200, description="items per page")]
 
 def _items(values: list[Any]) -> dict[str, Any]:
     return {"items": [v.to_dict() for v in values], "next_cursor": None}
+
+
+def _metadata(body: ClientFields) -> ClientMetadata:
+    return ClientMetadata(
+        scopes=body.scopes,
+        redirect_uris=body.redirect_uris,
+        post_logout_redirect_uris=body.post_logout_redirect_uris,
+        grant_types=body.grant_types,
+        audiences=body.audiences,
+        first_party=body.first_party,
+        token_endpoint_auth_method=body.token_endpoint_auth_method,
+        backchannel_logout_uri=body.backchannel_logout_uri,
+        id_token_signed_response_alg=body.id_token_signed_response_alg,
+        dpop_bound_access_tokens=body.dpop_bound_access_tokens,
+    )
 
 
 def admin_router(ctx: ServerContext) -> APIRouter:
@@ -173,8 +193,11 @@ def admin_router(ctx: ServerContext) -> APIRouter:
     )
     def rotate_key(admin: Admin, body: Annotated[RotateKey | None, Body()] = None) -> Response:
         """A new key signs from now on; the old one stays in the JWKS until the last token it
-        signed has expired (no downtime). ``alg`` defaults to the configured algorithm."""
-        key = auth.rotate_key(body.alg if body else None, actor=admin)
+        signed has expired (no downtime). ``alg`` defaults to the configured algorithm;
+        ``use: "id_token"`` rotates the ID-token key of ``alg`` (default RS256) instead."""
+        key = auth.rotate_key(
+            body.alg if body else None, use=body.use if body else "access", actor=admin
+        )
         return json_response(key.to_dict(), 201)
 
     @router.get("/events", response_model=EventPage, summary="The audit log", responses=errors(400))
@@ -192,7 +215,7 @@ def admin_router(ctx: ServerContext) -> APIRouter:
 
     @router.get("/clients", response_model=ClientPage, summary="List OAuth clients")
     def list_clients(_: Admin) -> Response:
-        """Every confidential client (never their secrets)."""
+        """Every client, oldest first (never their secrets)."""
         return json_response(_items(auth.list_clients()))
 
     @router.post(
@@ -204,9 +227,59 @@ def admin_router(ctx: ServerContext) -> APIRouter:
         responses=errors(400, 415),
     )
     def create_client(body: CreateClient, admin: Admin) -> Response:
-        """A confidential client for client_credentials, introspection and the revocation
-        feed. The secret is in this answer only; it is stored hashed."""
-        client, secret = auth.create_client(body.name, body.scopes, actor=admin)
-        return json_response({**client.to_dict(), "client_secret": secret}, 201, NO_STORE)
+        """A public client (SPA, mobile app: ``"type": "public"``, no secret) or a
+        confidential one (server apps, services). A confidential client's secret is in this
+        answer only; it is stored hashed. Without ``grant_types``: authorization_code and
+        refresh_token when redirect URIs are given, else client_credentials."""
+        client, secret = auth.create_client(
+            body.name, public=body.type == "public", meta=_metadata(body), actor=admin
+        )
+        out = client.to_dict()
+        if secret is not None:
+            out["client_secret"] = secret
+        return json_response(out, 201, NO_STORE)
+
+    @router.get(
+        "/clients/{client_id}",
+        response_model=ClientOut,
+        summary="Read a client",
+        responses=errors(404),
+    )
+    def get_client(client_id: Id, _: Admin) -> Response:
+        """One client (never its secret)."""
+        return json_response(auth.get_client(client_id).to_dict())
+
+    @router.patch(
+        "/clients/{client_id}",
+        response_model=ClientOut,
+        dependencies=json_only,
+        summary="Change, disable or enable a client",
+        responses=errors(400, 404, 415),
+    )
+    def update_client(client_id: Id, body: UpdateClient, admin: Admin) -> Response:
+        """Only the fields sent change. ``"disabled": true`` revokes every session and token
+        of the client, and its credentials are refused until it is enabled again."""
+        meta = replace(_metadata(body), name=body.name, disabled=body.disabled)
+        return json_response(auth.update_client(client_id, meta, actor=admin).to_dict())
+
+    @router.delete(
+        "/clients/{client_id}", status_code=204, summary="Delete a client", responses=errors(404)
+    )
+    def delete_client(client_id: Id, admin: Admin) -> Response:
+        """Delete the client; every session and token it holds is revoked."""
+        auth.delete_client(client_id, actor=admin)
+        return Response(status_code=204)
+
+    @router.post(
+        "/clients/{client_id}/secret",
+        response_model=ClientCreated,
+        summary="Rotate a client's secret",
+        responses=errors(400, 404),
+    )
+    def rotate_secret(client_id: Id, admin: Admin) -> Response:
+        """A new secret for a confidential client, in this answer only; the old one stops
+        working at once."""
+        client, secret = auth.rotate_client_secret(client_id, actor=admin)
+        return json_response({**client.to_dict(), "client_secret": secret}, 200, NO_STORE)
 
     return router

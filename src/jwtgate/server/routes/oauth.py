@@ -7,20 +7,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from ...auth.errors import InvalidClient, InvalidRequest, UnsupportedGrantType
-from ...auth.values import TokenPair
+from ...auth.values import ClientAuth, TokenPair
 from ..context import (
     ADMIN_ROLE,
     NO_STORE,
     ServerContext,
     bearer_claims,
     bearer_scheme,
-    client_credentials,
     client_ip,
+    form_client,
+    form_values,
     json_response,
+    request_urls,
     require_form,
     require_role,
     user_agent,
@@ -30,16 +31,9 @@ from . import errors
 
 __all__ = ["GRANT_TYPES", "oauth_router"]
 
-GRANT_TYPES = ("password", "refresh_token", "client_credentials")
+GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials", "password")
 TokenField = Annotated[str, Form(min_length=1, max_length=16 * 1024)]
 OptionalField = Annotated[str | None, Form(max_length=1024)]
-
-
-FORM_TYPE = "application/x-www-form-urlencoded"
-
-
-def _text(value: str | UploadFile | None) -> str | None:
-    return value[:1024] if isinstance(value, str) else None
 
 
 def _required(value: str | None, name: str) -> str:
@@ -48,19 +42,18 @@ def _required(value: str | None, name: str) -> str:
     return value
 
 
+def _resources(fields: list[tuple[str, str]]) -> list[str]:
+    """Every ``resource`` parameter (RFC 8707 2: it may repeat)."""
+    return [value for name, value in fields if name == "resource"]
+
+
 def oauth_router(ctx: ServerContext) -> APIRouter:
     """``/auth/token``, ``/auth/revoke``, ``/auth/introspect``, ``/auth/revocations``."""
     router = APIRouter(prefix="/auth", tags=["oauth"])
     auth, metrics = ctx.auth, ctx.metrics
     form_only = [Depends(require_form)]
-
-    def authenticated_client(
-        request: Request, form_id: str | None, form_secret: str | None
-    ) -> str | None:
-        credentials = client_credentials(request, form_id, form_secret)
-        if credentials is None:
-            return None
-        return auth.authenticate_client(*credentials).client_id
+    Client = Annotated[ClientAuth | None, Depends(form_client)]
+    Fields = Annotated[list[tuple[str, str]], Depends(form_values)]
 
     @router.post(
         "/token",
@@ -77,39 +70,75 @@ def oauth_router(ctx: ServerContext) -> APIRouter:
             s401="invalid_client: client authentication failed",
         ),
     )
-    def token(form: Annotated[TokenForm, Form()], request: Request) -> Response:
-        """Grants: ``password`` and ``refresh_token`` (public clients welcome; a client that
-        sends credentials is authenticated), ``client_credentials`` (a confidential client by
-        HTTP Basic or client_id + client_secret; no refresh token)."""
+    def token(
+        form: Annotated[TokenForm, Form()], request: Request, client: Client, fields: Fields
+    ) -> Response:
+        """Grants: ``authorization_code`` (with PKCE, RFC 7636), ``refresh_token`` (for the
+        client it was issued to), ``client_credentials`` (a confidential client; no refresh
+        token) and ``password`` (only for clients that list it, RFC 9700 2.4). A public
+        client sends ``client_id``; a confidential one authenticates by HTTP Basic or
+        ``client_id`` + ``client_secret``. ``resource`` (RFC 8707) picks the audience."""
         grant = _required(form.grant_type, "grant_type")
         if grant not in GRANT_TYPES:
             raise UnsupportedGrantType(f"grant_type must be one of {', '.join(GRANT_TYPES)}")
+        # RFC 9449 5: a DPoP proof binds what this grant issues to the client's key. htu is
+        # the advertised token endpoint, or the URL this request reached.
+        proofs = request.headers.getlist("dpop")
+        jkt = auth.dpop.token_request(
+            proofs, htu=request_urls(request, auth.issuer, exact=bool(ctx.settings.issuer))
+        )
         ip, agent = client_ip(request), user_agent(request)
+        resources = _resources(fields)
         pair: TokenPair
         if grant == "client_credentials":
-            credentials = client_credentials(request, form.client_id, form.client_secret)
-            if credentials is None:
+            if client is None or client.secret is None:
                 raise InvalidClient("client_credentials needs client authentication")
-            pair = auth.client_credentials(*credentials, form.scope)
+            pair = auth.client_credentials(
+                client, scope=form.scope, resources=resources, dpop_jkt=jkt
+            )
+        elif grant == "authorization_code":
+            if client is None:
+                raise InvalidClient("the authorization_code grant needs client_id or credentials")
+            pair = auth.code_grant(
+                client,
+                code=_required(form.code, "code"),
+                redirect_uri=form.redirect_uri,
+                code_verifier=form.code_verifier,
+                resources=resources,
+                client_ip=ip,
+                user_agent=agent,
+                dpop_jkt=jkt,
+            )
         elif grant == "password":
             username = _required(form.username, "username")
             password = _required(form.password, "password")
-            client_id = authenticated_client(request, form.client_id, form.client_secret)
             with metrics.counting(metrics.logins):
-                pair = auth.password_grant(
+                pair = auth.token_password_grant(
                     username,
                     password,
                     form.scope,
-                    client_id=client_id,
+                    client=client,
+                    resources=resources,
                     client_ip=ip,
                     user_agent=agent,
+                    dpop_jkt=jkt,
                 )
         else:
             refresh_token = _required(form.refresh_token, "refresh_token")
-            authenticated_client(request, form.client_id, form.client_secret)
             with metrics.counting(metrics.refreshes):
-                pair = auth.refresh_grant(refresh_token, form.scope, client_ip=ip, user_agent=agent)
-        return json_response(pair.to_dict(), headers=NO_STORE)
+                pair = auth.refresh_grant(
+                    refresh_token,
+                    form.scope,
+                    client=client,
+                    resources=resources,
+                    client_ip=ip,
+                    user_agent=agent,
+                    dpop_jkt=jkt,
+                )
+        headers = NO_STORE
+        if proofs and auth.dpop.require_nonce:  # RFC 9449 8.2: the nonce for the next proof
+            headers = {**NO_STORE, "DPoP-Nonce": auth.dpop.nonces.current()}
+        return json_response(pair.to_dict(), headers=headers)
 
     @router.post(
         "/revoke",
@@ -120,17 +149,18 @@ def oauth_router(ctx: ServerContext) -> APIRouter:
         responses=errors(400, 401, 415),
     )
     def revoke(
-        request: Request,
         token: TokenField,
+        client: Client,
         token_type_hint: OptionalField = None,
         client_id: OptionalField = None,
         client_secret: OptionalField = None,
     ) -> Response:
-        """An access token is revoked by its jti, a refresh token with its whole session.
-        Unknown or expired tokens answer 200 too. Client credentials, when sent, must be right.
-        """
-        authenticated_client(request, client_id, client_secret)
-        auth.revoke(token, token_type_hint)
+        """An access token is revoked by its jti, a refresh token with its whole session, if
+        it was issued to the requesting client (RFC 7009 2.1: a public client sends
+        ``client_id``; tokens of the first-party login are revoked without a client).
+        Unknown or expired tokens, and tokens of other clients, answer 200 too. Client
+        credentials, when sent, must be right."""
+        auth.revoke(token, token_type_hint, client=client)
         return Response(status_code=200, headers=NO_STORE)
 
     @router.post(
@@ -148,8 +178,8 @@ def oauth_router(ctx: ServerContext) -> APIRouter:
         ),
     )
     def introspect(
-        request: Request,
         token: TokenField,
+        client: Client,
         bearer: Annotated[str | None, Depends(bearer_scheme)],
         token_type_hint: OptionalField = None,
         client_id: OptionalField = None,
@@ -158,12 +188,14 @@ def oauth_router(ctx: ServerContext) -> APIRouter:
         """``{"active": false}`` or the token's claims with ``active: true``. The caller is a
         confidential client (HTTP Basic or form) or a bearer with role admin."""
         if bearer is not None:
-            require_role(bearer_claims(auth, bearer), ADMIN_ROLE)
+            claims = bearer_claims(auth, bearer)
+            # A DPoP-bound admin token is no bearer token (RFC 9449 7.2).
+            auth.dpop.resource_request("bearer", bearer.strip(), claims, (), htm="", htu=())
+            require_role(claims, ADMIN_ROLE)
         else:
-            credentials = client_credentials(request, client_id, client_secret)
-            if credentials is None:
+            if client is None or client.secret is None:
                 raise InvalidClient("introspection needs client credentials or an admin bearer")
-            auth.authenticate_client(*credentials)
+            auth.authenticate_client(client)
         return json_response(auth.introspect(token), headers=NO_STORE)
 
     @router.get(
@@ -179,14 +211,10 @@ def oauth_router(ctx: ServerContext) -> APIRouter:
         """Revoked session ids, token ids and per-user not-before times since the cursor (the
         whole live state without one). A confidential client authenticates by HTTP Basic, or
         by client_id and client_secret in a form-encoded body."""
-        form_id = form_secret = None
-        if request.headers.get("content-type", "").startswith(FORM_TYPE):
-            form = await request.form()
-            form_id, form_secret = _text(form.get("client_id")), _text(form.get("client_secret"))
-        credentials = client_credentials(request, form_id, form_secret)
-        if credentials is None:
+        credentials = await form_client(request)
+        if credentials is None or credentials.secret is None:
             raise InvalidClient("the revocation feed needs client credentials (HTTP Basic)")
-        await run_in_threadpool(auth.authenticate_client, *credentials)
+        await run_in_threadpool(auth.authenticate_client, credentials)
         feed = await run_in_threadpool(auth.revocations_since, since)
         return json_response(feed, headers=NO_STORE)
 

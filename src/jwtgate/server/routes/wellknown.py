@@ -7,6 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.responses import Response
 
+from ...auth.oidc.provider import ACR
+from ...auth.oidc.userinfo import supported_claims
 from ..context import ServerContext, json_response
 from ..schemas import Discovery, Jwks
 from .oauth import GRANT_TYPES
@@ -29,12 +31,20 @@ def metadata(issuer: str, scopes: list[str]) -> dict[str, Any]:
     return {
         "issuer": issuer,
         "jwks_uri": base + JWKS_PATH,
+        "authorization_endpoint": base + "/auth/authorize",
         "token_endpoint": base + "/auth/token",
         "revocation_endpoint": base + "/auth/revoke",
         "introspection_endpoint": base + "/auth/introspect",
         # Not a registered RFC 8414 name: jwtgate's Guard reads it to find the feed.
         "revocation_feed_endpoint": base + REVOCATION_FEED_PATH,
         "grant_types_supported": list(GRANT_TYPES),
+        # The authorization code flow (issue 13): code only, query only, PKCE S256 only, and
+        # iss on every authorization response (RFC 9207).
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": True,
+        "prompt_values_supported": ["none", "login", "consent"],
         "token_endpoint_auth_methods_supported": [*CLIENT_AUTH_METHODS, "none"],
         "revocation_endpoint_auth_methods_supported": [*CLIENT_AUTH_METHODS, "none"],
         "introspection_endpoint_auth_methods_supported": [*CLIENT_AUTH_METHODS, "bearer"],
@@ -56,9 +66,27 @@ def wellknown_router(ctx: ServerContext) -> APIRouter:
 
     @router.get("/openid-configuration", response_model=Discovery, summary="Server metadata")
     def discovery() -> Response:
-        """Issuer, endpoints, grant types, client authentication methods, public scopes.
-        Only what is implemented is advertised (no authorization endpoint, so no
-        ``response_types_supported``; no ID tokens, so no ID-token algorithms)."""
-        return json_response(metadata(auth.issuer, auth.scopes_supported), headers=CACHE)
+        """Issuer, endpoints, grant types, client authentication methods, public scopes, the
+        authorization code flow, OpenID Connect, DPoP. Only what is implemented is advertised."""
+        meta = metadata(auth.issuer, auth.scopes_supported)
+        base = auth.issuer.rstrip("/")
+        # OpenID Connect (issue 14): only what is implemented. No request objects, no claims
+        # parameter (request_uri_parameter_supported defaults to true in OIDC Discovery 3, so
+        # it is said false), no JWT client authentication.
+        meta.update(
+            userinfo_endpoint=base + "/auth/userinfo",
+            end_session_endpoint=base + "/auth/end-session",
+            id_token_signing_alg_values_supported=auth.id_token_algorithms,
+            claims_supported=supported_claims(),
+            acr_values_supported=[ACR],
+            claims_parameter_supported=False,
+            request_parameter_supported=False,
+            request_uri_parameter_supported=False,
+            backchannel_logout_supported=True,
+            backchannel_logout_session_supported=True,
+        )
+        # RFC 9449 5.1: DPoP proofs at the token endpoint and the protected routes.
+        meta["dpop_signing_alg_values_supported"] = sorted(auth.dpop.algorithms)
+        return json_response(meta, headers=CACHE)
 
     return router

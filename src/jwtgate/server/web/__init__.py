@@ -22,6 +22,8 @@ from starlette.staticfiles import StaticFiles
 
 from ...auth.service import AuthService
 from ...config import Settings
+from ..routes.authorize import authorize_router
+from ..routes.end_session import end_session_router
 from ..routing import include_routes
 from .account_routes import account_router
 from .admin_routes import admin_router
@@ -74,6 +76,8 @@ def install(
 
     include_routes(app, home_router(ctx, STATIC))
     include_routes(app, session_router(ctx))
+    include_routes(app, authorize_router(ctx))
+    include_routes(app, end_session_router(ctx))
     include_routes(app, account_router(ctx))
     include_routes(app, admin_router(ctx))
     include_routes(app, email_router(ctx))

@@ -16,7 +16,7 @@ __all__ = ["account_router"]
 
 def account_router(ctx: WebContext) -> APIRouter:
     """Routes: /web/account, /web/account/password, /web/account/sessions/{sid}/revoke,
-    /web/inspect."""
+    /web/account/apps/{client_id}/revoke, /web/inspect."""
     router = APIRouter(prefix="/web", include_in_schema=False)
 
     def _account(request: Request, status_code: int = 200, **extra: object) -> Response:
@@ -28,6 +28,11 @@ def account_router(ctx: WebContext) -> APIRouter:
             for s in ctx.auth.list_sessions(str(claims["sub"]))
             if s.active and s.expires_at.timestamp() > now
         ]
+        names = {c.client_id: c.name for c in ctx.auth.list_clients()}
+        apps_of: dict[str, list[str]] = {}
+        for s in sessions:
+            if s.sso_sid is not None and s.client_id is not None:
+                apps_of.setdefault(s.sso_sid, []).append(names.get(s.client_id, s.client_id))
         return ctx.render(
             request,
             "account.html",
@@ -35,6 +40,8 @@ def account_router(ctx: WebContext) -> APIRouter:
             user=claims,
             me=me,
             sessions=sessions,
+            apps_of=apps_of,
+            apps=ctx.auth.apps_with_access(str(claims["sub"])),
             current_sid=claims.get("sid"),
             **extra,
         )
@@ -91,6 +98,19 @@ def account_router(ctx: WebContext) -> APIRouter:
             clear_session_cookies(response, secure=ctx.secure(request))
             return response
         return ctx.redirect("/web/account", conn=request, flash="That session has been signed out.")
+
+    @router.post("/account/apps/{client_id}/revoke")
+    async def revoke_app(request: Request, client_id: str) -> Response:
+        """Withdraw an app's access: its consent, and its sessions of this user."""
+        _, claims = await ctx.action(request)
+        removed = await run_in_threadpool(
+            ctx.auth.withdraw_consent, str(claims["sub"]), client_id[:64]
+        )
+        if not removed:
+            return ctx.error_page(request, 404, "Not found", "That app has no access.")
+        return ctx.redirect(
+            "/web/account", conn=request, flash="Access withdrawn; that app has been signed out."
+        )
 
     @router.get("/inspect")
     def inspect_page(request: Request) -> Response:

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from ...auth.errors import AuthError, Conflict, NotFound
+from ...auth.oauth import ClientMetadata
 from ...auth.values import Page
 from .context import WebContext, form_text
 
@@ -239,19 +240,61 @@ def admin_router(ctx: WebContext) -> APIRouter:
     async def create_client(request: Request) -> Response:
         form, claims = await ctx.action(request, ROLE)
         name = form_text(form, "name")
-        scopes = split_words(form_text(form, "scopes", strip=False))
         if not name:
             return await run_in_threadpool(
                 clients_page, request, 400, error="Give the client a name."
             )
+        public = form.get("type") == "public"
+        meta = ClientMetadata(
+            scopes=split_words(form_text(form, "scopes", strip=False)),
+            redirect_uris=form.get("redirect_uris", "")[:8192].split(),  # URIs may hold commas
+            audiences=split_words(form_text(form, "audiences", strip=False)),
+            first_party=form.get("first_party") == "on",
+        )
         try:
             client, secret = await run_in_threadpool(
-                lambda: ctx.auth.create_client(name, scopes, actor=claims)
+                lambda: ctx.auth.create_client(name, public=public, meta=meta, actor=claims)
             )
         except AuthError as exc:
             return await run_in_threadpool(clients_page, request, 400, error=str(exc))
         # Shown once, on this response (not a redirect): the secret is never stored in clear.
         return await run_in_threadpool(clients_page, request, 201, created=client, secret=secret)
+
+    @router.post("/clients/{client_id}/{action}")
+    async def client_action(request: Request, client_id: str, action: str) -> Response:
+        """Disable, enable, delete a client or rotate its secret (each audited)."""
+        _, claims = await ctx.action(request, ROLE)
+        client_id = client_id[:64]
+        try:
+            if action in ("disable", "enable"):
+                client = await run_in_threadpool(
+                    lambda: ctx.auth.update_client(
+                        client_id, ClientMetadata(disabled=action == "disable"), actor=claims
+                    )
+                )
+                done = (
+                    "disabled: its sessions and tokens are revoked"
+                    if action == "disable"
+                    else "enabled"
+                )
+                message = f"Client {client.name} {done}."
+            elif action == "delete":
+                await run_in_threadpool(lambda: ctx.auth.delete_client(client_id, actor=claims))
+                message = "Client deleted; its sessions and tokens are revoked."
+            elif action == "secret":
+                client, secret = await run_in_threadpool(
+                    lambda: ctx.auth.rotate_client_secret(client_id, actor=claims)
+                )
+                return await run_in_threadpool(
+                    clients_page, request, 200, created=client, secret=secret, rotated=True
+                )
+            else:
+                return ctx.error_page(request, 404, "Not found", "No such action.")
+        except NotFound:
+            return ctx.error_page(request, 404, "Not found", "No such client.")
+        except AuthError as exc:
+            return await run_in_threadpool(clients_page, request, 400, error=str(exc))
+        return ctx.redirect("/web/admin/clients", conn=request, flash=message)
 
     @router.get("/events")
     def events(request: Request) -> Response:

@@ -17,6 +17,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from ... import InvalidToken
+from ...auth.dpop import token_jkt
 from ...auth.service import AuthService
 from ...config import Settings
 from . import timefmt
@@ -34,6 +35,7 @@ from .redirects import safe_next
 from .useragent import describe_device
 
 __all__ = [
+    "AUTHORIZE_NEXT",
     "FieldTooLong",
     "Forbidden",
     "SignInRequired",
@@ -86,6 +88,11 @@ def detail_text(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value) or "none"
     return str(value)
+
+
+AUTHORIZE_NEXT = "/auth/authorize?"
+"""``next`` may also name an authorization request, to resume after signing in (see
+:data:`.redirects.NEXT_PATHS`)."""
 
 
 @dataclass
@@ -159,9 +166,11 @@ class WebContext:
         if not token or len(token) > self.settings.max_token_size:
             return None
         try:
-            return self.auth.authenticate(token)
+            claims = self.auth.authenticate(token)
         except InvalidToken:
             return None
+        # The server's cookies never hold a DPoP-bound token: one there was put by a thief.
+        return None if token_jkt(claims) is not None else claims
 
     def require(self, request: Request, role: str | None = None) -> dict[str, Any]:
         """The signed-in user's claims. Raises SignInRequired or Forbidden (missing role)."""

@@ -43,6 +43,7 @@ __all__ = [
     "origin_of",
     "secure_cookies",
     "set_session_cookies",
+    "set_sso_cookie",
 ]
 
 # The only place the refresh cookie is sent: /web/session/refresh and /web/session/logout*.
@@ -70,6 +71,7 @@ class CookieNames:
     refresh: str
     csrf: str
     flash: str
+    sso: str
 
 
 _SECURE_NAMES = CookieNames(
@@ -77,9 +79,14 @@ _SECURE_NAMES = CookieNames(
     refresh="__Secure-jwtgate_rt",
     csrf="__Host-jwtgate_csrf",
     flash="__Host-jwtgate_flash",
+    sso="__Host-jwtgate_sso",
 )
 _PLAIN_NAMES = CookieNames(
-    access="jwtgate_at", refresh="jwtgate_rt", csrf="jwtgate_csrf", flash="jwtgate_flash"
+    access="jwtgate_at",
+    refresh="jwtgate_rt",
+    csrf="jwtgate_csrf",
+    flash="jwtgate_flash",
+    sso="jwtgate_sso",
 )
 
 
@@ -140,10 +147,29 @@ def set_session_cookies(response: Response, pair: TokenPair, *, secure: bool) ->
 
 
 def clear_session_cookies(response: Response, *, secure: bool) -> None:
-    """Expire both token cookies (the CSRF cookie stays: it is not a credential)."""
+    """Expire both token cookies and the SSO cookie (the CSRF cookie stays: it is not a
+    credential)."""
     names = cookie_names(secure)
     for name, path in ((names.access, "/"), (names.refresh, SESSION_PATH)):
         response.delete_cookie(name, path=path, secure=secure, httponly=True, samesite="strict")
+    response.delete_cookie(names.sso, path="/", secure=secure, httponly=True, samesite="lax")
+
+
+def set_sso_cookie(response: Response, token: str, *, max_age: int, secure: bool) -> None:
+    """The browser's sign-in (SSO) cookie: HttpOnly and ``SameSite=Lax``, because an app on
+    another site sends the browser to ``/auth/authorize`` by a top-level navigation, which
+    carries Lax cookies and not Strict ones. It authenticates nothing but the authorization
+    endpoint, which changes no state on a GET beyond issuing a code to a registered redirect
+    URI (and asks consent for third-party apps by a same-origin POST)."""
+    response.set_cookie(
+        cookie_names(secure).sso,
+        token,
+        max_age=max_age,
+        path="/",
+        secure=secure,
+        httponly=True,
+        samesite="lax",
+    )
 
 
 def csrf_token(conn: HTTPConnection, response: Response | None, *, secure: bool) -> str:

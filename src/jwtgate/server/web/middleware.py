@@ -24,14 +24,31 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .cookies import CSRF_HEADER, CsrfRejected, check_csrf, clear_session_cookies, cookie_names
 
-__all__ = ["COOKIE_AUTH_PATHS", "CSP", "CookieBearer", "PageHeaders", "csrf_error_response"]
+__all__ = [
+    "COOKIE_AUTH_PATHS",
+    "CSP",
+    "PAGE_HEADERS",
+    "CookieBearer",
+    "PageHeaders",
+    "csp_allowing_forms_to",
+    "csrf_error_response",
+]
 
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
-    "object-src 'none'"
-)
-_PAGE_HEADERS: tuple[tuple[str, str], ...] = (
+
+def csp_allowing_forms_to(*sources: str) -> str:
+    """The pages' CSP with ``form-action`` also allowing ``sources``: browsers apply
+    form-action to the redirect that follows a form post, so a page whose form ends in a
+    redirect to an app (sign-in, consent) must allow that app's origin."""
+    actions = " ".join(("'self'", *sources))
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"connect-src 'self'; form-action {actions}; frame-ancestors 'none'; base-uri 'none'; "
+        "object-src 'none'"
+    )
+
+
+CSP = csp_allowing_forms_to()
+PAGE_HEADERS: tuple[tuple[str, str], ...] = (
     ("content-security-policy", CSP),
     ("referrer-policy", "same-origin"),
     ("x-content-type-options", "nosniff"),
@@ -40,6 +57,8 @@ _PAGE_HEADERS: tuple[tuple[str, str], ...] = (
     ("permissions-policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"),
 )
 PAGES_PREFIX = "/web"
+OTHER_PAGES = frozenset({"/auth/authorize"})
+"""Pages outside /web: the authorization endpoint's consent and error pages."""
 STATIC_PREFIX = "/web/static/"
 PAGE_PREFIXES = (PAGES_PREFIX, "/docs", "/redoc")
 STATIC_PREFIXES = (STATIC_PREFIX, "/docs/assets/")
@@ -60,7 +79,8 @@ class PageHeaders:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
-        if not (path == "/" or any(path == p or path.startswith(p + "/") for p in PAGE_PREFIXES)):
+        page = path == "/" or any(path == p or path.startswith(p + "/") for p in PAGE_PREFIXES)
+        if not page and path not in OTHER_PAGES:
             await self.app(scope, receive, send)
             return
         static = path.startswith(STATIC_PREFIXES)
@@ -68,7 +88,7 @@ class PageHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in _PAGE_HEADERS:
+                for name, value in PAGE_HEADERS:
                     headers.setdefault(name, value)
                 if not static:
                     headers.setdefault("cache-control", "no-store")

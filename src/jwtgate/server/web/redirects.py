@@ -19,9 +19,9 @@ __all__ = ["NEXT_PATHS", "NEXT_PREFIXES", "safe_next"]
 NEXT_PREFIXES: tuple[str, ...] = ("/web/",)
 """Path prefixes ``next`` may name (each ends with ``/``)."""
 
-NEXT_PATHS: tuple[str, ...] = ()
-"""Exact paths ``next`` may name besides the prefixes (with any query), for example
-``/auth/authorize`` once the authorization endpoint sends its sign-in through the pages."""
+NEXT_PATHS: tuple[str, ...] = ("/auth/authorize",)
+"""Exact paths ``next`` may name besides the prefixes (with any query): the authorization
+endpoint sends its sign-in through the pages and is resumed after it."""
 
 MAX_NEXT = 2048
 # Controls, space, DEL and backslash: a browser drops tab and newline from a URL and reads

@@ -10,7 +10,7 @@ only lifetimes, never a token.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 import orjson
 from fastapi import APIRouter, Request
@@ -28,14 +28,18 @@ from ...auth.errors import (
     Throttled,
     WeakPassword,
 )
+from ...auth.sso import BrowserSignIn
 from ...auth.values import TokenPair
-from .context import WebContext, form_text, safe_next
+from ..routes.authorize import POPUP_COOP, form_action_source
+from .context import AUTHORIZE_NEXT, WebContext, form_text, safe_next
 from .cookies import (
     CSRF_HEADER,
     clear_session_cookies,
     csrf_token,
     set_session_cookies,
+    set_sso_cookie,
 )
+from .middleware import csp_allowing_forms_to
 
 __all__ = ["session_router"]
 
@@ -122,12 +126,42 @@ def session_router(ctx: WebContext) -> APIRouter:
         target = "/web/account" if ctx.claims(request) else "/web/login"
         return RedirectResponse(target, status_code=303)
 
+    def _login_form(request: Request, status: int = 200, **values: Any) -> Response:
+        """The sign-in page; when it resumes an authorization request, its CSP form-action
+        also allows that app's redirect URI (the post ends in a redirect there)."""
+        response = ctx.render(request, "login.html", status, **values)
+        next_path = str(values.get("next") or "")
+        if next_path.startswith(AUTHORIZE_NEXT):
+            response.headers["cross-origin-opener-policy"] = POPUP_COOP
+            params = parse_qsl(next_path[len(AUTHORIZE_NEXT) :], keep_blank_values=True)
+            try:
+                _, redirect_uri = ctx.auth.authorization_target(params)
+            except AuthError:
+                return response
+            response.headers["content-security-policy"] = csp_allowing_forms_to(
+                form_action_source(redirect_uri)
+            )
+        return response
+
     @router.get("/login")
-    def login_page(request: Request, next: str | None = None, ended: int = 0) -> Response:
-        if ctx.claims(request):
-            return RedirectResponse(safe_next(next), status_code=303)
+    def login_page(
+        request: Request,
+        next: str | None = None,
+        ended: int = 0,
+        fresh: int = 0,
+        login_hint: str | None = None,
+    ) -> Response:
+        target = safe_next(next)
+        # An authorization request sends the browser here only when it has no sign-in (SSO)
+        # session: show the form even if the access cookie is valid, or the two would
+        # redirect to each other (a browser signed in before the SSO cookie existed).
+        if ctx.claims(request) and not fresh and not target.startswith(AUTHORIZE_NEXT):
+            return RedirectResponse(target, status_code=303)
         notice = "Your session has ended. Please sign in again." if ended else None
-        return ctx.render(request, "login.html", next=safe_next(next), notice=notice)
+        if fresh:
+            notice = "Please sign in again to continue."
+        hint = login_hint[:256] if login_hint else None
+        return _login_form(request, next=target, notice=notice, username=hint)
 
     def _login_failed(request: Request, exc: AuthError, username: str, next_path: str) -> Response:
         status, headers = 401, {}
@@ -147,9 +181,8 @@ def session_router(ctx: WebContext) -> APIRouter:
             )
         elif not isinstance(exc, InvalidGrant):
             status, message = 400, str(exc)
-        response = ctx.render(
+        response = _login_form(
             request,
-            "login.html",
             status,
             error=message,
             username=username,
@@ -168,26 +201,39 @@ def session_router(ctx: WebContext) -> APIRouter:
         password = form_text(form, "password", strip=False)
         next_path = safe_next(form.get("next"))
         if not username or not password:
-            return ctx.render(
+            return _login_form(
                 request,
-                "login.html",
                 400,
                 error="Enter your username and password.",
                 username=username,
                 next=next_path,
             )
         try:
-            pair = await run_in_threadpool(ctx.auth.login, username, password, **_client(request))
+            signed_in = await run_in_threadpool(
+                lambda: ctx.auth.browser_sign_in(username, password, **_client(request))
+            )
         except AuthError as exc:
             return _login_failed(request, exc, username, next_path)
         response = ctx.redirect(next_path, conn=request)
-        set_session_cookies(response, pair, secure=ctx.secure(request))
+        _set_cookies(response, signed_in, request)
         return response
+
+    def _set_cookies(response: Response, signed_in: BrowserSignIn, request: Request) -> None:
+        secure = ctx.secure(request)
+        set_session_cookies(response, signed_in.pair, secure=secure)
+        set_sso_cookie(
+            response,
+            signed_in.sso_token,
+            max_age=ctx.settings.refresh_absolute_ttl,
+            secure=secure,
+        )
 
     async def _login_json(request: Request) -> Response:
         try:
             username, password = await _json_credentials(ctx, request)
-            pair = await run_in_threadpool(ctx.auth.login, username, password, **_client(request))
+            signed_in = await run_in_threadpool(
+                lambda: ctx.auth.browser_sign_in(username, password, **_client(request))
+            )
         except Throttled as exc:
             return _json_error(429, exc.code, str(exc), {"retry-after": str(exc.retry_after)})
         except InvalidGrant as exc:
@@ -196,8 +242,8 @@ def session_router(ctx: WebContext) -> APIRouter:
             return _json_error(403, exc.code, str(exc))
         except AuthError as exc:
             return _json_error(400, exc.code, str(exc))
-        response = JSONResponse(_token_body(pair), headers=_NO_STORE)
-        set_session_cookies(response, pair, secure=ctx.secure(request))
+        response = JSONResponse(_token_body(signed_in.pair), headers=_NO_STORE)
+        _set_cookies(response, signed_in, request)
         return response
 
     @router.get("/register")

@@ -18,10 +18,13 @@ depends_on: str | None = None
 
 def upgrade() -> None:
     """Add the column and the two tables; existing addresses count as unverified."""
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(
-            sa.Column("email_verified", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # A plain ADD COLUMN: SQLite's batch mode would rebuild the users table, and dropping the
+    # old one cascades to every session and refresh token (tests/store/test_migration_0003.py
+    # upgrades a database with a live session through this revision).
+    op.add_column(
+        "users",
+        sa.Column("email_verified", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
     op.create_table(
         "account_tokens",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),

@@ -5,7 +5,7 @@ Without it each pruning batch (``DELETE ... WHERE sid IN (SELECT sid ... WHERE e
 million sessions, long enough to stall every refresh behind it.
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0008
 Create Date: 2026-12-04
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0005"
+down_revision: str | None = "0008"
 branch_labels: str | None = None
 depends_on: str | None = None
 

@@ -3,16 +3,22 @@
 Access tokens are JWTs (they contain dots); refresh tokens are opaque base64url strings
 (they cannot). So the kind of a token is known from its shape, and ``token_type_hint`` only
 saves nothing: it is accepted and otherwise ignored (RFC 7009 2.1 allows that).
+
+A token is revoked only at the request of the client it was issued to (RFC 7009 2.1): a
+token of client A presented by client B, or by no client, is left alone (and the answer is
+the same 200, so nothing is learnt). Tokens of the first-party login have no client and are
+revoked by requests without one. Introspection sees tokens of every audience this server
+issues (RFC 7662: the protected resources ask).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..jose.errors import InvalidToken
-from .context import AuthContext, Pending
-from .sessions import Sessions
-from .tokens import hash_token, parse_refresh_token
+from ...jose.errors import InvalidToken
+from ..context import AuthContext, Pending
+from ..sessions import Sessions
+from ..tokens import ANY_AUDIENCE, hash_token, parse_refresh_token
 
 __all__ = ["OAuthTokens"]
 
@@ -26,18 +32,21 @@ class OAuthTokens:
         self._ctx = ctx
         self._sessions = sessions
 
-    def revoke(self, token: object) -> None:
-        """Revoke an access token (its jti) or a refresh token (its session). Anything else,
-        or an expired token, is silently fine (RFC 7009 2.2)."""
+    def revoke(self, token: object, client_id: str | None = None) -> None:
+        """Revoke an access token (its jti) or a refresh token (its session), if it was
+        issued to ``client_id`` (None: the first-party login). Anything else, or an expired
+        token, is silently fine (RFC 7009 2.2)."""
         if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN_INPUT:
             return
         if "." not in token:
-            self._sessions.revoke_by_refresh_token(token, reason="revoked", event="token_revoked")
+            self._revoke_refresh(token, client_id)
             return
         ctx = self._ctx
         try:
-            claims = ctx.tokens.verify(token, check_revoked=False)
+            claims = ctx.tokens.verify(token, check_revoked=False, audiences=ANY_AUDIENCE)
         except InvalidToken:
+            return
+        if claims.get("client_id") != client_id:
             return
         pending = Pending()
         with ctx.store.write() as uow:
@@ -52,6 +61,16 @@ class OAuthTokens:
             )
         ctx.publish(pending)
 
+    def _revoke_refresh(self, token: str, client_id: str | None) -> None:
+        parsed = parse_refresh_token(token)
+        if parsed is None:
+            return
+        with self._ctx.store.read() as uow:
+            found = uow.sessions.find_refresh(hash_token(parsed))
+        if found is None or found.session.client_id != client_id:
+            return
+        self._sessions.revoke(found.session.sid, reason="revoked", event="token_revoked")
+
     def introspect(self, token: object) -> dict[str, Any]:
         """RFC 7662 2.2: ``{"active": false}`` for anything not currently valid, else the
         token's claims with ``active: true`` and ``token_type``."""
@@ -60,7 +79,7 @@ class OAuthTokens:
             return inactive
         if "." in token:
             try:
-                claims = self._ctx.tokens.verify(token)
+                claims = self._ctx.tokens.verify(token, audiences=ANY_AUDIENCE)
             except InvalidToken:
                 return inactive
             out = {"active": True, "token_type": "access_token", **claims}
@@ -101,4 +120,6 @@ class OAuthTokens:
         }
         if session.client_id is not None:
             out["client_id"] = session.client_id
+        if session.dpop_jkt is not None:
+            out["cnf"] = {"jkt": session.dpop_jkt}  # RFC 9449 6.2
         return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .errors import InvalidScope
+from ..errors import InvalidScope
 
 __all__ = [
     "STANDARD_SCOPES",
@@ -16,9 +16,9 @@ __all__ = [
     "valid_scope_token",
 ]
 
-STANDARD_SCOPES: frozenset[str] = frozenset()
-"""Standard scopes the server implements, always in discovery (none yet: ``openid``,
-``profile``, ``email`` and ``offline_access`` join once OpenID Connect is implemented)."""
+STANDARD_SCOPES: frozenset[str] = frozenset({"openid", "profile", "email", "offline_access"})
+"""Standard scopes the server implements (OpenID Connect Core 5.4, 11), always in discovery;
+any client may be given them."""
 
 # RFC 6749 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ); we also bound its length.
 _TOKEN = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]{1,64}")
