@@ -57,6 +57,9 @@ def prepare(database_url: str, master_key: str, sessions: int) -> list[tuple[str
             argon2_time_cost=1,
             argon2_memory_cost=8,
             throttle_ip_failures=10**6,
+            # Concurrent logins reserve throttle attempts until they succeed: minting the pool
+            # eight at a time for one user must not look like a password-guessing burst.
+            throttle_user_failures=10**6,
         )
     )
     try:

@@ -24,6 +24,8 @@ def _mail_env(smtp: SmtpServer) -> dict[str, str]:
         "JWTGATE_SMTP_URL": smtp.url,
         "JWTGATE_PUBLIC_URL": "https://login.example",
         "JWTGATE_SMTP_TIMEOUT": "3",
+        # Each test request names its own client address (X-Forwarded-For from loopback).
+        "JWTGATE_FORWARDED_ALLOW_IPS": "127.0.0.1",
     }
 
 
@@ -56,7 +58,7 @@ def _wait_for_event(url: str, type: str, timeout: float = 20) -> None:
 
 
 def _forgot(url: str, login: str, address: str = "198.51.100.1") -> httpx.Response:
-    # uvicorn trusts X-Forwarded-For from 127.0.0.1: each test request gets its own address.
+    # JWTGATE_FORWARDED_ALLOW_IPS=127.0.0.1 (_mail_env): each test request gets its own address.
     return httpx.post(
         url + "/auth/password/forgot",
         json={"login": login},
