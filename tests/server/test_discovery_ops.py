@@ -65,7 +65,6 @@ async def test_discovery_document(client: httpx.AsyncClient) -> None:
     assert meta["introspection_endpoint"] == ISSUER + "/auth/introspect"
     assert set(meta["grant_types_supported"]) == {
         "authorization_code",
-        "password",
         "refresh_token",
         "client_credentials",
     }
@@ -80,6 +79,8 @@ async def test_discovery_document(client: httpx.AsyncClient) -> None:
     # ID-token key ring's algorithms, RS256 among them.
     assert "token_endpoint_auth_signing_alg_values_supported" not in meta
     assert meta["id_token_signing_alg_values_supported"] == ["ES256", "RS256"]
+    # The password grant is off by default (RFC 9700 2.4), so it is not advertised.
+    assert "password" not in meta["grant_types_supported"]
 
 
 async def test_healthz(client: httpx.AsyncClient) -> None:

@@ -452,6 +452,8 @@ KNOWN_METADATA = {
     "code_challenge_methods_supported", "end_session_endpoint", "backchannel_logout_supported",
     "backchannel_logout_session_supported", "authorization_response_iss_parameter_supported",
     "prompt_values_supported",
+    "dpop_signing_alg_values_supported",  # RFC 9449 5.1
+    "revocation_feed_endpoint",  # jwtgate's own: where its Guard finds the revocation feed
 }  # fmt: skip
 
 

@@ -24,9 +24,10 @@ CLIENT_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 """How a confidential client authenticates (RFC 6749 2.3.1); "none" is a public client."""
 
 
-def metadata(issuer: str, scopes: list[str]) -> dict[str, Any]:
+def metadata(issuer: str, scopes: list[str], *, password_grant: bool = True) -> dict[str, Any]:
     """The server metadata (RFC 8414 2). Each member names something that works: a test walks
-    the document and exercises every endpoint, grant type and authentication method."""
+    the document and exercises every endpoint, grant type and authentication method. The
+    password grant is listed only where someone may use it (``password_grant``)."""
     base = issuer.rstrip("/")
     return {
         "issuer": issuer,
@@ -37,7 +38,7 @@ def metadata(issuer: str, scopes: list[str]) -> dict[str, Any]:
         "introspection_endpoint": base + "/auth/introspect",
         # Not a registered RFC 8414 name: jwtgate's Guard reads it to find the feed.
         "revocation_feed_endpoint": base + REVOCATION_FEED_PATH,
-        "grant_types_supported": list(GRANT_TYPES),
+        "grant_types_supported": [g for g in GRANT_TYPES if g != "password" or password_grant],
         # The authorization code flow (issue 13): code only, query only, PKCE S256 only, and
         # iss on every authorization response (RFC 9207).
         "response_types_supported": ["code"],
@@ -68,7 +69,12 @@ def wellknown_router(ctx: ServerContext) -> APIRouter:
     def discovery() -> Response:
         """Issuer, endpoints, grant types, client authentication methods, public scopes, the
         authorization code flow, OpenID Connect, DPoP. Only what is implemented is advertised."""
-        meta = metadata(auth.issuer, auth.scopes_supported)
+        # RFC 9700 2.4: the password grant is advertised only while it is switched on for
+        # requests without a client, or some client lists it.
+        password = ctx.settings.allow_password_grant or any(
+            "password" in c.grant_types for c in auth.list_clients()
+        )
+        meta = metadata(auth.issuer, auth.scopes_supported, password_grant=password)
         base = auth.issuer.rstrip("/")
         # OpenID Connect (issue 14): only what is implemented. No request objects, no claims
         # parameter (request_uri_parameter_supported defaults to true in OIDC Discovery 3, so
