@@ -9,7 +9,7 @@ SERVE_STAMP := $(VENV)/.serve-stamp
 # (default 127.0.0.1:8000).
 serve_option = $(if $(filter command line,$(origin $(1))), --$(2) $($(1)))
 
-.PHONY: serve test lint typecheck pytest bench bench-http fuzz fuzz-api soak clean browser-deps scale-deps node-deps oidc-deps mfa-deps screenshots
+.PHONY: serve test lint typecheck pytest bench bench-http bench-servers bench-venv bench-growth fuzz fuzz-api soak clean browser-deps scale-deps node-deps oidc-deps mfa-deps screenshots
 
 define make_venv
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "jwtgate needs Python 3.11 or newer: set PYTHON=python3.11")'
@@ -153,3 +153,24 @@ soak: $(STAMP)
 # The HTTP benchmark of one worker (wrk from Debian: make scale-deps installs it).
 bench-http: $(STAMP) scale-deps
 	$(BIN)/python benchmarks/http.py
+
+# jwtgate against djangorestframework-simplejwt, Flask-JWT-Extended and fastapi-users over HTTP
+# (benchmarks/servers.py). The peers live in .venv-bench, made from pyproject's `bench` extra
+# (their dependencies would downgrade .venv's); jwtgate itself runs from .venv.
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed-stamp
+bench_extra = $(PYTHON) -c 'import tomllib; print(" ".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["bench"]))'
+$(BENCH_STAMP): pyproject.toml
+	@test -d $(BENCH_VENV) || $(PYTHON) -m venv $(BENCH_VENV)
+	@echo "installing the benchmark peers into $(BENCH_VENV) ..."
+	@$(BENCH_VENV)/bin/python -m pip install -q $$($(bench_extra))
+	@touch $@
+bench-venv: $(BENCH_STAMP)
+
+BENCH_ARGS ?=
+bench-servers: $(STAMP) $(BENCH_STAMP) scale-deps
+	$(BIN)/python benchmarks/servers.py $(BENCH_ARGS)
+
+# Refresh and protected-GET speed as the database grows (SQLite and PostgreSQL).
+bench-growth: $(STAMP) scale-deps
+	$(BIN)/python benchmarks/growth.py $(BENCH_ARGS)

@@ -171,6 +171,50 @@ def test_a_database_of_revision_0005_upgrades_in_place_keeping_its_sessions(
         engine.dispose()
 
 
+def test_a_database_of_revision_0008_upgrades_in_place_and_prunes_sessions_by_index(
+    database_url: str,
+) -> None:
+    """0009 adds ix_sessions_expires_at: the sessions are kept, and the pruning query (the
+    inner SELECT of a batch) reads the index instead of scanning the table."""
+    from sqlalchemy import text
+
+    upgrade(database_url, "0008")
+    engine = create_db_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO users (id, username, username_key, password_hash, roles,"
+                    " disabled, created_at, updated_at) VALUES ('u1', 'ann', 'ann', 'x', '[]',"
+                    " false, 1, 1)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO sessions (sid, user_id, scope, created_at, last_used_at,"
+                    " expires_at, absolute_expires_at) VALUES ('s1', 'u1', '', 1, 1, 5, 9)"
+                )
+            )
+        upgrade(database_url)
+        assert current_revision(engine) == head_revision() == HEAD_REVISION
+        indexes = {ix["name"] for ix in inspect(engine).get_indexes("sessions")}
+        assert "ix_sessions_expires_at" in indexes
+        chosen = "SELECT sid FROM sessions WHERE expires_at < 10 LIMIT 500"
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT sid FROM sessions")).scalars().all() == ["s1"]
+            if engine.dialect.name == "sqlite":
+                plan = " ".join(
+                    str(row[-1]) for row in conn.execute(text(f"EXPLAIN QUERY PLAN {chosen}"))
+                )
+                assert "ix_sessions_expires_at" in plan, plan
+            else:
+                conn.execute(text("SET enable_seqscan = off"))  # a one-row table
+                plan = " ".join(str(row[0]) for row in conn.execute(text(f"EXPLAIN {chosen}")))
+                assert "ix_sessions_expires_at" in plan, plan
+    finally:
+        engine.dispose()
+
+
 def test_a_database_at_0001_upgrades_in_place_to_oidc_keys(database_url: str) -> None:
     # A 0001 database with a signing key: after the upgrade the key is an access-token key,
     # and starting the service adds the ID-token keys beside it (nothing is re-generated).

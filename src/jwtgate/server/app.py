@@ -26,7 +26,7 @@ from .context import ServerContext
 from .docs import install_docs
 from .errors import install_error_handlers
 from .logging import configure_logging
-from .memory import tune_allocator
+from .memory import IdleTrimmer, tune_allocator
 from .metrics import Metrics
 from .middleware import BodyLimit, CatchAll, RequestObserver
 from .routes.account_email import account_email_router
@@ -37,6 +37,7 @@ from .routes.oauth import oauth_router
 from .routes.ops import ops_router
 from .routes.userinfo import userinfo_router
 from .routes.wellknown import wellknown_router
+from .routing import include_routes
 from .strict_body import StrictBodies
 
 __all__ = ["app_from_env", "create_app"]
@@ -80,6 +81,22 @@ async def _poll_revocations(auth: AuthService, interval: float) -> None:
             )
 
 
+TRIM_INTERVAL = 2.0
+"""Seconds between two looks at the allocator's free memory (see server.memory.IdleTrimmer)."""
+
+
+async def _trim_idle_memory(interval: float) -> None:
+    """Give argon2's reused blocks back to the system once a login burst is over; the startup
+    hashes' at once."""
+    trimmer = IdleTrimmer()
+    if not trimmer.available:
+        return
+    trimmer.trim()
+    while True:
+        await asyncio.sleep(interval)
+        trimmer.tick()
+
+
 MAIL_INTERVAL = 1.0
 """Seconds between two looks at the mail outbox (sending right after a commit would need a
 signal between instances; one second is well within what a user waits for a mail)."""
@@ -114,11 +131,12 @@ def create_app(settings: Settings, *, auth: AuthService | None = None) -> FastAP
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         task = asyncio.create_task(_poll_revocations(service, settings.revocation_poll_interval))
         mailer = asyncio.create_task(_deliver_mail(service, MAIL_INTERVAL))
+        trimmer = asyncio.create_task(_trim_idle_memory(TRIM_INTERVAL))
         service.start_background()  # back-channel logout deliveries
         try:
             yield
         finally:
-            for running in (task, mailer):
+            for running in (task, mailer, trimmer):
                 running.cancel()
                 with suppress(asyncio.CancelledError):
                     await running
@@ -151,14 +169,14 @@ def create_app(settings: Settings, *, auth: AuthService | None = None) -> FastAP
     app.state.metrics = metrics
 
     install_error_handlers(app)
-    app.include_router(auth_router(ctx))
-    app.include_router(account_email_router(ctx))
-    app.include_router(mfa_router(ctx))
-    app.include_router(oauth_router(ctx))
-    app.include_router(userinfo_router(ctx))
-    app.include_router(admin_router(ctx))
-    app.include_router(wellknown_router(ctx))
-    app.include_router(ops_router(ctx))
+    include_routes(app, auth_router(ctx))
+    include_routes(app, account_email_router(ctx))
+    include_routes(app, mfa_router(ctx))
+    include_routes(app, oauth_router(ctx))
+    include_routes(app, userinfo_router(ctx))
+    include_routes(app, admin_router(ctx))
+    include_routes(app, wellknown_router(ctx))
+    include_routes(app, ops_router(ctx))
     install_docs(app)
 
     # Innermost first: the body limit sits inside CORS so that its 413 carries CORS headers;

@@ -53,14 +53,49 @@ NO_STORE = {"cache-control": "no-store", "pragma": "no-cache"}
 
 ClaimsDependency = Callable[..., Awaitable[dict[str, Any]]]
 
-bearer_scheme = OAuth2AuthorizationCodeBearer(
-    authorizationUrl="/auth/authorize",
-    tokenUrl="/auth/token",
-    auto_error=False,
-    scheme_name="OAuth2",
-    description="Sign in with the authorization code flow and PKCE (the built-in client "
+_SCHEME: dict[str, Any] = {
+    "authorizationUrl": "/auth/authorize",
+    "tokenUrl": "/auth/token",
+    "auto_error": False,
+    "scheme_name": "OAuth2",
+    "description": "Sign in with the authorization code flow and PKCE (the built-in client "
     "jwtgate-docs); Swagger UI then sends the access token as Authorization: Bearer.",
-)
+}
+bearer_scheme = OAuth2AuthorizationCodeBearer(**_SCHEME)
+
+
+class _BearerClaims(OAuth2AuthorizationCodeBearer):
+    """The verified claims of the bearer (or DPoP) token, as one dependency: the same OAuth2
+    scheme in the OpenAPI document as :data:`bearer_scheme`, and the check in the same call
+    (FastAPI then solves one dependency per request where a dependency on ``bearer_scheme``
+    made two). Raises MissingToken, InvalidToken, or the DPoP errors.
+    """
+
+    def __init__(self, auth: AuthService, *, exact: bool) -> None:
+        super().__init__(**_SCHEME)
+        self._auth = auth
+        self._exact = exact
+
+    async def __call__(self, request: Request) -> dict[str, Any]:  # type: ignore[override]
+        auth = self._auth
+        token = await super().__call__(request)
+        scheme = "bearer"
+        if token is None:  # not Bearer: DPoP (RFC 9449 7.1), or nothing
+            authorization = request.headers.get("authorization") or ""
+            if authorization[:5].lower() != "dpop ":
+                raise MissingToken()
+            scheme, token = "dpop", authorization[5:]
+        token = token.strip()
+        found = bearer_claims(auth, token)
+        auth.dpop.resource_request(
+            scheme,
+            token,
+            found,
+            request.headers.getlist("dpop"),
+            htm=request.method,
+            htu=request_urls(request, auth.issuer, exact=self._exact),
+        )
+        return found
 
 
 def json_response(
@@ -213,32 +248,7 @@ class ServerContext:
 
         Raises MissingToken (401, bare challenge) or InvalidToken (401 invalid_token).
         """
-        auth = self.auth
-        exact = bool(self.settings.issuer)
-
-        async def claims(
-            request: Request,
-            token: Annotated[str | None, Depends(bearer_scheme)],
-        ) -> dict[str, Any]:
-            scheme = "bearer"
-            if token is None:  # not Bearer: DPoP (RFC 9449 7.1), or nothing
-                authorization = request.headers.get("authorization") or ""
-                if authorization[:5].lower() != "dpop ":
-                    raise MissingToken()
-                scheme, token = "dpop", authorization[5:]
-            token = token.strip()
-            found = bearer_claims(auth, token)
-            auth.dpop.resource_request(
-                scheme,
-                token,
-                found,
-                request.headers.getlist("dpop"),
-                htm=request.method,
-                htu=request_urls(request, auth.issuer, exact=exact),
-            )
-            return found
-
-        return claims
+        return _BearerClaims(self.auth, exact=bool(self.settings.issuer))
 
     def admin(self) -> ClaimsDependency:
         """A dependency giving the claims of a bearer with role ``admin``.

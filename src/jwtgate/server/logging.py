@@ -44,7 +44,15 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: str | int = "INFO") -> None:
-    """Send every log record (jwtgate's and uvicorn's) to stderr as JSON lines."""
+    """Send every log record (jwtgate's and uvicorn's) to stderr as JSON lines.
+
+    Records skip what no line shows (the logging HOWTO's "Optimization"): the caller's file and
+    line, thread, process and process name, about a third of the cost of an access line.
+    """
+    logging._srcfile = None  # no caller lookup (a walk up the stack per record)
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()

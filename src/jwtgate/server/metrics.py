@@ -17,6 +17,7 @@ from ..auth.errors import Throttled
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
 
+_SERIES_CACHE = 1024
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -56,6 +57,7 @@ class Metrics:
             buckets=_BUCKETS,
             registry=self.registry,
         )
+        self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         for result in ("success", "failure", "throttled"):
             self.logins.labels(result)
         for result in ("success", "failure"):
@@ -79,9 +81,23 @@ class Metrics:
         self.token_errors.labels(type(exc).__name__).inc()
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        """Record one finished request."""
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(method, route).observe(seconds)
+        """Record one finished request.
+
+        The labelled series are looked up once per (method, route, status) and kept (at most
+        ``_SERIES_CACHE`` of them; a method the client made up past that is looked up each
+        time): ``labels()`` takes a lock and builds its key on every call.
+        """
+        key = (method, route, status)
+        series = self._series.get(key)
+        if series is None:
+            series = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(method, route),
+            )
+            if len(self._series) < _SERIES_CACHE:
+                self._series[key] = series
+        series[0].inc()
+        series[1].observe(seconds)
 
     def render(self) -> bytes:
         """The registry in the Prometheus text format."""

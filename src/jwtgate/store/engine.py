@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError
@@ -137,6 +138,7 @@ def create_db_engine(
             max_overflow=pool.max_overflow,
             pool_timeout=pool.timeout,
             pool_recycle=int(pool.recycle),
+            json_serializer=_json_text,
         )
     path = sqlite_path(database_url)
     kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
@@ -148,11 +150,16 @@ def create_db_engine(
         # -wal and -shm files it creates then take the database's mode.
         create_private_file(path)
         tighten(path)
-    engine = create_engine(url, echo=echo, **kwargs)
+    engine = create_engine(url, echo=echo, json_serializer=_json_text, **kwargs)
     connect = functools.partial(_sqlite_connect, pool.sqlite_cache_kib, path)
     event.listen(engine, "connect", connect)
     event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def _json_text(value: Any) -> str:
+    """JSON columns (audit details, ...) written with orjson: a fifth of the stdlib's time."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def _sqlite_connect(

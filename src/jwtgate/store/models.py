@@ -79,6 +79,7 @@ class SessionRow(Base):
         Index("ix_sessions_client_id", "client_id"),
         Index("ix_sessions_sso_sid", "sso_sid"),
         Index("ix_sessions_sso_hash", "sso_hash", unique=True),
+        Index("ix_sessions_expires_at", "expires_at"),  # pruning (migration 0009)
     )
 
     sid: Mapped[str] = mapped_column(String(64), primary_key=True)

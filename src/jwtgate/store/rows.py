@@ -9,32 +9,44 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, Table
+from sqlalchemy import Column, Row, Table
 
 __all__ = ["record_from_row", "record_values"]
 
 R = TypeVar("R")
 
 
+_Plan = tuple[tuple[str, Column[Any]], ...]
+_PLANS: dict[tuple[type, Table], _Plan] = {}
+
+
+def _plan(cls: type, table: Table) -> _Plan:
+    """The (field name, column) pairs of ``cls`` in ``table``, worked out once per pair (the
+    refresh path maps three records per request)."""
+    key = (cls, table)
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = tuple((f.name, table.c[f.name]) for f in fields(cls) if f.name in table.c)
+        _PLANS[key] = plan
+    return plan
+
+
 def record_from_row(cls: type[R], table: Table, row: Row[Any]) -> R:
     """Build a ``cls`` record from the columns of ``table`` in ``row`` (joins included)."""
     mapping = row._mapping
     values: dict[str, Any] = {}
-    for field in fields(cls):  # type: ignore[arg-type]
-        column = table.c.get(field.name)
-        if column is None:
-            continue
+    for name, column in _plan(cls, table):
         value = mapping[column]
-        values[field.name] = tuple(value) if isinstance(value, list) else value
+        values[name] = tuple(value) if isinstance(value, list) else value
     return cls(**values)
 
 
 def record_values(record: object, table: Table, *, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
     """The column values of ``record`` for an INSERT into ``table``."""
     values: dict[str, Any] = {}
-    for field in fields(record):  # type: ignore[arg-type]
-        if field.name in exclude or field.name not in table.c:
+    for name, _ in _plan(type(record), table):
+        if name in exclude:
             continue
-        value = getattr(record, field.name)
-        values[field.name] = list(value) if isinstance(value, tuple) else value
+        value = getattr(record, name)
+        values[name] = list(value) if isinstance(value, tuple) else value
     return values

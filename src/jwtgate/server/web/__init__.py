@@ -24,6 +24,7 @@ from ...auth.service import AuthService
 from ...config import Settings
 from ..routes.authorize import authorize_router
 from ..routes.end_session import end_session_router
+from ..routing import include_routes
 from .account_routes import account_router
 from .admin_routes import admin_router
 from .context import FieldTooLong, Forbidden, SignInRequired, WebContext
@@ -74,14 +75,14 @@ def install(
         trusted.add(issuer_origin)
     ctx = WebContext(auth=auth, settings=settings, clock=clock, trusted_origins=frozenset(trusted))
 
-    app.include_router(home_router(ctx, STATIC))
-    app.include_router(session_router(ctx))
-    app.include_router(authorize_router(ctx))
-    app.include_router(end_session_router(ctx))
-    app.include_router(account_router(ctx))
-    app.include_router(mfa_router(ctx))
-    app.include_router(admin_router(ctx))
-    app.include_router(email_router(ctx))
+    include_routes(app, home_router(ctx, STATIC))
+    include_routes(app, session_router(ctx))
+    include_routes(app, authorize_router(ctx))
+    include_routes(app, end_session_router(ctx))
+    include_routes(app, account_router(ctx))
+    include_routes(app, mfa_router(ctx))
+    include_routes(app, admin_router(ctx))
+    include_routes(app, email_router(ctx))
     app.mount("/web/static", StaticFiles(directory=STATIC), name="web-static")
 
     @app.exception_handler(SignInRequired)
