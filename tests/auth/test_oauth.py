@@ -10,6 +10,7 @@ import pytest
 
 from jwtgate import RevokedToken, unverified_header
 from jwtgate.auth import AuthService, InvalidClient, InvalidGrant, InvalidRequest, InvalidScope
+from jwtgate.auth.oauth.scopes import STANDARD_SCOPES
 from jwtgate.auth.values import ClientAuth
 from jwtgate.config import Settings
 
@@ -134,7 +135,8 @@ def test_discovery_lists_only_scopes_marked_public_that_someone_can_get(
             public_scopes=["profile:read", "invoices:read", "nobody:has-it"],
         )
     )
-    assert auth.scopes_supported == ["profile:read"]
+    # The OpenID Connect scopes always (STANDARD_SCOPES), and public ones someone can get.
+    assert auth.scopes_supported == sorted(STANDARD_SCOPES | {"profile:read"})
     auth.create_client("billing", scopes=("invoices:read", "invoices:write"))
     # A client's scope shows once an admin marked it public; its other scopes never do.
-    assert auth.scopes_supported == ["invoices:read", "profile:read"]
+    assert auth.scopes_supported == sorted(STANDARD_SCOPES | {"invoices:read", "profile:read"})

@@ -291,7 +291,7 @@ async def test_email_change_over_http(
 async def test_the_password_grant_of_an_unverified_account_is_invalid_grant_with_the_reason(
     make_server: Callable[..., Server],
 ) -> None:
-    server = make_server(require_verified_email=True)
+    server = make_server(require_verified_email=True, allow_password_grant=True)
     async with make_client(server.app) as client:
         response = await client.post(
             "/auth/token",

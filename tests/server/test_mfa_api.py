@@ -188,3 +188,20 @@ async def test_passkeys_over_http_register_second_factor_and_passwordless(
     strong = bearer(second.json()["access_token"])
     gone = await client.delete(f"/auth/mfa/webauthn/{added.json()['id']}", headers=strong)
     assert gone.status_code == 204
+
+
+async def test_the_token_endpoints_password_grant_is_no_way_around_the_second_factor(
+    make_server: Callable[..., Server],
+) -> None:
+    """With the password grant switched on, a user with a factor gets no tokens from
+    /auth/token on the password alone (it cannot carry the second step): invalid_grant."""
+    server = make_server(allow_password_grant=True)
+    async with make_client(server.app) as client:
+        await _enrol(client)
+        form = {"grant_type": "password", "username": "alice", "password": PASSWORD}
+        refused = await client.post("/auth/token", data=form)
+        assert refused.status_code == 400 and error_of(refused) == "invalid_grant"
+        assert "second factor" in refused.json()["error_description"]
+        assert "access_token" not in refused.json()
+        # The JSON login still asks for the factor instead.
+        assert (await _step(client))["error"] == "mfa_required"

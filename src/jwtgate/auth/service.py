@@ -15,6 +15,7 @@ from typing import Any
 
 from ..jose.errors import MalformedToken
 from ..store.protocols import Store
+from ..store.records import UserRecord
 from .accounts import AccountEmail
 from .accounts.multifactor import MultiFactor
 from .accounts.setup import default_mail_setup
@@ -22,7 +23,16 @@ from .context import AuthContext, Pending
 from .convert import to_client, to_event, to_key_info, to_session
 from .credentials import check_credentials
 from .dpop import DPoPChecks
-from .errors import EmailNotVerified, InvalidRequest, NotFound, RegistrationDisabled, Throttled
+from .errors import (
+    EmailNotVerified,
+    InvalidGrant,
+    InvalidRequest,
+    MfaEnrollmentRequired,
+    MfaRequired,
+    NotFound,
+    RegistrationDisabled,
+    Throttled,
+)
 from .keyring import ACCESS, ID_TOKEN
 from .oauth.authorize import AuthorizationRequest, Authorizer, Decision, SsoSession
 from .oauth.clients import Clients
@@ -83,6 +93,7 @@ class AuthService:
         self._upkeep = Upkeep(ctx)
         self._email = AccountEmail(ctx, ctx.mail or default_mail_setup(ctx.settings))
         self._mfa = MultiFactor(ctx, self._sessions, self._email.outbox)
+        self._grants.password_checks = self._password_alone
         self._oidc = OpenIdProvider(ctx)
         self._rp_logout = RpLogout(ctx, self._clients)
         self._codes.id_tokens = self._oidc.id_token_for_code
@@ -326,6 +337,19 @@ class AuthService:
         return self._mfa.after_password(
             user, scope=granted, client_id=client_id, ip=client_ip, user_agent=user_agent
         )
+
+    def _password_alone(self, user: UserRecord) -> None:
+        """The token endpoint's password grant opens a session on the password alone, so it
+        refuses what a sign-in would still ask for: a verified address, a second factor."""
+        if self._ctx.settings.require_verified_email and user.email and not user.email_verified:
+            raise EmailNotVerified()
+        try:
+            self._mfa.check_factors(user)
+        except (MfaRequired, MfaEnrollmentRequired):
+            raise InvalidGrant(
+                "this account signs in with a second factor: use the authorization code flow "
+                "(or POST /auth/login, which asks for the factor)"
+            ) from None
 
     def token_password_grant(
         self,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from ...store.records import ClientRecord
+from ...store.records import ClientRecord, UserRecord
 from ..context import AuthContext
 from ..credentials import check_credentials
 from ..dpop import binds_refresh, require_dpop
@@ -37,8 +37,11 @@ class Grants:
         clients: Clients,
         on_refresh: Callable[[ClientRecord, TokenPair], TokenPair] | None = None,
     ) -> None:
-        """``on_refresh`` may add to a client's refreshed pair (OpenID Connect's ID token)."""
+        """``on_refresh`` may add to a client's refreshed pair (OpenID Connect's ID token);
+        ``password_checks`` (set by the service) refuses a user whose password alone may not
+        open a session (an unverified address, a second factor)."""
         self._ctx = ctx
+        self.password_checks: Callable[[UserRecord], None] | None = None
         self._sessions = sessions
         self._clients = clients
         self.on_refresh = on_refresh
@@ -83,6 +86,8 @@ class Grants:
         require_dpop(record, dpop_jkt)
         granted = grant_scope(scope, allowed)
         user = check_credentials(ctx, username, password, ip=ip)
+        if self.password_checks is not None:
+            self.password_checks(user)
         return self._sessions.start(
             user,
             scope=granted,
