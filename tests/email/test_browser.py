@@ -72,7 +72,7 @@ def sign_in(page: Page, server: Server, username: str, password: str) -> None:
     page.goto(server.url + "/web/login")
     page.get_by_label("Username", exact=True).fill(username)
     page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def create_user(page: Page, server: Server, name: str, email: str, *, invite: bool) -> None:

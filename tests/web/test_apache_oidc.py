@@ -82,7 +82,7 @@ def test_mod_auth_openidc_signs_in_with_jwtgate_and_is_signed_out_by_back_channe
             expect(page).to_have_url(re.compile(re.escape(live.url + "/web/login")))
             page.get_by_label("Username").fill("dora")
             page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
+            page.get_by_role("button", name="Sign in", exact=True).click()
             expect(page.locator("#user")).to_have_text("dora", timeout=15000)
             expect(page.locator("#email")).to_have_text("dora@example.com")
             assert page.url.startswith(httpd.url + "/protected/")

@@ -164,7 +164,7 @@ def test_a_spa_on_another_site_signs_in_with_pkce_and_calls_its_api(
     assert page.url.startswith(spa.config["issuer"] + "/web/login")
     page.get_by_label("Username", exact=True).fill("admin")
     page.get_by_label("Password", exact=True).fill(ADMIN_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     # A third-party app: the consent page, then back to the SPA (the form-action CSP allows it).
     expect(page.get_by_role("heading", name="Allow Orders SPA?")).to_be_visible()
     page.get_by_role("button", name="Allow").click()

@@ -229,12 +229,20 @@ class AuthService:
         """A sign-in on the server's pages: the first-party pair and an SSO token (for the
         browser's ``SameSite=Lax`` cookie) that ``/auth/authorize`` recognises.
 
-        Raises InvalidGrant, Throttled; MfaRequired or MfaEnrollmentRequired (as
-        :meth:`login`) when the user needs a second factor.
+        Raises InvalidGrant, Throttled, EmailNotVerified (``require_verified_email``);
+        MfaRequired or MfaEnrollmentRequired (as :meth:`login`) when the user needs a second
+        factor.
         """
         return self._sign_ins.sign_in(
-            username, password, ip=client_ip, user_agent=user_agent, gate=self._mfa.check_factors
+            username, password, ip=client_ip, user_agent=user_agent, gate=self._sign_in_gate
         )
+
+    def _sign_in_gate(self, user: UserRecord) -> None:
+        """What a browser sign-in asks for after the password: a verified address (when
+        required), then the second factor."""
+        if self._ctx.settings.require_verified_email and user.email and not user.email_verified:
+            raise EmailNotVerified()
+        self._mfa.check_factors(user)
 
     def sso_session(self, sso_token: str | None) -> SsoSession | None:
         """The live browser sign-in session of an SSO token, or None."""
