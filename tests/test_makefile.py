@@ -17,11 +17,13 @@ def dry_run(*args: str, **env: str) -> str:
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
     result = subprocess.run(
-        ["make", "-n", "-B", *args],
+        # --no-print-directory: under `make test` this make is a sub-make, which would
+        # otherwise print "Entering directory" lines around the commands.
+        ["make", "--no-print-directory", "-n", "-B", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        env={**os.environ, **env},
+        env={k: v for k, v in {**os.environ, **env}.items() if k not in ("MAKEFLAGS", "MFLAGS")},
         timeout=60,
         check=True,
     )

